@@ -1,0 +1,28 @@
+#![doc = include_str!("../README.md")]
+
+pub mod catalog_seed;
+pub mod credits;
+pub mod error;
+pub mod freemium;
+pub mod generation;
+pub mod ids;
+pub mod image;
+pub mod model;
+pub mod params;
+pub mod ports;
+pub mod profile;
+pub mod services;
+pub mod text;
+pub mod validation;
+
+pub use credits::CreditAmount;
+pub use error::RepositoryError;
+pub use freemium::{AccessDecision, Enforcement, FreemiumPolicy, InsufficientCredits};
+pub use generation::{Generation, GenerationStatus, NewGeneration};
+pub use ids::{GenerationId, ImageId, ModelId, PredictionId, UserId};
+pub use image::{Image, NewImage};
+pub use model::{Model, ModelSpec};
+pub use params::{GenerationParams, GenerationRequest, RawGenerationRequest};
+pub use profile::{NewProfile, Profile};
+pub use text::{ModelVersion, NegativePrompt, Prompt, SourceImageUrl, Style};
+pub use validation::ValidationErrors;

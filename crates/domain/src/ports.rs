@@ -1,0 +1,34 @@
+//! Ports: the traits through which the domain reaches the outside world.
+//!
+//! Each trait is small, `Send + Sync`, held as `Arc<dyn Port>`, and its methods' doc comments are
+//! contracts that every implementation (and every mock) follows. With the `mock` feature, mockall
+//! generates `Mock<Port>` for each.
+
+pub mod clock;
+pub mod credit_ledger;
+pub mod image_provider;
+pub mod model_catalog;
+pub mod object_store;
+pub mod profile_repository;
+
+pub use clock::{Clock, SystemClock};
+pub use credit_ledger::{CreditBalance, CreditLedger, LedgerError};
+pub use image_provider::{
+    ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
+};
+pub use model_catalog::ModelCatalog;
+pub use object_store::{ObjectKey, ObjectStore, StoreError};
+pub use profile_repository::ProfileRepository;
+
+#[cfg(any(test, feature = "mock"))]
+pub use clock::MockClock;
+#[cfg(any(test, feature = "mock"))]
+pub use credit_ledger::MockCreditLedger;
+#[cfg(any(test, feature = "mock"))]
+pub use image_provider::MockImageProvider;
+#[cfg(any(test, feature = "mock"))]
+pub use model_catalog::MockModelCatalog;
+#[cfg(any(test, feature = "mock"))]
+pub use object_store::MockObjectStore;
+#[cfg(any(test, feature = "mock"))]
+pub use profile_repository::MockProfileRepository;

@@ -1,0 +1,132 @@
+//! The image provider (Replicate in production, the offline renderer by default).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::ids::{GenerationId, PredictionId};
+use crate::params::GenerationParams;
+
+/// Where a finished prediction's image can be fetched from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    /// An `https://` URL to download (from an allowed host only).
+    Url(String),
+    /// A `data:` URI carrying the bytes inline.
+    DataUri(String),
+}
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderRequest {
+    /// Our generation id (for logs and the webhook URL).
+    pub generation_id: GenerationId,
+    /// The provider's model reference, e.g. `black-forest-labs/flux-schnell`.
+    pub model_ref: String,
+    /// The version to run, if pinned.
+    pub model_version: Option<String>,
+    /// The prompt.
+    pub prompt: String,
+    /// The negative prompt, for models that support it.
+    pub negative_prompt: Option<String>,
+    /// The source image, for image-to-image.
+    pub source_image_url: Option<String>,
+    /// The resolved parameters.
+    pub params: GenerationParams,
+    /// Where the provider should report completion; `None` means the caller polls.
+    pub webhook_url: Option<String>,
+}
+
+/// The provider's view of a prediction, normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderState {
+    /// Accepted, not started.
+    Starting,
+    /// Running.
+    Processing,
+    /// Done; at least one image.
+    Succeeded {
+        /// The images, in the provider's order.
+        outputs: Vec<ImageSource>,
+        /// How long the provider worked, if it says.
+        predict_time: Option<Duration>,
+    },
+    /// Failed with the provider's message.
+    Failed {
+        /// The reason, safe to show to the user.
+        message: String,
+    },
+    /// Cancelled.
+    Canceled,
+}
+
+/// A submitted prediction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// The provider's id for it.
+    pub prediction_id: PredictionId,
+    /// Its state when the submit call returned (may already be final).
+    pub state: ProviderState,
+}
+
+/// What a provider call can fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// Our credentials were refused (401/403). An operator must fix the configuration.
+    #[error("provider refused our credentials")]
+    Unauthorized,
+    /// The model or version does not exist at the provider.
+    #[error("unknown model or version: {0}")]
+    UnknownModel(String),
+    /// The provider account cannot pay for the prediction.
+    #[error("provider billing problem")]
+    Billing,
+    /// The provider throttled us; retry after the given time if known.
+    #[error("provider rate limit")]
+    RateLimited {
+        /// The provider's `Retry-After`.
+        retry_after: Option<Duration>,
+    },
+    /// The input was refused (422): the message says why.
+    #[error("provider rejected the input: {0}")]
+    Rejected(String),
+    /// No prediction with that id.
+    #[error("prediction not found")]
+    NotFound,
+    /// The call did not finish in time. For a submit, whether a prediction was created is
+    /// unknown: it must not be retried blindly.
+    #[error("provider call timed out")]
+    Timeout,
+    /// The provider failed (5xx, connection error, malformed answer).
+    #[error("provider unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Runs generations.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ImageProvider: Send + Sync {
+    /// Starts a prediction for `request`. Called at most once per generation: an implementation
+    /// never retries a submit by itself (a retried create could bill twice).
+    ///
+    /// # Errors
+    /// [`ProviderError::UnknownModel`] for an unknown model or version,
+    /// [`ProviderError::Rejected`] for invalid input, [`ProviderError::Unauthorized`],
+    /// [`ProviderError::Billing`], [`ProviderError::RateLimited`] as the provider says;
+    /// [`ProviderError::Timeout`] when it does not answer in time;
+    /// [`ProviderError::Unavailable`] for 5xx and transport failures.
+    async fn submit(&self, request: &ProviderRequest) -> Result<Submission, ProviderError>;
+
+    /// The current state of a prediction. Read-only and safe to repeat.
+    ///
+    /// # Errors
+    /// [`ProviderError::NotFound`] for an unknown id; otherwise as [`submit`](Self::submit).
+    async fn fetch(&self, prediction_id: &PredictionId) -> Result<ProviderState, ProviderError>;
+
+    /// Asks the provider to cancel a prediction. Idempotent: cancelling a finished or already
+    /// cancelled prediction succeeds.
+    ///
+    /// # Errors
+    /// [`ProviderError::NotFound`] for an unknown id; otherwise as [`submit`](Self::submit).
+    async fn cancel(&self, prediction_id: &PredictionId) -> Result<(), ProviderError>;
+}

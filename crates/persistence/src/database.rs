@@ -1,0 +1,168 @@
+//! The connection pool for either backend, and the one place that dispatches a query body to
+//! the right connection type.
+
+use std::time::Duration;
+
+use diesel::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use picture_domain::RepositoryError;
+
+use crate::error::{PersistenceError, pool_error, query_error};
+use crate::migrations;
+use crate::url::{Backend, DatabaseUrl};
+
+/// An async SQLite connection: diesel's synchronous connection run on blocking threads.
+pub(crate) type SqliteAsync = SyncConnectionWrapper<SqliteConnection>;
+
+/// Per-connection settings of SQLite: WAL so readers never block the writer, foreign keys
+/// enforced, and writers wait up to 5 s for the lock instead of failing with `SQLITE_BUSY`.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+
+/// How the pool is sized and how long callers wait.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// Most connections open at once.
+    pub max_size: usize,
+    /// Longest wait for a free connection (and to open one) before the call fails as
+    /// unavailable.
+    pub timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Pools {
+    Postgres(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteAsync>),
+}
+
+/// A pooled database, PostgreSQL or SQLite. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pools: Pools,
+}
+
+/// Runs `$body` with `$conn` bound to a `&mut` pooled connection of whichever backend the
+/// database uses. The body is written once and compiled for both connection types, so it may
+/// only use SQL both backends understand; it evaluates to a `Result<_, RepositoryError>`.
+macro_rules! with_connection {
+    ($database:expr, |$conn:ident| $body:expr) => {
+        match $database.pools() {
+            $crate::database::Pools::Postgres(pool) => {
+                let mut pooled = pool.get().await.map_err($crate::error::pool_error)?;
+                let $conn = &mut *pooled;
+                $body
+            }
+            $crate::database::Pools::Sqlite(pool) => {
+                let mut pooled = pool.get().await.map_err($crate::error::pool_error)?;
+                let $conn = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_connection;
+
+impl Database {
+    /// Opens a pool for `url` and checks that the database answers. A SQLite file and its
+    /// directory are created when missing.
+    ///
+    /// # Errors
+    /// [`PersistenceError::Connect`] when the pool cannot be built or the first connection fails.
+    pub async fn connect(
+        url: &DatabaseUrl,
+        options: PoolOptions,
+    ) -> Result<Self, PersistenceError> {
+        let pools = match url.backend() {
+            Backend::Postgres => {
+                let manager =
+                    AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.connection_string());
+                Pools::Postgres(build_pool(manager, options)?)
+            }
+            Backend::Sqlite => {
+                url.ensure_sqlite_directory()?;
+                let mut config = ManagerConfig::<SqliteAsync>::default();
+                config.custom_setup = Box::new(|path| {
+                    Box::pin(async move {
+                        let mut conn = SqliteAsync::establish(path).await?;
+                        conn.batch_execute(SQLITE_PRAGMAS)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        Ok(conn)
+                    })
+                });
+                let manager = AsyncDieselConnectionManager::<SqliteAsync>::new_with_config(
+                    url.connection_string(),
+                    config,
+                );
+                Pools::Sqlite(build_pool(manager, options)?)
+            }
+        };
+        let database = Self { pools };
+        database
+            .ping()
+            .await
+            .map_err(|e| PersistenceError::Connect(e.to_string()))?;
+        Ok(database)
+    }
+
+    /// Applies the pending embedded migrations (under an advisory lock on PostgreSQL, so
+    /// several instances can start together). Idempotent.
+    ///
+    /// # Errors
+    /// [`PersistenceError::Migration`] when a migration fails.
+    pub async fn migrate(url: &DatabaseUrl) -> Result<Vec<String>, PersistenceError> {
+        migrations::run(url).await
+    }
+
+    /// Checks the database answers a trivial query.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when no connection can be had or the query fails.
+    pub async fn ping(&self) -> Result<(), RepositoryError> {
+        with_connection!(self, |conn| conn
+            .batch_execute("SELECT 1")
+            .await
+            .map_err(|e| pool_error(query_error(e))))
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Postgres(_) => Backend::Postgres,
+            Pools::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    pub(crate) fn pools(&self) -> &Pools {
+        &self.pools
+    }
+}
+
+fn build_pool<C>(
+    manager: AsyncDieselConnectionManager<C>,
+    options: PoolOptions,
+) -> Result<Pool<C>, PersistenceError>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
+{
+    Pool::builder(manager)
+        .max_size(options.max_size)
+        .wait_timeout(Some(options.timeout))
+        .create_timeout(Some(options.timeout))
+        .recycle_timeout(Some(options.timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| PersistenceError::Connect(e.to_string()))
+}

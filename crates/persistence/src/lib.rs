@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+mod catalog;
+mod database;
+mod error;
+mod migrations;
+mod profiles;
+mod schema;
+mod time;
+mod url;
+
+pub use catalog::DieselModelCatalog;
+pub use database::{Database, PoolOptions};
+pub use error::PersistenceError;
+pub use profiles::DieselProfileRepository;
+pub use url::{Backend, DatabaseUrl};

@@ -1,0 +1,42 @@
+//! The diesel schema, identical for both backends (see the migrations).
+
+diesel::table! {
+    models (id) {
+        id -> Text,
+        name -> Text,
+        display_name -> Text,
+        description -> Nullable<Text>,
+        replicate_id -> Text,
+        version -> Nullable<Text>,
+        default_width -> Integer,
+        default_height -> Integer,
+        default_steps -> Integer,
+        default_guidance_scale -> Double,
+        min_width -> Integer,
+        min_height -> Integer,
+        max_width -> Integer,
+        max_height -> Integer,
+        max_steps -> Integer,
+        supports_negative_prompt -> Bool,
+        supports_img2img -> Bool,
+        supports_seed -> Bool,
+        is_active -> Bool,
+        is_default -> Bool,
+        sort_order -> Integer,
+        cost_per_generation -> Nullable<Double>,
+        estimated_time_seconds -> Nullable<Integer>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    profiles (id) {
+        id -> Text,
+        username -> Nullable<Text>,
+        email -> Text,
+        avatar_url -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
