@@ -1,1 +1,148 @@
-//! wip
+//! Helpers of the black-box suite: start the real server on a random port against a fresh
+//! database (SQLite in a temporary directory, or a PostgreSQL database of its own), and mint
+//! tokens the way the auth service would.
+#![expect(clippy::expect_used, reason = "test helpers fail loudly with a reason")]
+
+mod tokens;
+
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use picture_domain::UserId;
+use picture_server::settings::RawSettings;
+use picture_server::{Application, Settings};
+use picture_test_support::PgTestDb;
+
+pub use tokens::{EdKey, TEST_JWT_SECRET, sign_hs256};
+
+/// Which database a test server uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// A SQLite file in the test's temporary directory.
+    Sqlite,
+    /// A PostgreSQL database created for the test.
+    Postgres,
+}
+
+/// A running server and what it needs to stay alive.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// A client with a timeout.
+    pub client: reqwest::Client,
+    /// The settings it runs with.
+    pub settings: Settings,
+    handle: ServerHandle,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgTestDb>,
+}
+
+impl TestApp {
+    /// Starts a server on `db` with the test defaults. `None` when PostgreSQL is absent on a
+    /// developer's machine (the helper printed why; in CI it panics instead).
+    pub async fn spawn(db: Db) -> Option<Self> {
+        Self::spawn_with(db, |_| {}).await
+    }
+
+    /// Like [`spawn`](Self::spawn), with settings adjusted by `configure` first.
+    ///
+    /// # Panics
+    /// When the server cannot be built.
+    pub async fn spawn_with(db: Db, configure: impl FnOnce(&mut RawSettings)) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let pg = match db {
+            Db::Sqlite => None,
+            Db::Postgres => Some(PgTestDb::create().await?),
+        };
+        let mut raw = RawSettings {
+            host: Some("127.0.0.1".into()),
+            port: Some("0".into()),
+            http_workers: Some("1".into()),
+            data_dir: Some(dir.path().display().to_string()),
+            jwt_secret: Some(TEST_JWT_SECRET.into()),
+            ..RawSettings::default()
+        };
+        raw.database_url = Some(match &pg {
+            Some(pg) => pg.url().to_owned(),
+            None => format!("sqlite://{}", dir.path().join("picture.db").display()),
+        });
+        configure(&mut raw);
+        let settings = Settings::from_raw(raw).expect("test settings");
+        let app = Application::build(settings.clone())
+            .await
+            .expect("the server builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("HTTP client");
+        Some(Self {
+            address,
+            client,
+            settings,
+            handle,
+            _dir: dir,
+            _pg: pg,
+        })
+    }
+
+    /// `GET {address}{path}`, with a bearer token when given.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// A token for `user` signed like `picture-server token` does.
+    pub fn token(&self, user: &str, email: Option<&str>) -> String {
+        picture_server::startup::local_tokens(&self.settings)
+            .expect("embedded auth mode")
+            .issue(
+                &UserId::parse(user).expect("valid user id"),
+                email,
+                Duration::from_secs(600),
+            )
+            .expect("token signed")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { handle.stop(false).await });
+        }
+    }
+}
+
+/// Declares each listed test twice, `on_sqlite::NAME` and `on_postgres::NAME`, each calling
+/// `NAME(app)` with a fresh server on that database.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::TestApp::spawn($crate::Db::Sqlite).await.unwrap();
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) = $crate::TestApp::spawn($crate::Db::Postgres).await else {
+                        return;
+                    };
+                    super::$name(app).await;
+                }
+            )*
+        }
+    };
+}

@@ -1,1 +1,13 @@
-//! wip
+#![doc = include_str!("../README.md")]
+
+pub mod auth;
+pub mod cli;
+pub mod dto;
+pub mod error;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+pub use settings::Settings;
+pub use startup::Application;

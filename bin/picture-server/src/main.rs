@@ -1,1 +1,30 @@
-fn main() {}
+//! The `picture-server` binary: parse the command line, load the settings, start logging, run.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use picture_server::Settings;
+use picture_server::cli::{self, Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Cli::parse();
+    let settings = match Settings::load(args.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(error) = picture_server::telemetry::init(&settings.log) {
+        eprintln!("{error}");
+        return ExitCode::from(2);
+    }
+    match cli::run(args.command.unwrap_or(Command::Serve), settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The command line: `serve` (default), `migrate`, `token`, `models list`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use picture_domain::UserId;
+use picture_domain::services::ModelService;
+use picture_persistence::{Database, DieselModelCatalog};
+
+use crate::settings::Settings;
+use crate::startup::{Application, local_tokens, prepare_database};
+
+/// Picture: the backend of an AI image generation app.
+#[derive(Debug, Parser)]
+#[command(name = "picture-server", version, about)]
+pub struct Cli {
+    /// A TOML file of settings (keys are the variable names in lower case); the environment
+    /// overrides it.
+    #[arg(long, global = true, env = "PICTURE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// A subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default): migrates, seeds the models, then listens on HOST:PORT.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print a token for USER_ID signed with the local secret (embedded auth mode only); the
+    /// token is the last line of standard output.
+    Token {
+        /// The user id (the token's `sub`): any opaque text.
+        user_id: String,
+        /// An e-mail to put in the token.
+        #[arg(long)]
+        email: Option<String>,
+        /// How long the token is valid, in seconds.
+        #[arg(long, default_value_t = 86_400)]
+        ttl_secs: u64,
+    },
+    /// Inspect the model catalogue.
+    Models {
+        /// The action.
+        #[command(subcommand)]
+        action: ModelsCommand,
+    },
+}
+
+/// `models` actions.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the active models (default first) with their ids.
+    List,
+}
+
+/// Runs `command` with `settings`.
+///
+/// # Errors
+/// Whatever the command fails with, with context.
+pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await.context("serving")
+        }
+        Command::Migrate => {
+            let applied = Database::migrate(&settings.database_url).await?;
+            println!("applied {} migration(s)", applied.len());
+            for version in applied {
+                println!("  {version}");
+            }
+            Ok(())
+        }
+        Command::Token {
+            user_id,
+            email,
+            ttl_secs,
+        } => {
+            let user =
+                UserId::parse(user_id).map_err(|e| anyhow::anyhow!("invalid user id: {e}"))?;
+            let token = local_tokens(&settings)?
+                .issue(&user, email.as_deref(), Duration::from_secs(ttl_secs))
+                .context("signing the token")?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Models {
+            action: ModelsCommand::List,
+        } => {
+            let database = prepare_database(&settings).await?;
+            let models = ModelService::new(Arc::new(DieselModelCatalog::new(database)))
+                .active()
+                .await?;
+            for model in models {
+                let default = if model.spec.is_default {
+                    " (default)"
+                } else {
+                    ""
+                };
+                println!(
+                    "{}  {:<16} {}{}",
+                    model.id, model.spec.name, model.spec.display_name, default
+                );
+            }
+            Ok(())
+        }
+    }
+}

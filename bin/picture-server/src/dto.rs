@@ -1,0 +1,27 @@
+//! JSON shapes of the HTTP contract, camelCase, field for field as the original backend.
+
+mod model;
+mod profile;
+
+pub use model::ModelDto;
+pub use profile::ProfileDto;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// ISO-8601 UTC with milliseconds, e.g. `2025-12-10T10:11:12.345Z`.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_milliseconds_and_a_z() {
+        let at = DateTime::from_timestamp_millis(1_765_361_472_345).unwrap();
+        assert_eq!(timestamp(at), "2025-12-10T10:11:12.345Z");
+        let whole = DateTime::from_timestamp_millis(0).unwrap();
+        assert_eq!(timestamp(whole), "1970-01-01T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,218 @@
+//! The one place errors become HTTP responses.
+//!
+//! Error types by layer: domain newtypes return `ValidationErrors`; ports return their own
+//! enums (`RepositoryError`, …); handlers convert those into [`ApiError`], whose
+//! `ResponseError` impl below is the only mapping to status codes and bodies. Bodies keep the
+//! NestJS shape the existing clients read (`statusCode`, `error`, `message`) plus a stable
+//! `code`. 5xx bodies are generic: the cause goes to the log, never to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, error::JsonPayloadError, web};
+use picture_domain::{RepositoryError, ValidationErrors};
+use serde_json::{Map, Value, json};
+
+/// Every error a handler can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `validation_failed`: the messages, all of them.
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<String>),
+    /// 401 `unauthorized`.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    /// 404 `not_found`.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 413 `payload_too_large`.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 503 `service_unavailable`: a dependency (the database) is down; retry later.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// 500 `internal`: a bug or an unexpected failure. The text is logged, not sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// An internal error with a cause for the log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    /// The stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn message(&self) -> Value {
+        match self {
+            Self::Validation(messages) => json!(messages),
+            Self::Unauthorized(message) => json!(message),
+            Self::NotFound(message) => json!(message),
+            Self::PayloadTooLarge => json!("Payload too large"),
+            Self::Unavailable(_) => json!("Service temporarily unavailable, please retry"),
+            Self::Internal(_) => json!("Internal server error"),
+        }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Validation(errors.into_messages())
+    }
+}
+
+impl From<RepositoryError> for ApiError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(cause) => Self::Unavailable(cause),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The contract's error body for `status`, with `code` and `message`.
+pub fn error_body(status: StatusCode, code: &str, message: Value) -> Value {
+    let mut body = Map::new();
+    body.insert("statusCode".into(), json!(status.as_u16()));
+    body.insert(
+        "error".into(),
+        json!(status.canonical_reason().unwrap_or("Error")),
+    );
+    body.insert("code".into(), json!(code));
+    body.insert("message".into(), message);
+    Value::Object(body)
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            Self::Internal(cause) => tracing::error!(%cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "5"));
+        }
+        response.json(error_body(status, self.code(), self.message()))
+    }
+}
+
+/// Malformed JSON bodies: 413 past the size limit, 400 `validation_failed` otherwise.
+pub fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let api = match &error {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::Validation(vec!["Content-Type must be application/json".into()])
+        }
+        JsonPayloadError::Deserialize(e) => ApiError::Validation(vec![e.to_string()]),
+        other => ApiError::Validation(vec![format!("invalid JSON body: {other}")]),
+    };
+    api.into()
+}
+
+/// Malformed query strings: 400 `validation_failed`.
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _: &HttpRequest,
+) -> actix_web::Error {
+    ApiError::Validation(vec![error.to_string()]).into()
+}
+
+/// Path segments that do not parse (a malformed UUID): 404, never 500.
+pub fn path_error(_: actix_web::error::PathError, request: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound(format!("Cannot {} {}", request.method(), request.path())).into()
+}
+
+/// Unknown routes, in NestJS's words: `Cannot GET /api/v1/xyz`.
+pub async fn route_not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "Cannot {} {}",
+        request.method(),
+        request.path()
+    )))
+}
+
+/// Registers the extractor error handlers and body limits on an app or scope.
+pub fn configure_extractors(config: &mut web::ServiceConfig) {
+    config
+        .app_data(
+            web::JsonConfig::default()
+                .limit(1024 * 1024)
+                .error_handler(json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error));
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::to_bytes;
+
+    use super::*;
+
+    async fn body(error: ApiError) -> (StatusCode, Value) {
+        let response = error.error_response();
+        let status = response.status();
+        let bytes = to_bytes(response.into_body()).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[actix_web::test]
+    async fn validation_errors_carry_every_message_and_the_nest_shape() {
+        let (status, body) = body(ApiError::Validation(vec!["a".into(), "b".into()])).await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body,
+            json!({"statusCode": 400, "error": "Bad Request", "code": "validation_failed",
+                   "message": ["a", "b"]})
+        );
+    }
+
+    #[actix_web::test]
+    async fn internal_errors_never_leak_their_cause() {
+        let (status, body) = body(ApiError::internal(
+            "relation \"models\" does not exist at SELECT …",
+        ))
+        .await;
+        assert_eq!(status, 500);
+        assert_eq!(body["message"], "Internal server error");
+        assert_eq!(body["code"], "internal");
+        assert!(!body.to_string().contains("relation"));
+    }
+
+    #[actix_web::test]
+    async fn an_unreachable_database_is_a_generic_503() {
+        let (status, body) =
+            body(RepositoryError::Unavailable("pool timed out".into()).into()).await;
+        assert_eq!(status, 503);
+        assert_eq!(body["code"], "service_unavailable");
+        assert!(!body.to_string().contains("pool"));
+    }
+}

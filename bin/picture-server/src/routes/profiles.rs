@@ -1,0 +1,17 @@
+//! `GET /profiles/me`.
+
+use actix_web::{HttpResponse, web};
+use picture_domain::services::ProfileService;
+
+use crate::auth::AuthenticatedUser;
+use crate::dto::ProfileDto;
+use crate::error::ApiError;
+
+/// The caller's profile, created from the token's claims on the first call.
+pub async fn me(
+    user: AuthenticatedUser,
+    profiles: web::Data<ProfileService>,
+) -> Result<HttpResponse, ApiError> {
+    let profile = profiles.me(&user.id, user.email.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(ProfileDto::from(profile)))
+}

@@ -1,0 +1,362 @@
+//! Configuration: built-in defaults, then an optional file, then the environment (the original
+//! backend's variable names, unchanged). Every value is parsed here, once; an invalid one stops
+//! start-up with one line naming the variable. Secrets are wrapped so they never print.
+
+mod raw;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use picture_domain::{CreditAmount, Enforcement, FreemiumPolicy};
+use picture_persistence::DatabaseUrl;
+use secrecy::SecretString;
+
+pub use raw::RawSettings;
+
+/// Deployment stage; picks defaults such as credit enforcement and the log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnvironment {
+    /// A developer's machine.
+    Development,
+    /// Pre-production.
+    Staging,
+    /// Production.
+    Production,
+}
+
+impl FromStr for AppEnvironment {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw.to_ascii_lowercase().as_str() {
+            "development" => Ok(Self::Development),
+            "staging" => Ok(Self::Staging),
+            "production" => Ok(Self::Production),
+            _ => Err("expected development, staging or production".into()),
+        }
+    }
+}
+
+/// How tokens are verified.
+#[derive(Debug, Clone)]
+pub enum AuthMode {
+    /// Embedded mode: HS256 tokens signed with a local secret (`JWT_SECRET`, or one generated
+    /// once and kept in the data directory).
+    Local {
+        /// The configured secret, if any.
+        secret: Option<SecretString>,
+    },
+    /// Production: EdDSA tokens verified against the auth service's JWKS.
+    Jwks {
+        /// `MANA_CORE_AUTH_URL`, without a trailing slash.
+        auth_url: String,
+        /// Accepted issuers.
+        issuers: Vec<String>,
+    },
+}
+
+/// Token verification settings.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Local secret or JWKS.
+    pub mode: AuthMode,
+    /// Expected `aud`.
+    pub audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway: Duration,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// `RUST_LOG` filter.
+    pub filter: String,
+    /// `LOG_FORMAT`.
+    pub format: LogFormat,
+}
+
+/// Every setting of the server, parsed.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `HOST`.
+    pub host: String,
+    /// `PORT` (0 picks a free port).
+    pub port: u16,
+    /// `HTTP_WORKERS`: actix worker threads.
+    pub workers: usize,
+    /// `APP_ENV` (fallback `NODE_ENV`).
+    pub environment: AppEnvironment,
+    /// `DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`.
+    pub database_url: DatabaseUrl,
+    /// `PUBLIC_BASE_URL`, without a trailing slash.
+    pub public_base_url: String,
+    /// Token verification.
+    pub auth: AuthSettings,
+    /// `REPLICATE_API_TOKEN`.
+    pub replicate_api_token: Option<SecretString>,
+    /// `FREE_GENERATIONS`, `CREDITS_PER_GENERATION`, `CREDITS_ENFORCEMENT`.
+    pub freemium: FreemiumPolicy,
+    /// `MANA_CORE_SERVICE_KEY`: sent as `X-Service-Key` to the credits service.
+    pub mana_core_service_key: Option<SecretString>,
+    /// `APP_ID`: sent as `X-App-Id` to the credits service.
+    pub app_id: String,
+    /// `CORS_ORIGINS`.
+    pub cors_origins: Vec<String>,
+    /// `RUST_LOG`, `LOG_FORMAT`.
+    pub log: LogSettings,
+    /// `SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may finish after SIGTERM.
+    pub shutdown_timeout: Duration,
+}
+
+/// An invalid setting: which variable, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// A value that cannot be used.
+    #[error("invalid setting {variable}: {reason}")]
+    Invalid {
+        /// The environment variable's name.
+        variable: &'static str,
+        /// What is wrong, without the value when it is a secret.
+        reason: String,
+    },
+    /// The configuration file or the sources could not be read.
+    #[error("cannot read the configuration: {0}")]
+    Source(String),
+}
+
+/// The original web and mobile clients' development origins.
+pub const DEFAULT_CORS_ORIGINS: [&str; 7] = [
+    "http://localhost:3000",
+    "http://localhost:5173",
+    "http://localhost:5174",
+    "http://localhost:5175",
+    "http://localhost:8081",
+    "exp://localhost:8081",
+    "http://localhost:3001",
+];
+
+fn invalid(variable: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        variable,
+        reason: reason.into(),
+    }
+}
+
+fn parse<T: FromStr>(
+    variable: &'static str,
+    value: Option<String>,
+    default: T,
+    expected: &str,
+) -> Result<T, SettingsError> {
+    match value {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| invalid(variable, format!("expected {expected}, got {raw:?}"))),
+    }
+}
+
+fn list(value: Option<String>) -> Option<Vec<String>> {
+    value.map(|raw| {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+fn http_url(variable: &'static str, raw: String) -> Result<String, SettingsError> {
+    let trimmed = raw.trim().trim_end_matches('/').to_owned();
+    if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+        Ok(trimmed)
+    } else {
+        Err(invalid(
+            variable,
+            format!("expected an http(s) URL, got {raw:?}"),
+        ))
+    }
+}
+
+impl Settings {
+    /// Loads the settings: defaults, then `file` (TOML, keys named like the variables in lower
+    /// case) when given, then the process environment.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the first invalid variable.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::from_raw(RawSettings::load(file, std::env::vars())?)
+    }
+
+    /// Parses raw values into settings.
+    ///
+    /// # Errors
+    /// [`SettingsError::Invalid`] naming the first invalid variable.
+    pub fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
+        let raw = raw.without_empty_values();
+        let auth = Self::auth(&raw)?;
+        let environment = parse(
+            "APP_ENV",
+            raw.app_env.or(raw.node_env),
+            AppEnvironment::Development,
+            "development, staging or production",
+        )?;
+        let port = parse("PORT", raw.port, 3006u16, "a port number (0-65535)")?;
+        let workers = parse(
+            "HTTP_WORKERS",
+            raw.http_workers,
+            std::thread::available_parallelism().map_or(2, usize::from),
+            "a positive number",
+        )?;
+        if workers == 0 {
+            return Err(invalid("HTTP_WORKERS", "must be at least 1"));
+        }
+        let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "./data".into()));
+        let database_url = match raw.database_url {
+            Some(url) => {
+                DatabaseUrl::parse(&url).map_err(|e| invalid("DATABASE_URL", e.to_string()))?
+            }
+            None => DatabaseUrl::sqlite_file(data_dir.join("picture.db")),
+        };
+        let public_base_url = match raw.public_base_url {
+            Some(url) => http_url("PUBLIC_BASE_URL", url)?,
+            None => format!("http://localhost:{port}"),
+        };
+        let enforcement = match raw.credits_enforcement {
+            Some(value) => value.parse::<Enforcement>().map_err(|_| {
+                invalid(
+                    "CREDITS_ENFORCEMENT",
+                    format!("expected off or enforce, got {value:?}"),
+                )
+            })?,
+            None if environment == AppEnvironment::Development => Enforcement::Off,
+            None => Enforcement::Enforce,
+        };
+        let free = parse(
+            "FREE_GENERATIONS",
+            raw.free_generations,
+            FreemiumPolicy::DEFAULT_FREE_GENERATIONS,
+            "a whole number of generations",
+        )?;
+        let price = parse(
+            "CREDITS_PER_GENERATION",
+            raw.credits_per_generation,
+            FreemiumPolicy::DEFAULT_CREDITS_PER_GENERATION,
+            "a whole number of credits",
+        )?;
+        let price = CreditAmount::new(price)
+            .map_err(|_| invalid("CREDITS_PER_GENERATION", "must not be negative"))?;
+        let log = LogSettings {
+            filter: raw.rust_log.unwrap_or_else(|| "info".into()),
+            format: match raw.log_format.as_deref().map(str::to_ascii_lowercase) {
+                Some(f) if f == "pretty" => LogFormat::Pretty,
+                Some(f) if f == "json" => LogFormat::Json,
+                Some(other) => {
+                    return Err(invalid(
+                        "LOG_FORMAT",
+                        format!("expected pretty or json, got {other:?}"),
+                    ));
+                }
+                None if environment == AppEnvironment::Development => LogFormat::Pretty,
+                None => LogFormat::Json,
+            },
+        };
+        let shutdown_secs = parse(
+            "SHUTDOWN_TIMEOUT_SECS",
+            raw.shutdown_timeout_secs,
+            30u64,
+            "a number of seconds",
+        )?;
+        Ok(Self {
+            host: raw.host.unwrap_or_else(|| "0.0.0.0".into()),
+            port,
+            workers,
+            environment,
+            data_dir,
+            database_url,
+            public_base_url,
+            auth,
+            replicate_api_token: raw.replicate_api_token.map(SecretString::from),
+            freemium: FreemiumPolicy::new(free, price, enforcement),
+            mana_core_service_key: raw.mana_core_service_key.map(SecretString::from),
+            app_id: raw.app_id.unwrap_or_else(|| "picture-app".into()),
+            cors_origins: list(raw.cors_origins).unwrap_or_else(|| {
+                DEFAULT_CORS_ORIGINS
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            }),
+            log,
+            shutdown_timeout: Duration::from_secs(shutdown_secs),
+        })
+    }
+
+    fn auth(raw: &RawSettings) -> Result<AuthSettings, SettingsError> {
+        let leeway = parse(
+            "JWT_LEEWAY_SECS",
+            raw.jwt_leeway_secs.clone(),
+            30u64,
+            "a number of seconds",
+        )?;
+        if leeway > 300 {
+            return Err(invalid("JWT_LEEWAY_SECS", "must be at most 300 seconds"));
+        }
+        let mode = match raw.mana_core_auth_url.clone() {
+            Some(url) => {
+                let auth_url = http_url("MANA_CORE_AUTH_URL", url)?;
+                let issuers =
+                    list(raw.jwt_issuers.clone()).unwrap_or_else(|| vec![auth_url.clone()]);
+                AuthMode::Jwks { auth_url, issuers }
+            }
+            None => {
+                let secret = raw.jwt_secret.clone();
+                if secret.as_ref().is_some_and(|s| s.len() < 32) {
+                    return Err(invalid("JWT_SECRET", "must be at least 32 characters"));
+                }
+                AuthMode::Local {
+                    secret: secret.map(SecretString::from),
+                }
+            }
+        };
+        Ok(AuthSettings {
+            mode,
+            audience: raw
+                .jwt_audience
+                .clone()
+                .unwrap_or_else(|| "manacore".into()),
+            leeway: Duration::from_secs(leeway),
+        })
+    }
+
+    /// Whether an AI provider is configured (otherwise the offline preview is the default).
+    pub fn provider_configured(&self) -> bool {
+        self.replicate_api_token.is_some()
+    }
+}
+
+impl fmt::Display for AppEnvironment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Development => "development",
+            Self::Staging => "staging",
+            Self::Production => "production",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+//! The settings as text, gathered from the file and the environment before parsing.
+
+use std::path::Path;
+
+use config::{Config, Environment, File, FileFormat, Map};
+use serde::Deserialize;
+
+use super::SettingsError;
+
+/// The environment variables Picture reads. Only these are taken from the environment, so a
+/// configuration file can be checked for unknown keys.
+pub const VARIABLES: [&str; 23] = [
+    "HOST",
+    "PORT",
+    "HTTP_WORKERS",
+    "APP_ENV",
+    "NODE_ENV",
+    "DATA_DIR",
+    "DATABASE_URL",
+    "PUBLIC_BASE_URL",
+    "JWT_SECRET",
+    "MANA_CORE_AUTH_URL",
+    "JWT_AUDIENCE",
+    "JWT_ISSUERS",
+    "JWT_LEEWAY_SECS",
+    "REPLICATE_API_TOKEN",
+    "CREDITS_ENFORCEMENT",
+    "FREE_GENERATIONS",
+    "CREDITS_PER_GENERATION",
+    "CORS_ORIGINS",
+    "RUST_LOG",
+    "LOG_FORMAT",
+    "SHUTDOWN_TIMEOUT_SECS",
+    "MANA_CORE_SERVICE_KEY",
+    "APP_ID",
+];
+
+/// Every setting as the text it was given in. Deliberately not `Debug`: it holds secrets.
+#[derive(Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[expect(
+    missing_docs,
+    reason = "each field is the variable of the same name in upper case"
+)]
+pub struct RawSettings {
+    pub host: Option<String>,
+    pub port: Option<String>,
+    pub http_workers: Option<String>,
+    pub app_env: Option<String>,
+    pub node_env: Option<String>,
+    pub data_dir: Option<String>,
+    pub database_url: Option<String>,
+    pub public_base_url: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub mana_core_auth_url: Option<String>,
+    pub jwt_audience: Option<String>,
+    pub jwt_issuers: Option<String>,
+    pub jwt_leeway_secs: Option<String>,
+    pub replicate_api_token: Option<String>,
+    pub credits_enforcement: Option<String>,
+    pub free_generations: Option<String>,
+    pub credits_per_generation: Option<String>,
+    pub cors_origins: Option<String>,
+    pub rust_log: Option<String>,
+    pub log_format: Option<String>,
+    pub shutdown_timeout_secs: Option<String>,
+    pub mana_core_service_key: Option<String>,
+    pub app_id: Option<String>,
+}
+
+impl RawSettings {
+    /// Gathers the settings from `file` (TOML, optional) and then `env` (later wins).
+    ///
+    /// # Errors
+    /// [`SettingsError::Source`] when the file cannot be read or has unknown keys.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let known: Map<String, String> = env
+            .filter(|(name, _)| VARIABLES.contains(&name.as_str()))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value))
+            .collect();
+        let mut builder = Config::builder();
+        if let Some(path) = file {
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
+        }
+        builder
+            .add_source(Environment::default().source(Some(known)))
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| SettingsError::Source(e.to_string()))
+    }
+
+    /// The same settings with empty values treated as unset (`PORT=` means the default).
+    pub(crate) fn without_empty_values(self) -> Self {
+        let keep = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        Self {
+            host: keep(self.host),
+            port: keep(self.port),
+            http_workers: keep(self.http_workers),
+            app_env: keep(self.app_env),
+            node_env: keep(self.node_env),
+            data_dir: keep(self.data_dir),
+            database_url: keep(self.database_url),
+            public_base_url: keep(self.public_base_url),
+            jwt_secret: keep(self.jwt_secret),
+            mana_core_auth_url: keep(self.mana_core_auth_url),
+            jwt_audience: keep(self.jwt_audience),
+            jwt_issuers: keep(self.jwt_issuers),
+            jwt_leeway_secs: keep(self.jwt_leeway_secs),
+            replicate_api_token: keep(self.replicate_api_token),
+            credits_enforcement: keep(self.credits_enforcement),
+            free_generations: keep(self.free_generations),
+            credits_per_generation: keep(self.credits_per_generation),
+            cors_origins: keep(self.cors_origins),
+            rust_log: keep(self.rust_log),
+            log_format: keep(self.log_format),
+            shutdown_timeout_secs: keep(self.shutdown_timeout_secs),
+            mana_core_service_key: keep(self.mana_core_service_key),
+            app_id: keep(self.app_id),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+use std::io::Write;
+
+use super::*;
+
+fn load(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    let env = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+    Settings::from_raw(RawSettings::load(None, env)?)
+}
+
+#[test]
+fn defaults_serve_the_embedded_setup() {
+    let s = load(&[("PATH", "/usr/bin"), ("HOME", "/root")]).unwrap();
+    assert_eq!((s.host.as_str(), s.port), ("0.0.0.0", 3006));
+    assert_eq!(s.environment, AppEnvironment::Development);
+    assert_eq!(s.data_dir, PathBuf::from("./data"));
+    assert_eq!(
+        s.database_url.sqlite_path(),
+        Some(PathBuf::from("./data/picture.db"))
+    );
+    assert_eq!(s.public_base_url, "http://localhost:3006");
+    assert!(matches!(s.auth.mode, AuthMode::Local { secret: None }));
+    assert_eq!(s.auth.audience, "manacore");
+    assert_eq!(s.freemium.enforcement(), Enforcement::Off);
+    assert_eq!(s.freemium.free_generations(), 3);
+    assert_eq!(s.freemium.credits_per_generation().get(), 10);
+    assert_eq!(s.log.format, LogFormat::Pretty);
+    assert_eq!(s.app_id, "picture-app");
+    assert_eq!(s.cors_origins.len(), DEFAULT_CORS_ORIGINS.len());
+    assert!(!s.provider_configured());
+}
+
+#[test]
+fn the_original_variable_names_work_unchanged() {
+    let s = load(&[
+        ("PORT", "4000"),
+        ("NODE_ENV", "staging"),
+        ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/picture"),
+        ("REPLICATE_API_TOKEN", "r8_secret"),
+        ("MANA_CORE_AUTH_URL", "https://auth.example.com/"),
+        ("MANA_CORE_SERVICE_KEY", "svc"),
+        ("APP_ID", "picture-web"),
+        ("CORS_ORIGINS", "https://a.example, https://b.example ,"),
+    ])
+    .unwrap();
+    assert_eq!(s.port, 4000);
+    assert_eq!(s.environment, AppEnvironment::Staging);
+    assert_eq!(s.freemium.enforcement(), Enforcement::Enforce);
+    assert_eq!(s.log.format, LogFormat::Json);
+    assert!(s.provider_configured());
+    assert_eq!(s.app_id, "picture-web");
+    assert_eq!(s.cors_origins, ["https://a.example", "https://b.example"]);
+    match s.auth.mode {
+        AuthMode::Jwks { auth_url, issuers } => {
+            assert_eq!(auth_url, "https://auth.example.com");
+            assert_eq!(issuers, ["https://auth.example.com"]);
+        }
+        AuthMode::Local { .. } => panic!("expected JWKS mode"),
+    }
+}
+
+#[test]
+fn app_env_wins_over_node_env_and_enforcement_can_be_overridden() {
+    let s = load(&[
+        ("APP_ENV", "production"),
+        ("NODE_ENV", "development"),
+        ("CREDITS_ENFORCEMENT", "off"),
+        ("FREE_GENERATIONS", "5"),
+        ("CREDITS_PER_GENERATION", "7"),
+    ])
+    .unwrap();
+    assert_eq!(s.environment, AppEnvironment::Production);
+    assert_eq!(s.freemium.enforcement(), Enforcement::Off);
+    assert_eq!(s.freemium.free_generations(), 5);
+    assert_eq!(s.freemium.credits_per_generation().get(), 7);
+}
+
+#[test]
+fn an_invalid_value_names_its_variable() {
+    let cases = [
+        (
+            "PORT",
+            "http",
+            "invalid setting PORT: expected a port number (0-65535), got \"http\"",
+        ),
+        ("APP_ENV", "prod", "invalid setting APP_ENV"),
+        ("DATABASE_URL", "mysql://x", "invalid setting DATABASE_URL"),
+        (
+            "CREDITS_ENFORCEMENT",
+            "sometimes",
+            "invalid setting CREDITS_ENFORCEMENT",
+        ),
+        (
+            "CREDITS_PER_GENERATION",
+            "-1",
+            "invalid setting CREDITS_PER_GENERATION",
+        ),
+        (
+            "FREE_GENERATIONS",
+            "three",
+            "invalid setting FREE_GENERATIONS",
+        ),
+        ("LOG_FORMAT", "xml", "invalid setting LOG_FORMAT"),
+        (
+            "PUBLIC_BASE_URL",
+            "example.com",
+            "invalid setting PUBLIC_BASE_URL",
+        ),
+        (
+            "MANA_CORE_AUTH_URL",
+            "auth",
+            "invalid setting MANA_CORE_AUTH_URL",
+        ),
+        ("HTTP_WORKERS", "0", "invalid setting HTTP_WORKERS"),
+    ];
+    for (variable, value, expected) in cases {
+        let error = load(&[(variable, value)]).unwrap_err().to_string();
+        assert!(error.starts_with(expected), "{variable}: {error}");
+        assert!(!error.contains('\n'));
+    }
+}
+
+#[test]
+fn a_short_secret_is_refused_without_printing_it() {
+    let error = load(&[("JWT_SECRET", "tooshort-hunter2")])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("JWT_SECRET"));
+    assert!(!error.contains("hunter2"));
+}
+
+#[test]
+fn empty_values_mean_the_default() {
+    let s = load(&[("PORT", ""), ("DATABASE_URL", " ")]).unwrap();
+    assert_eq!(s.port, 3006);
+}
+
+#[test]
+fn secrets_never_appear_in_debug_output() {
+    let s = load(&[
+        ("JWT_SECRET", "0123456789abcdef0123456789abcdef-hunter2"),
+        ("REPLICATE_API_TOKEN", "r8_hunter2"),
+        ("MANA_CORE_SERVICE_KEY", "svc-hunter2"),
+        ("DATABASE_URL", "postgres://u:hunter2@h/db"),
+    ])
+    .unwrap();
+    assert!(!format!("{s:?}").contains("hunter2"));
+}
+
+#[test]
+fn the_environment_overrides_the_file_and_unknown_file_keys_are_refused() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "port = 5000\nhost = \"127.0.0.1\"\nfree_generations = 1"
+    )
+    .unwrap();
+    let env = [("PORT".to_owned(), "6000".to_owned())].into_iter();
+    let s = Settings::from_raw(RawSettings::load(Some(file.path()), env).unwrap()).unwrap();
+    assert_eq!(s.port, 6000);
+    assert_eq!(s.host, "127.0.0.1");
+    assert_eq!(s.freemium.free_generations(), 1);
+
+    let mut bad = tempfile::NamedTempFile::new().unwrap();
+    writeln!(bad, "prot = 5000").unwrap();
+    let error = RawSettings::load(Some(bad.path()), std::iter::empty())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("prot"), "{error}");
+}

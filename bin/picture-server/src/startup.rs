@@ -1,0 +1,181 @@
+//! Building the application from its settings: database, migrations, seed, services, auth,
+//! the listener and the actix server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpMessage, HttpServer, web};
+use anyhow::Context;
+use picture_domain::ports::SystemClock;
+use picture_domain::services::{ModelService, ProfileService};
+use picture_persistence::{Database, DieselModelCatalog, DieselProfileRepository, PoolOptions};
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::auth::{JwksVerifier, LocalTokens, TokenVerifier, load_or_create_secret};
+use crate::error::{configure_extractors, route_not_found};
+use crate::routes;
+use crate::settings::{AuthMode, Settings};
+use crate::telemetry::PictureRootSpan;
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+/// Migrates the database and seeds the model catalogue, then returns a pool on it.
+///
+/// # Errors
+/// When the database cannot be reached, migrated or seeded.
+pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
+    let applied = Database::migrate(&settings.database_url)
+        .await
+        .context("migrating the database")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    let database = Database::connect(&settings.database_url, PoolOptions::default())
+        .await
+        .context("connecting to the database")?;
+    ModelService::new(Arc::new(DieselModelCatalog::new(database.clone())))
+        .seed(settings.provider_configured())
+        .await
+        .context("seeding the model catalogue")?;
+    Ok(database)
+}
+
+/// The local token issuer of embedded mode.
+///
+/// # Errors
+/// When the server verifies tokens against a JWKS (it issues none), or the local secret cannot
+/// be read or created.
+pub fn local_tokens(settings: &Settings) -> anyhow::Result<LocalTokens> {
+    match &settings.auth.mode {
+        AuthMode::Local { secret } => {
+            let secret = load_or_create_secret(secret.as_ref(), &settings.data_dir)
+                .context("reading the local JWT secret")?;
+            Ok(LocalTokens::new(
+                &secret,
+                &settings.auth.audience,
+                settings.auth.leeway,
+            ))
+        }
+        AuthMode::Jwks { .. } => {
+            anyhow::bail!("tokens are issued by the auth service when MANA_CORE_AUTH_URL is set")
+        }
+    }
+}
+
+fn verifier(settings: &Settings) -> anyhow::Result<Arc<dyn TokenVerifier>> {
+    Ok(match &settings.auth.mode {
+        AuthMode::Local { .. } => Arc::new(local_tokens(settings)?),
+        AuthMode::Jwks { auth_url, issuers } => Arc::new(
+            JwksVerifier::new(
+                auth_url,
+                issuers,
+                &settings.auth.audience,
+                settings.auth.leeway,
+            )
+            .context("building the JWKS client")?,
+        ),
+    })
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let origins = origins.to_vec();
+    Cors::default()
+        .allowed_origin_fn(move |origin, _| {
+            origin
+                .to_str()
+                .is_ok_and(|o| origins.iter().any(|allowed| allowed == o))
+        })
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allow_any_header()
+        .expose_headers(["x-request-id", "retry-after"])
+        .supports_credentials()
+        .block_on_origin_mismatch(false)
+        .max_age(3600)
+}
+
+impl Application {
+    /// Prepares the database, wires the services and binds `HOST:PORT` (port 0 picks a free
+    /// one).
+    ///
+    /// # Errors
+    /// When the database, the auth keys or the listener cannot be set up.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let database = prepare_database(&settings).await?;
+        let clock = Arc::new(SystemClock);
+        let models = web::Data::new(ModelService::new(Arc::new(DieselModelCatalog::new(
+            database.clone(),
+        ))));
+        let profiles = web::Data::new(ProfileService::new(
+            Arc::new(DieselProfileRepository::new(database.clone())),
+            clock,
+        ));
+        let verifier = web::Data::new(verifier(&settings)?);
+        let database = web::Data::new(database);
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
+        let port = listener.local_addr()?.port();
+        let origins = settings.cors_origins.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(cors(&origins))
+                .wrap_fn(|request, service| {
+                    let request_id = request.extensions().get::<RequestId>().copied();
+                    let response = service.call(request);
+                    async move {
+                        let mut response = response.await?;
+                        if let Some(value) =
+                            request_id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok())
+                        {
+                            response
+                                .headers_mut()
+                                .insert(HeaderName::from_static("x-request-id"), value);
+                        }
+                        Ok(response)
+                    }
+                })
+                .wrap(TracingLogger::<PictureRootSpan>::new())
+                .configure(configure_extractors)
+                .app_data(models.clone())
+                .app_data(profiles.clone())
+                .app_data(verifier.clone())
+                .app_data(database.clone())
+                .route("/health", web::get().to(routes::health))
+                .route("/ready", web::get().to(routes::ready))
+                .service(web::scope("/api/v1").configure(routes::api))
+                .service(web::scope("/api").configure(routes::api))
+                .default_service(web::to(route_not_found))
+        })
+        .workers(settings.workers)
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .listen(listener)?
+        .run();
+        tracing::info!(port, environment = %settings.environment, "listening");
+        Ok(Self { port, server })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/Ctrl-C (or [`ServerHandle::stop`]); in-flight requests get the
+    /// shutdown timeout to finish.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,115 @@
+//! The `picture-server` binary's subcommands, run as a user would run them.
+#![expect(clippy::unwrap_used, reason = "in a test, a failed unwrap is a failed assertion")]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use picture_server::settings::RawSettings;
+use picture_server::{Application, Settings};
+
+fn run(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_picture-server"))
+        .args(args)
+        .env_clear()
+        .env("DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn help_documents_every_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["--help"], &[]);
+    assert!(output.status.success());
+    let help = stdout(&output);
+    for command in ["serve", "migrate", "token", "models"] {
+        assert!(help.contains(command), "{command} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn an_invalid_setting_stops_start_up_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["serve"], &[("PORT", "not-a-port")]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("invalid setting PORT:"), "{stderr}");
+}
+
+#[test]
+fn migrate_applies_once_and_models_list_shows_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run(dir.path(), &["migrate"], &[]);
+    assert!(first.status.success(), "{first:?}");
+    assert!(stdout(&first).starts_with("applied 1 migration(s)"));
+    let again = run(dir.path(), &["migrate"], &[]);
+    assert!(stdout(&again).starts_with("applied 0 migration(s)"));
+    let list = run(dir.path(), &["models", "list"], &[]);
+    assert!(list.status.success(), "{list:?}");
+    let lines: Vec<_> = stdout(&list).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0].contains("offline-preview") && lines[0].ends_with("(default)"));
+}
+
+#[test]
+fn token_refuses_an_invalid_user_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["token", "has space"], &[]);
+    assert!(!output.status.success());
+}
+
+#[tokio::test]
+async fn a_token_from_the_cli_is_accepted_and_a_tampered_one_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(
+        dir.path(),
+        &["token", "cli-user", "--email", "c@example.com"],
+        &[],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let token = stdout(&output).lines().last().unwrap().to_owned();
+
+    let settings = Settings::from_raw(RawSettings {
+        host: Some("127.0.0.1".into()),
+        port: Some("0".into()),
+        http_workers: Some("1".into()),
+        data_dir: Some(dir.path().display().to_string()),
+        ..RawSettings::default()
+    })
+    .unwrap();
+    let app = Application::build(settings).await.unwrap();
+    let url = format!("http://127.0.0.1:{}/api/v1/profiles/me", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+
+    let accepted = client.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(accepted.status(), 200);
+    let profile: serde_json::Value = accepted.json().await.unwrap();
+    assert_eq!(profile["id"], "cli-user");
+    assert_eq!(profile["email"], "c@example.com");
+
+    let mut tampered = token.clone();
+    let middle = tampered.len() / 2;
+    let replacement = if &tampered[middle..=middle] == "x" {
+        "y"
+    } else {
+        "x"
+    };
+    tampered.replace_range(middle..=middle, replacement);
+    let refused = client
+        .get(&url)
+        .bearer_auth(&tampered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    handle.stop(true).await;
+}
