@@ -1,5 +1,8 @@
 //! The `picture-server` binary's subcommands, run as a user would run them.
-#![expect(clippy::unwrap_used, reason = "in a test, a failed unwrap is a failed assertion")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is a failed assertion"
+)]
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,6 +1,9 @@
 //! The repository contract suite: every test runs against SQLite (always) and PostgreSQL (a fresh
 //! database per test; skipped with a reason when PostgreSQL is absent, failed when `CI=true`).
-#![expect(clippy::unwrap_used, reason = "in a test, a failed unwrap is a failed assertion")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is a failed assertion"
+)]
 
 use std::collections::HashSet;
 use std::sync::Arc;

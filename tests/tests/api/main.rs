@@ -1,5 +1,8 @@
 //! Black-box tests of the HTTP API against the real server.
-#![expect(clippy::unwrap_used, reason = "in a test, a failed unwrap is a failed assertion")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is a failed assertion"
+)]
 
 mod auth;
 mod health;
