@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod credit_ledger;
+pub mod generation_repository;
 pub mod image_provider;
 pub mod model_catalog;
 pub mod object_store;
@@ -13,6 +14,7 @@ pub mod profile_repository;
 
 pub use clock::{Clock, SystemClock};
 pub use credit_ledger::{CreditBalance, CreditLedger, LedgerError};
+pub use generation_repository::{GenerationRepository, Transition};
 pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
 };
@@ -24,6 +26,8 @@ pub use profile_repository::ProfileRepository;
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mock"))]
 pub use credit_ledger::MockCreditLedger;
+#[cfg(any(test, feature = "mock"))]
+pub use generation_repository::MockGenerationRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use image_provider::MockImageProvider;
 #[cfg(any(test, feature = "mock"))]

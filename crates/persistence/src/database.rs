@@ -17,10 +17,11 @@ use crate::url::{Backend, DatabaseUrl};
 /// An async SQLite connection: diesel's synchronous connection run on blocking threads.
 pub(crate) type SqliteAsync = SyncConnectionWrapper<SqliteConnection>;
 
-/// Per-connection settings of SQLite: WAL so readers never block the writer, foreign keys
-/// enforced, and writers wait up to 5 s for the lock instead of failing with `SQLITE_BUSY`.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+/// Per-connection settings of SQLite: writers wait up to 5 s for the lock instead of failing
+/// with `SQLITE_BUSY` (set first, so the statements after it wait too), WAL so readers never
+/// block the writer, foreign keys enforced.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
 /// How the pool is sized and how long callers wait.
 #[derive(Debug, Clone, Copy)]

@@ -3,6 +3,7 @@
 mod catalog;
 mod database;
 mod error;
+mod generations;
 mod migrations;
 mod profiles;
 mod schema;
@@ -12,5 +13,6 @@ mod url;
 pub use catalog::DieselModelCatalog;
 pub use database::{Database, PoolOptions};
 pub use error::PersistenceError;
+pub use generations::DieselGenerationRepository;
 pub use profiles::DieselProfileRepository;
 pub use url::{Backend, DatabaseUrl};

@@ -48,9 +48,12 @@ fn run_sqlite(url: &DatabaseUrl) -> Result<Vec<String>, PersistenceError> {
     url.ensure_sqlite_directory()?;
     let mut conn = SqliteConnection::establish(url.connection_string())
         .map_err(|e| PersistenceError::Connect(e.to_string()))?;
-    diesel::sql_query("PRAGMA busy_timeout = 5000")
-        .execute(&mut conn)
-        .map_err(|e| PersistenceError::Migration(e.to_string()))?;
+    // WAL is a property of the database file: set it once here, before any pool connects.
+    for pragma in ["PRAGMA busy_timeout = 5000", "PRAGMA journal_mode = WAL"] {
+        diesel::sql_query(pragma)
+            .execute(&mut conn)
+            .map_err(|e| PersistenceError::Migration(e.to_string()))?;
+    }
     apply(&mut conn, SQLITE)
 }
 

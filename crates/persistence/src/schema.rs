@@ -40,3 +40,37 @@ diesel::table! {
         updated_at -> BigInt,
     }
 }
+
+diesel::table! {
+    image_generations (id) {
+        id -> Text,
+        user_id -> Text,
+        model_id -> Nullable<Text>,
+        batch_id -> Nullable<Text>,
+        prompt -> Text,
+        negative_prompt -> Nullable<Text>,
+        model -> Nullable<Text>,
+        style -> Nullable<Text>,
+        source_image_url -> Nullable<Text>,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        steps -> Nullable<Integer>,
+        guidance_scale -> Nullable<Double>,
+        seed -> Nullable<BigInt>,
+        generation_strength -> Nullable<Double>,
+        status -> Text,
+        replicate_prediction_id -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        generation_time_seconds -> Nullable<Integer>,
+        retry_count -> Integer,
+        priority -> Integer,
+        billing -> Text,
+        credits_used -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        completed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(image_generations -> models (model_id));
+diesel::allow_tables_to_appear_in_same_query!(models, image_generations, profiles);

@@ -10,10 +10,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use picture_domain::catalog_seed::{OFFLINE_PREVIEW_MODEL, seed_models};
-use picture_domain::ports::{ModelCatalog, ProfileRepository};
-use picture_domain::{ModelId, NewProfile, RepositoryError, UserId};
+use picture_domain::ports::{GenerationRepository, ModelCatalog, ProfileRepository, Transition};
+use picture_domain::{
+    GenerationId, GenerationParams, GenerationStatus, ModelId, NewGeneration, NewProfile,
+    PredictionId, RepositoryError, UserId,
+};
 use picture_persistence::{
-    Backend, Database, DatabaseUrl, DieselModelCatalog, DieselProfileRepository, PoolOptions,
+    Database, DatabaseUrl, DieselGenerationRepository, DieselModelCatalog, DieselProfileRepository,
+    PoolOptions,
 };
 use picture_test_support::PgTestDb;
 
@@ -91,6 +95,11 @@ contract!(
     profiles_are_created_once_from_the_first_call,
     concurrent_first_calls_create_one_profile,
     opaque_user_ids_are_stored_as_text,
+    generations_are_stored_and_found_by_owner_and_prediction,
+    generations_only_move_forward,
+    concurrent_finalisations_have_exactly_one_winner,
+    a_prediction_id_belongs_to_one_generation,
+    a_duplicate_generation_id_is_a_conflict,
 );
 
 fn catalog(db: &TestDatabase) -> DieselModelCatalog {
@@ -291,5 +300,200 @@ async fn opaque_user_ids_are_stored_as_text(db: &TestDatabase) {
             .unwrap();
         assert_eq!(profile.id.as_str(), raw);
     }
-    let _ = Backend::Postgres;
+}
+
+fn new_generation(user: &str, model_id: Option<ModelId>) -> NewGeneration {
+    NewGeneration {
+        id: GenerationId::new_random(),
+        user_id: UserId::parse(user).unwrap(),
+        model_id,
+        model_name: model_id.map(|_| "flux-schnell".to_owned()),
+        prompt: "a lighthouse at dusk".into(),
+        negative_prompt: Some("fog".into()),
+        style: None,
+        source_image_url: None,
+        params: GenerationParams {
+            width: 1344,
+            height: 768,
+            steps: 4,
+            guidance_scale: 0.0,
+            seed: Some(9_007_199_254_740_991),
+            generation_strength: None,
+        },
+        created_at: at(1_700_000_000_123),
+    }
+}
+
+fn prediction(raw: &str) -> PredictionId {
+    PredictionId::parse(raw).unwrap()
+}
+
+async fn generations_are_stored_and_found_by_owner_and_prediction(db: &TestDatabase) {
+    let catalog = catalog(db);
+    catalog.seed(&seed_models(), "flux-schnell").await.unwrap();
+    let model = catalog.list_active().await.unwrap().remove(0);
+    let repo = DieselGenerationRepository::new(db.database.clone());
+    let new = new_generation("owner", Some(model.id));
+    let stored = repo.insert(&new).await.unwrap();
+    assert_eq!(stored.id, new.id);
+    assert_eq!(stored.status, GenerationStatus::Pending);
+    assert_eq!(stored.params, new.params);
+    assert_eq!(stored.model_id, Some(model.id));
+    assert_eq!(stored.negative_prompt.as_deref(), Some("fog"));
+    assert_eq!(stored.created_at, new.created_at);
+    assert_eq!(stored.credits_used, 0);
+    assert_eq!(repo.find(new.id).await.unwrap(), Some(stored.clone()));
+    let owner = UserId::parse("owner").unwrap();
+    let stranger = UserId::parse("stranger").unwrap();
+    assert_eq!(
+        repo.find_for_user(&owner, new.id).await.unwrap(),
+        Some(stored)
+    );
+    assert_eq!(repo.find_for_user(&stranger, new.id).await.unwrap(), None);
+    assert_eq!(repo.find(GenerationId::new_random()).await.unwrap(), None);
+
+    let p = prediction("gm3qorzdhgbfurvjtvhg6dckhu");
+    assert!(
+        repo.transition(
+            new.id,
+            &Transition::Processing {
+                prediction_id: p.clone()
+            },
+            at(1)
+        )
+        .await
+        .unwrap()
+    );
+    let found = repo.find_by_prediction(&p).await.unwrap().unwrap();
+    assert_eq!(
+        (found.id, found.status),
+        (new.id, GenerationStatus::Processing)
+    );
+    assert_eq!(found.prediction_id, Some(p));
+    assert_eq!(
+        repo.find_by_prediction(&prediction("other")).await.unwrap(),
+        None
+    );
+}
+
+async fn generations_only_move_forward(db: &TestDatabase) {
+    let repo = DieselGenerationRepository::new(db.database.clone());
+    let new = new_generation("u", None);
+    repo.insert(&new).await.unwrap();
+    let processing = Transition::Processing {
+        prediction_id: prediction("p1"),
+    };
+    let completed = Transition::Completed {
+        generation_time_seconds: Some(3),
+    };
+    let failed = Transition::Failed {
+        message: "NSFW content detected".into(),
+    };
+    assert!(repo.transition(new.id, &processing, at(10)).await.unwrap());
+    assert!(!repo.transition(new.id, &processing, at(11)).await.unwrap());
+    assert!(repo.transition(new.id, &completed, at(20)).await.unwrap());
+    assert!(!repo.transition(new.id, &failed, at(30)).await.unwrap());
+    assert!(!repo.transition(new.id, &completed, at(40)).await.unwrap());
+    let done = repo.find(new.id).await.unwrap().unwrap();
+    assert_eq!(done.status, GenerationStatus::Completed);
+    assert_eq!(done.generation_time_seconds, Some(3));
+    assert_eq!(done.completed_at, Some(at(20)));
+    assert_eq!(done.error_message, None);
+
+    let cancelled = new_generation("u", None);
+    repo.insert(&cancelled).await.unwrap();
+    let cancel = Transition::Cancelled {
+        message: "Cancelled by user".into(),
+    };
+    assert!(
+        repo.transition(cancelled.id, &cancel, at(50))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .transition(cancelled.id, &processing, at(51))
+            .await
+            .unwrap()
+    );
+    let row = repo.find(cancelled.id).await.unwrap().unwrap();
+    assert_eq!(row.status, GenerationStatus::Cancelled);
+    assert_eq!(row.error_message.as_deref(), Some("Cancelled by user"));
+    assert_eq!(row.prediction_id, None);
+    assert!(
+        !repo
+            .transition(GenerationId::new_random(), &failed, at(60))
+            .await
+            .unwrap()
+    );
+}
+
+async fn concurrent_finalisations_have_exactly_one_winner(db: &TestDatabase) {
+    let repo = Arc::new(DieselGenerationRepository::new(db.database.clone()));
+    let new = new_generation("u", None);
+    repo.insert(&new).await.unwrap();
+    let processing = Transition::Processing {
+        prediction_id: prediction("p-race"),
+    };
+    assert!(repo.transition(new.id, &processing, at(1)).await.unwrap());
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let repo = Arc::clone(&repo);
+            let transition = match i % 3 {
+                0 => Transition::Completed {
+                    generation_time_seconds: Some(i),
+                },
+                1 => Transition::Failed {
+                    message: format!("failure {i}"),
+                },
+                _ => Transition::Cancelled {
+                    message: format!("cancel {i}"),
+                },
+            };
+            tokio::spawn(async move {
+                let won = repo.transition(new.id, &transition, at(100)).await.unwrap();
+                (won, transition)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (won, transition) = task.await.unwrap();
+        if won {
+            winners.push(transition);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one finaliser wins");
+    let row = repo.find(new.id).await.unwrap().unwrap();
+    assert_eq!(row.status, winners[0].target());
+}
+
+async fn a_prediction_id_belongs_to_one_generation(db: &TestDatabase) {
+    let repo = DieselGenerationRepository::new(db.database.clone());
+    let first = new_generation("u", None);
+    let second = new_generation("u", None);
+    repo.insert(&first).await.unwrap();
+    repo.insert(&second).await.unwrap();
+    let shared = Transition::Processing {
+        prediction_id: prediction("same"),
+    };
+    assert!(repo.transition(first.id, &shared, at(1)).await.unwrap());
+    let result = repo.transition(second.id, &shared, at(2)).await;
+    assert!(
+        matches!(result, Err(RepositoryError::Conflict(_))),
+        "{result:?}"
+    );
+    let untouched = repo.find(second.id).await.unwrap().unwrap();
+    assert_eq!(untouched.status, GenerationStatus::Pending);
+}
+
+async fn a_duplicate_generation_id_is_a_conflict(db: &TestDatabase) {
+    let repo = DieselGenerationRepository::new(db.database.clone());
+    let new = new_generation("u", None);
+    repo.insert(&new).await.unwrap();
+    let again = repo.insert(&new).await;
+    assert!(
+        matches!(again, Err(RepositoryError::Conflict(_))),
+        "{again:?}"
+    );
 }
