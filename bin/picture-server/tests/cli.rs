@@ -116,3 +116,57 @@ async fn a_token_from_the_cli_is_accepted_and_a_tampered_one_rejected() {
     assert_eq!(refused.status(), 401);
     handle.stop(true).await;
 }
+
+#[tokio::test]
+async fn serve_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_picture-server"))
+        .arg("serve")
+        .env_clear()
+        .env("DATA_DIR", dir.path())
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let health = format!("http://127.0.0.1:{port}/health");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client
+            .get(&health)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "the server did not come up");
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut status = None;
+    for _ in 0..100 {
+        status = server.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let Some(status) = status else {
+        server.kill().unwrap();
+        panic!("the server did not stop within 10 s of SIGTERM");
+    };
+    assert!(status.success(), "exit status {status:?}");
+    assert!(client.get(&health).send().await.is_err(), "still listening");
+}
