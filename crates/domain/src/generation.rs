@@ -122,27 +122,11 @@ pub struct NewGeneration {
     pub created_at: DateTime<Utc>,
 }
 
-/// A recorded generation.
+/// A recorded generation: what was asked for, and where it is in its lifecycle.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generation {
-    /// Its id.
-    pub id: GenerationId,
-    /// Who asked for it.
-    pub user_id: UserId,
-    /// Which model.
-    pub model_id: Option<ModelId>,
-    /// The model's name at the time.
-    pub model_name: Option<String>,
-    /// The prompt.
-    pub prompt: String,
-    /// The negative prompt.
-    pub negative_prompt: Option<String>,
-    /// The style hint.
-    pub style: Option<String>,
-    /// The source image.
-    pub source_image_url: Option<String>,
-    /// The resolved parameters.
-    pub params: GenerationParams,
+    /// What was recorded when it was asked for (id, owner, prompt, parameters, time).
+    pub record: NewGeneration,
     /// Where it is in its lifecycle.
     pub status: GenerationStatus,
     /// The provider's prediction, once submitted.
@@ -153,8 +137,6 @@ pub struct Generation {
     pub generation_time_seconds: Option<i32>,
     /// Credits captured for it (0 for free or unbilled generations).
     pub credits_used: i64,
-    /// When it was asked for.
-    pub created_at: DateTime<Utc>,
     /// When it reached a terminal status.
     pub completed_at: Option<DateTime<Utc>>,
 }

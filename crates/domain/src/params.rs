@@ -162,83 +162,60 @@ impl GenerationRequest {
     /// # Errors
     /// A [`ValidationErrors`] with one message per invalid or missing field.
     pub fn parse(raw: RawGenerationRequest) -> Result<Self, ValidationErrors> {
-        let mut c = Collector::default();
-        let prompt = c.take(
-            raw.prompt
-                .ok_or_else(|| ValidationErrors::single("prompt must be a string"))
-                .and_then(Prompt::parse),
-        );
-        let model_id = c.take(
-            raw.model_id
-                .ok_or_else(|| ValidationErrors::single("modelId must be a string"))
-                .and_then(|id| {
-                    id.parse::<ModelId>()
-                        .map_err(|_| ValidationErrors::single("modelId must be a UUID"))
-                }),
-        );
-        let negative_prompt = c.take(optional(raw.negative_prompt, NegativePrompt::parse));
-        let width = c.take(optional(raw.width, |v| {
-            integer_in("width", v, DIMENSION_RANGE)
-        }));
-        let height = c.take(optional(raw.height, |v| {
-            integer_in("height", v, DIMENSION_RANGE)
-        }));
-        let steps = c.take(optional(raw.steps, |v| integer_in("steps", v, STEPS_RANGE)));
-        let guidance_scale = c.take(optional(raw.guidance_scale, |v| {
+        let prompt = raw
+            .prompt
+            .ok_or_else(|| ValidationErrors::single("prompt must be a string"))
+            .and_then(Prompt::parse);
+        let model_id = raw
+            .model_id
+            .ok_or_else(|| ValidationErrors::single("modelId must be a string"))
+            .and_then(|id| {
+                id.parse::<ModelId>()
+                    .map_err(|_| ValidationErrors::single("modelId must be a UUID"))
+            });
+        let negative_prompt = optional(raw.negative_prompt, NegativePrompt::parse);
+        let width = optional(raw.width, |v| integer_in("width", v, DIMENSION_RANGE));
+        let height = optional(raw.height, |v| integer_in("height", v, DIMENSION_RANGE));
+        let steps = optional(raw.steps, |v| integer_in("steps", v, STEPS_RANGE));
+        let guidance_scale = optional(raw.guidance_scale, |v| {
             number_in("guidanceScale", v, GUIDANCE_RANGE)
-        }));
-        let seed = c.take(optional(raw.seed, seed));
-        let source_image_url = c.take(optional(raw.source_image_url, SourceImageUrl::parse));
-        let generation_strength = c.take(optional(raw.generation_strength, |v| {
+        });
+        let seed = optional(raw.seed, seed);
+        let source_image_url = optional(raw.source_image_url, SourceImageUrl::parse);
+        let generation_strength = optional(raw.generation_strength, |v| {
             number_in("generationStrength", v, STRENGTH_RANGE)
-        }));
-        let style = c.take(optional(raw.style, Style::parse));
-        let model_version = c.take(optional(raw.model_version, ModelVersion::parse));
-        c.finish()?;
-        match (
-            prompt,
-            model_id,
-            negative_prompt,
-            width,
-            height,
-            steps,
-            guidance_scale,
-            seed,
-            source_image_url,
-            generation_strength,
-            style,
-            model_version,
-        ) {
-            (
-                Some(prompt),
-                Some(model_id),
-                Some(negative_prompt),
-                Some(width),
-                Some(height),
-                Some(steps),
-                Some(guidance_scale),
-                Some(seed),
-                Some(source_image_url),
-                Some(generation_strength),
-                Some(style),
-                Some(model_version),
-            ) => Ok(Self {
-                prompt,
-                model_id,
-                negative_prompt,
-                width,
-                height,
-                steps,
-                guidance_scale,
-                seed,
-                source_image_url,
-                generation_strength,
-                style,
-                model_version,
-                wait_for_result: raw.wait_for_result.unwrap_or(false),
-            }),
-            _ => Err(ValidationErrors::single("invalid generation request")),
-        }
+        });
+        let style = optional(raw.style, Style::parse);
+        let model_version = optional(raw.model_version, ModelVersion::parse);
+        Collector::default()
+            .note(&prompt)
+            .note(&model_id)
+            .note(&negative_prompt)
+            .note(&width)
+            .note(&height)
+            .note(&steps)
+            .note(&guidance_scale)
+            .note(&seed)
+            .note(&source_image_url)
+            .note(&generation_strength)
+            .note(&style)
+            .note(&model_version)
+            .finish()?;
+        Ok(Self {
+            prompt: prompt?,
+            model_id: model_id?,
+            negative_prompt: negative_prompt?,
+            width: width?,
+            height: height?,
+            steps: steps?,
+            guidance_scale: guidance_scale?,
+            seed: seed?,
+            source_image_url: source_image_url?,
+            generation_strength: generation_strength?,
+            style: style?,
+            model_version: model_version?,
+            wait_for_result: raw.wait_for_result.unwrap_or(false),
+        })
     }
 
     /// The concrete parameters for `model`: requested values win, the model's defaults fill

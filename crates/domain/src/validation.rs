@@ -39,23 +39,23 @@ impl std::error::Error for ValidationErrors {}
 pub struct Collector(Vec<String>);
 
 impl Collector {
-    /// Records the error of `result`, if any, and returns its value.
-    pub fn take<T>(&mut self, result: Result<T, ValidationErrors>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(errors) => {
-                self.0.extend(errors.into_messages());
-                None
-            }
+    /// Records the error of `result`, if any; the caller keeps the result.
+    pub fn note<T>(&mut self, result: &Result<T, ValidationErrors>) -> &mut Self {
+        if let Err(errors) = result {
+            self.0.extend(errors.messages().iter().cloned());
         }
+        self
     }
 
     /// `Ok(())` when nothing was recorded.
-    pub fn finish(self) -> Result<(), ValidationErrors> {
+    ///
+    /// # Errors
+    /// Every recorded message, in order.
+    pub fn finish(&self) -> Result<(), ValidationErrors> {
         if self.0.is_empty() {
             Ok(())
         } else {
-            Err(ValidationErrors(self.0))
+            Err(ValidationErrors(self.0.clone()))
         }
     }
 }

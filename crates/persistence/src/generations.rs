@@ -98,29 +98,32 @@ impl GenerationRow {
 
     fn into_generation(self) -> Result<Generation, RepositoryError> {
         Ok(Generation {
-            id: self
-                .id
-                .parse()
-                .map_err(|_| corrupt("generation id", &self.id))?,
-            user_id: UserId::parse(self.user_id).map_err(|e| corrupt("user id", e))?,
-            model_id: self
-                .model_id
-                .map(|id| id.parse().map_err(|_| corrupt("model id", id)))
-                .transpose()?,
-            model_name: self.model,
-            prompt: self.prompt,
-            negative_prompt: self.negative_prompt,
-            style: self.style,
-            source_image_url: self.source_image_url,
-            params: GenerationParams {
-                width: loaded(self.width, "width")?,
-                height: loaded(self.height, "height")?,
-                steps: loaded(self.steps, "steps")?,
-                guidance_scale: self
-                    .guidance_scale
-                    .ok_or_else(|| corrupt("guidance_scale", "null"))?,
-                seed: self.seed,
-                generation_strength: self.generation_strength,
+            record: NewGeneration {
+                id: self
+                    .id
+                    .parse()
+                    .map_err(|_| corrupt("generation id", &self.id))?,
+                user_id: UserId::parse(self.user_id).map_err(|e| corrupt("user id", e))?,
+                model_id: self
+                    .model_id
+                    .map(|id| id.parse().map_err(|_| corrupt("model id", id)))
+                    .transpose()?,
+                model_name: self.model,
+                prompt: self.prompt,
+                negative_prompt: self.negative_prompt,
+                style: self.style,
+                source_image_url: self.source_image_url,
+                params: GenerationParams {
+                    width: loaded(self.width, "width")?,
+                    height: loaded(self.height, "height")?,
+                    steps: loaded(self.steps, "steps")?,
+                    guidance_scale: self
+                        .guidance_scale
+                        .ok_or_else(|| corrupt("guidance_scale", "null"))?,
+                    seed: self.seed,
+                    generation_strength: self.generation_strength,
+                },
+                created_at: from_millis(self.created_at)?,
             },
             status: self.status.parse().map_err(|e| corrupt("status", e))?,
             prediction_id: self
@@ -130,7 +133,6 @@ impl GenerationRow {
             error_message: self.error_message,
             generation_time_seconds: self.generation_time_seconds,
             credits_used: self.credits_used,
-            created_at: from_millis(self.created_at)?,
             completed_at: self.completed_at.map(from_millis).transpose()?,
         })
     }

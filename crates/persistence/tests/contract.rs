@@ -335,12 +335,10 @@ async fn generations_are_stored_and_found_by_owner_and_prediction(db: &TestDatab
     let repo = DieselGenerationRepository::new(db.database.clone());
     let new = new_generation("owner", Some(model.id));
     let stored = repo.insert(&new).await.unwrap();
-    assert_eq!(stored.id, new.id);
+    assert_eq!(stored.record, new);
     assert_eq!(stored.status, GenerationStatus::Pending);
-    assert_eq!(stored.params, new.params);
-    assert_eq!(stored.model_id, Some(model.id));
-    assert_eq!(stored.negative_prompt.as_deref(), Some("fog"));
-    assert_eq!(stored.created_at, new.created_at);
+    assert_eq!(stored.prediction_id, None);
+    assert_eq!(stored.completed_at, None);
     assert_eq!(stored.credits_used, 0);
     assert_eq!(repo.find(new.id).await.unwrap(), Some(stored.clone()));
     let owner = UserId::parse("owner").unwrap();
@@ -366,7 +364,7 @@ async fn generations_are_stored_and_found_by_owner_and_prediction(db: &TestDatab
     );
     let found = repo.find_by_prediction(&p).await.unwrap().unwrap();
     assert_eq!(
-        (found.id, found.status),
+        (found.record.id, found.status),
         (new.id, GenerationStatus::Processing)
     );
     assert_eq!(found.prediction_id, Some(p));
