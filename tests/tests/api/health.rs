@@ -6,6 +6,7 @@ on_both_databases!(
     ready_checks_the_database,
     unknown_routes_are_404_in_the_contract_shape,
     every_response_carries_a_request_id,
+    cors_follows_the_allowed_origins,
 );
 
 async fn health_answers_without_auth_on_every_prefix(app: TestApp) {
@@ -47,4 +48,44 @@ async fn every_response_carries_a_request_id(app: TestApp) {
     let id = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(id(&first).len(), 36);
     assert_ne!(id(&first), id(&second));
+}
+
+async fn cors_follows_the_allowed_origins(app: TestApp) {
+    let with_origin = |origin: &'static str| {
+        app.client
+            .get(format!("{}/api/v1/models", app.address))
+            .header("Origin", origin)
+            .send()
+    };
+    let allowed = with_origin("http://localhost:5173").await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    // Another origin is not refused, it just gets no CORS headers (as the original did).
+    let other = with_origin("https://evil.example").await.unwrap();
+    assert_eq!(other.status(), 200);
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let preflight = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/v1/profiles/me", app.address),
+        )
+        .header("Origin", "http://localhost:3000")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
 }
