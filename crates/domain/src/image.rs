@@ -44,7 +44,7 @@ pub struct NewImage {
 pub struct Image {
     /// What was recorded.
     pub record: NewImage,
-    /// Its id in the original's `sourceImageId` sense (remixes).
+    /// The image this one was remixed from, if any.
     pub source_image_id: Option<ImageId>,
     /// A blurhash placeholder.
     pub blurhash: Option<String>,
