@@ -116,9 +116,12 @@ async fn algorithm_confusion_and_foreign_claims_are_refused() {
 
 #[tokio::test]
 async fn an_unreachable_auth_service_refuses_tokens_without_hanging() {
-    let auth = MockServer::start().await;
-    let auth_url = auth.uri();
-    drop(auth);
+    // A port nobody listens on (wiremock keeps dropped servers listening in a pool).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let auth_url = format!("http://{closed}");
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
         raw.mana_core_auth_url = Some(auth_url.clone());
     })

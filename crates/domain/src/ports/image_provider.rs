@@ -35,6 +35,9 @@ pub struct ProviderRequest {
     pub params: GenerationParams,
     /// Where the provider should report completion; `None` means the caller polls.
     pub webhook_url: Option<String>,
+    /// Whether the caller waits for the result: the provider may hold the submit call open
+    /// for a short while (Replicate's `Prefer: wait`) so fast models answer in one round trip.
+    pub wait: bool,
 }
 
 /// The provider's view of a prediction, normalised.

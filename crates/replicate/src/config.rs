@@ -1,0 +1,40 @@
+//! Settings of the Replicate adapter.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// How to reach Replicate.
+#[derive(Debug, Clone)]
+pub struct ReplicateConfig {
+    /// API base, e.g. `https://api.replicate.com/v1` (no trailing slash needed).
+    pub base_url: String,
+    /// The API token (`r8_…`).
+    pub token: SecretString,
+    /// Longest a create may take (including a `Prefer: wait` hold).
+    pub create_timeout: Duration,
+    /// Longest a read of a prediction may take.
+    pub get_timeout: Duration,
+    /// Longest a cancel may take.
+    pub cancel_timeout: Duration,
+    /// How long Replicate may hold a create open when the caller waits (1–60 s).
+    pub sync_wait: Duration,
+}
+
+impl ReplicateConfig {
+    /// Replicate's public API base.
+    pub const DEFAULT_BASE_URL: &'static str = "https://api.replicate.com/v1";
+
+    /// The defaults for `token`: the public API, 30 s create (plus the wait), 30 s get, 10 s
+    /// cancel, 10 s sync wait.
+    pub fn new(token: SecretString) -> Self {
+        Self {
+            base_url: Self::DEFAULT_BASE_URL.to_owned(),
+            token,
+            create_timeout: Duration::from_secs(30),
+            get_timeout: Duration::from_secs(30),
+            cancel_timeout: Duration::from_secs(10),
+            sync_wait: Duration::from_secs(10),
+        }
+    }
+}

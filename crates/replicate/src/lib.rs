@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod config;
+mod errors;
+mod input;
+mod prediction;
+mod webhook;
+
+pub use client::ReplicateProvider;
+pub use config::ReplicateConfig;
+pub use prediction::{Prediction, PredictionError};
+pub use webhook::{WebhookError, WebhookHeaders, WebhookVerifier};
