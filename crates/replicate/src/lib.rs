@@ -10,4 +10,4 @@ mod webhook;
 pub use client::ReplicateProvider;
 pub use config::ReplicateConfig;
 pub use prediction::{Prediction, PredictionError};
-pub use webhook::{WebhookError, WebhookHeaders, WebhookVerifier};
+pub use webhook::{TOLERANCE_SECS, WebhookError, WebhookHeaders, WebhookVerifier};
