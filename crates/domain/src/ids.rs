@@ -33,6 +33,9 @@ impl UserId {
                 "user id must be shorter than or equal to {MAX_USER_ID_LEN} characters"
             )));
         }
+        if raw == "." || raw == ".." {
+            return Err(ValidationErrors::single("user id must not be `.` or `..`"));
+        }
         if raw
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c == '/')
@@ -157,6 +160,9 @@ mod tests {
         assert!(UserId::parse("a".repeat(MAX_USER_ID_LEN + 1)).is_err());
         assert!(UserId::parse("a b").is_err());
         assert!(UserId::parse("a/../b").is_err());
+        assert!(UserId::parse("..").is_err());
+        assert!(UserId::parse(".").is_err());
+        assert!(UserId::parse("a..b").is_ok());
         assert!(UserId::parse("a\u{0}").is_err());
         assert!(UserId::parse("a".repeat(MAX_USER_ID_LEN)).is_ok());
     }

@@ -4,4 +4,4 @@ mod provider;
 mod render;
 
 pub use provider::OfflineRenderer;
-pub use render::{RenderError, render_png};
+pub use render::{MAX_SIDE, RenderError, render_png};

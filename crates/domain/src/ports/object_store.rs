@@ -14,6 +14,11 @@ impl ObjectKey {
         Self(format!("users/{user}/images/{image}.{extension}"))
     }
 
+    /// A key as it was stored (an image row's `storage_path`). Stores check keys before use.
+    pub fn from_stored(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
     /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0

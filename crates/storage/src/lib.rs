@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+mod format;
+mod ingest;
+mod key;
+mod local;
+mod s3;
+
+pub use format::ImageFormat;
+pub use ingest::{IngestConfig, IngestError, IngestedImage, Ingestor};
+pub use local::LocalStore;
+pub use s3::{S3Config, S3Store};

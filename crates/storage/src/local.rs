@@ -1,0 +1,157 @@
+//! The local filesystem store (embedded default).
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use picture_domain::ports::{ObjectKey, ObjectStore, StoreError};
+
+use crate::key::checked_segments;
+
+/// Objects as files under a root directory, served by the server at `/files/{key}`.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+    public_base_url: String,
+}
+
+fn unavailable(error: io::Error) -> StoreError {
+    StoreError::Unavailable(format!("local storage: {error}"))
+}
+
+impl LocalStore {
+    /// A store writing under `root`, whose URLs start with `{public_base_url}/files/`.
+    pub fn new(root: impl Into<PathBuf>, public_base_url: &str) -> Self {
+        Self {
+            root: root.into(),
+            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file of `key`, if the key is safe.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] for a key with empty, `.`/`..` or unusual segments.
+    pub fn path_of(&self, key: &ObjectKey) -> Result<PathBuf, StoreError> {
+        let mut path = self.root.clone();
+        for segment in checked_segments(key)? {
+            path.push(segment);
+        }
+        Ok(path)
+    }
+}
+
+#[async_trait]
+impl ObjectStore for LocalStore {
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+        _content_type: &str,
+    ) -> Result<(), StoreError> {
+        let path = self.path_of(key)?;
+        let directory = path
+            .parent()
+            .ok_or_else(|| StoreError::Unavailable("object key has no directory".into()))?
+            .to_owned();
+        tokio::fs::create_dir_all(&directory)
+            .await
+            .map_err(unavailable)?;
+        let temporary = directory.join(format!(
+            ".{}.{}.tmp",
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        tokio::fs::write(&temporary, &bytes)
+            .await
+            .map_err(unavailable)?;
+        let file = tokio::fs::File::open(&temporary)
+            .await
+            .map_err(unavailable)?;
+        file.sync_all().await.map_err(unavailable)?;
+        tokio::fs::rename(&temporary, &path)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        match tokio::fs::remove_file(self.path_of(key)?).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(unavailable(e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn public_url(&self, key: &ObjectKey) -> String {
+        format!("{}/files/{}", self.public_base_url, key.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use picture_domain::{ImageId, UserId};
+
+    use super::*;
+
+    fn key() -> ObjectKey {
+        ObjectKey::for_image(
+            &UserId::parse("user-1").unwrap(),
+            ImageId::new_random(),
+            "png",
+        )
+    }
+
+    #[tokio::test]
+    async fn objects_are_written_read_back_and_deleted_idempotently() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("files"), "http://localhost:3006/");
+        let key = key();
+        store
+            .put(&key, b"first".to_vec(), "image/png")
+            .await
+            .unwrap();
+        store
+            .put(&key, b"second".to_vec(), "image/png")
+            .await
+            .unwrap();
+        let path = store.path_of(&key).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert!(path.starts_with(dir.path().join("files/users/user-1/images")));
+        assert_eq!(
+            store.public_url(&key),
+            format!("http://localhost:3006/files/{}", key.as_str())
+        );
+        store.delete(&key).await.unwrap();
+        assert!(!path.exists());
+        store.delete(&key).await.unwrap();
+        // No temporary file is left behind.
+        let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
+        assert_eq!(leftovers, 0);
+    }
+
+    #[tokio::test]
+    async fn unsafe_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path(), "http://localhost");
+        for raw in [
+            "users/../../etc/passwd",
+            "/etc/passwd",
+            "users//x.png",
+            "users/a b.png",
+            "users/./x",
+        ] {
+            let key = ObjectKey::from_stored(raw);
+            assert!(
+                store.put(&key, b"x".to_vec(), "image/png").await.is_err(),
+                "{raw}"
+            );
+            assert!(store.path_of(&key).is_err(), "{raw}");
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The S3 store (production): any S3-compatible service through rust-s3, path-style.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use picture_domain::ports::{ObjectKey, ObjectStore, StoreError};
+use s3::creds::Credentials;
+use s3::{Bucket, Region};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::key::checked_segments;
+
+/// `Cache-Control` of stored images: their keys never change content.
+pub const IMAGE_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+/// Where and how to reach the S3 store.
+#[derive(Clone)]
+pub struct S3Config {
+    /// `S3_ENDPOINT`, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: String,
+    /// `S3_BUCKET`.
+    pub bucket: String,
+    /// `S3_REGION`.
+    pub region: String,
+    /// `S3_ACCESS_KEY`.
+    pub access_key: SecretString,
+    /// `S3_SECRET_KEY`.
+    pub secret_key: SecretString,
+    /// `STORAGE_PUBLIC_URL`: base of public object URLs; `{endpoint}/{bucket}` when unset.
+    pub public_url: Option<String>,
+    /// Longest one request may take.
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Objects in an S3 bucket.
+pub struct S3Store {
+    bucket: Box<Bucket>,
+    public_base_url: String,
+}
+
+fn unavailable(error: impl fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("S3: {error}"))
+}
+
+impl S3Store {
+    /// A store for `config`. No request is made: the bucket must exist (deployment creates it).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the client cannot be built.
+    pub fn new(config: &S3Config) -> Result<Self, StoreError> {
+        let endpoint = config.endpoint.trim_end_matches('/').to_owned();
+        let region = Region::Custom {
+            region: config.region.clone(),
+            endpoint: endpoint.clone(),
+        };
+        let credentials = Credentials::new(
+            Some(config.access_key.expose_secret()),
+            Some(config.secret_key.expose_secret()),
+            None,
+            None,
+            None,
+        )
+        .map_err(unavailable)?;
+        let mut bucket = Bucket::new(&config.bucket, region, credentials)
+            .map_err(unavailable)?
+            .with_path_style();
+        bucket.set_request_timeout(Some(config.timeout));
+        let public_base_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("{endpoint}/{}", config.bucket))
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Self {
+            bucket,
+            public_base_url,
+        })
+    }
+
+    /// Reads an object back (used by tests and operators' checks).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it cannot be read (including when it does not exist).
+    pub async fn get(&self, key: &ObjectKey) -> Result<Vec<u8>, StoreError> {
+        checked_segments(key)?;
+        let response = self
+            .bucket
+            .get_object(key.as_str())
+            .await
+            .map_err(unavailable)?;
+        Ok(response.bytes().to_vec())
+    }
+}
+
+#[async_trait]
+impl ObjectStore for S3Store {
+    async fn put(
+        &self,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        checked_segments(key)?;
+        self.bucket
+            .put_object_builder(key.as_str(), &bytes)
+            .with_content_type(content_type)
+            .with_cache_control(IMAGE_CACHE_CONTROL)
+            .map_err(unavailable)?
+            .execute()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
+        checked_segments(key)?;
+        match self.bucket.delete_object(key.as_str()).await {
+            Ok(_) | Err(s3::error::S3Error::HttpFailWithBody(404, _)) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn public_url(&self, key: &ObjectKey) -> String {
+        format!("{}/{}", self.public_base_url, key.as_str())
+    }
+}

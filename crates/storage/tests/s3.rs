@@ -1,0 +1,87 @@
+//! The S3 store against a real local S3-compatible server (SeaweedFS, started by `.ci/run`).
+//! Configured by `PICTURE_TEST_S3_ENDPOINT`, `PICTURE_TEST_S3_BUCKET`,
+//! `PICTURE_TEST_S3_ACCESS_KEY` and `PICTURE_TEST_S3_SECRET_KEY`; skipped without them on a
+//! developer's machine, failed in CI.
+#![expect(
+    clippy::unwrap_used,
+    reason = "in a test, a failed unwrap is a failed assertion"
+)]
+
+use std::time::Duration;
+
+use picture_domain::ports::{ObjectKey, ObjectStore};
+use picture_domain::{ImageId, UserId};
+use picture_storage::{S3Config, S3Store};
+use picture_test_support::skip_or_fail;
+use secrecy::SecretString;
+
+fn config() -> Option<S3Config> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (Some(endpoint), Some(access), Some(secret)) = (
+        var("PICTURE_TEST_S3_ENDPOINT"),
+        var("PICTURE_TEST_S3_ACCESS_KEY"),
+        var("PICTURE_TEST_S3_SECRET_KEY"),
+    ) else {
+        skip_or_fail(
+            "no S3 test server configured (PICTURE_TEST_S3_ENDPOINT, …); `bash .ci/run` starts one",
+        );
+        return None;
+    };
+    Some(S3Config {
+        endpoint,
+        bucket: var("PICTURE_TEST_S3_BUCKET").unwrap_or_else(|| "picture-test".into()),
+        region: "us-east-1".into(),
+        access_key: SecretString::from(access),
+        secret_key: SecretString::from(secret),
+        public_url: Some("https://cdn.example.com/images/".into()),
+        timeout: Duration::from_secs(10),
+    })
+}
+
+fn key() -> ObjectKey {
+    ObjectKey::for_image(
+        &UserId::parse("s3-user").unwrap(),
+        ImageId::new_random(),
+        "png",
+    )
+}
+
+#[tokio::test]
+async fn objects_are_stored_read_back_and_deleted() {
+    let Some(config) = config() else { return };
+    let store = S3Store::new(&config).unwrap();
+    let key = key();
+    let bytes = picture_offline::render_png("s3", Some(1), 64, 64).unwrap();
+    store.put(&key, bytes.clone(), "image/png").await.unwrap();
+    assert_eq!(store.get(&key).await.unwrap(), bytes);
+    assert_eq!(
+        store.public_url(&key),
+        format!("https://cdn.example.com/images/{}", key.as_str())
+    );
+    store.delete(&key).await.unwrap();
+    assert!(store.get(&key).await.is_err());
+    // Deleting again is fine.
+    store.delete(&key).await.unwrap();
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_refused_by_the_server() {
+    let Some(mut config) = config() else { return };
+    config.secret_key = SecretString::from("not-the-secret");
+    let store = S3Store::new(&config).unwrap();
+    let result = store.put(&key(), b"\x89PNG".to_vec(), "image/png").await;
+    assert!(result.is_err(), "a wrong secret must not be accepted");
+}
+
+#[tokio::test]
+async fn an_unreachable_store_is_an_error_not_a_hang() {
+    let Some(mut config) = config() else { return };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    config.endpoint = format!("http://{closed}");
+    config.timeout = Duration::from_secs(2);
+    let store = S3Store::new(&config).unwrap();
+    assert!(store.put(&key(), b"x".to_vec(), "image/png").await.is_err());
+}
