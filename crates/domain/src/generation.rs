@@ -135,10 +135,48 @@ pub struct Generation {
     pub error_message: Option<String>,
     /// How long the provider took, in whole seconds.
     pub generation_time_seconds: Option<i32>,
-    /// Credits captured for it (0 for free or unbilled generations).
+    /// How it is paid for, decided when it was created.
+    pub billing: Billing,
+    /// Credits captured for it (0 for free or unbilled generations, and until it completes).
     pub credits_used: i64,
     /// When it reached a terminal status.
     pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// How a generation is paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Billing {
+    /// Not decided (rows from before billing existed).
+    None,
+    /// One of the user's free generations; given back if it fails or is cancelled.
+    Free,
+    /// Paid with credits held at creation, captured on success, released otherwise.
+    Paid,
+    /// Allowed without charge (enforcement off, free generations used up).
+    Unbilled,
+}
+
+impl Billing {
+    /// The database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Free => "free",
+            Self::Paid => "paid",
+            Self::Unbilled => "unbilled",
+        }
+    }
+
+    /// Parses the database spelling.
+    ///
+    /// # Errors
+    /// A [`ValidationErrors`] for an unknown spelling.
+    pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
+        [Self::None, Self::Free, Self::Paid, Self::Unbilled]
+            .into_iter()
+            .find(|b| b.as_str() == raw)
+            .ok_or_else(|| ValidationErrors::single(format!("unknown billing {raw:?}")))
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub mod validation;
 pub use credits::CreditAmount;
 pub use error::RepositoryError;
 pub use freemium::{AccessDecision, Enforcement, FreemiumPolicy, InsufficientCredits};
-pub use generation::{Generation, GenerationStatus, NewGeneration};
+pub use generation::{Billing, Generation, GenerationStatus, NewGeneration};
 pub use ids::{GenerationId, ImageId, ModelId, PredictionId, UserId};
 pub use image::{Image, NewImage};
 pub use model::{Model, ModelSpec};

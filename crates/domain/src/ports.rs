@@ -8,18 +8,22 @@ pub mod clock;
 pub mod credit_ledger;
 pub mod generation_repository;
 pub mod image_provider;
+pub mod image_repository;
 pub mod model_catalog;
 pub mod object_store;
+pub mod output_fetcher;
 pub mod profile_repository;
 
 pub use clock::{Clock, SystemClock};
 pub use credit_ledger::{CreditBalance, CreditLedger, LedgerError};
-pub use generation_repository::{GenerationRepository, Transition};
+pub use generation_repository::{Created, GenerationRepository, Transition};
 pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
 };
+pub use image_repository::{ImageQuery, ImageRepository};
 pub use model_catalog::ModelCatalog;
 pub use object_store::{ObjectKey, ObjectStore, StoreError};
+pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};
 pub use profile_repository::ProfileRepository;
 
 #[cfg(any(test, feature = "mock"))]
@@ -31,8 +35,12 @@ pub use generation_repository::MockGenerationRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use image_provider::MockImageProvider;
 #[cfg(any(test, feature = "mock"))]
+pub use image_repository::MockImageRepository;
+#[cfg(any(test, feature = "mock"))]
 pub use model_catalog::MockModelCatalog;
 #[cfg(any(test, feature = "mock"))]
 pub use object_store::MockObjectStore;
+#[cfg(any(test, feature = "mock"))]
+pub use output_fetcher::MockOutputFetcher;
 #[cfg(any(test, feature = "mock"))]
 pub use profile_repository::MockProfileRepository;

@@ -1,19 +1,41 @@
 //! Generations on diesel, with compare-and-set lifecycle transitions.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
-use picture_domain::ports::{GenerationRepository, Transition};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use picture_domain::ports::{Created, GenerationRepository, Transition};
 use picture_domain::{
-    Generation, GenerationId, GenerationParams, GenerationStatus, NewGeneration, PredictionId,
-    RepositoryError, UserId,
+    AccessDecision, Billing, CreditAmount, FreemiumPolicy, Generation, GenerationId,
+    GenerationParams, GenerationStatus, Image, InsufficientCredits, NewGeneration, NewImage,
+    PredictionId, RepositoryError, UserId,
 };
 
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};
+use crate::images::ImageRow;
 use crate::schema::image_generations as generations;
+use crate::schema::{credit_accounts as accounts, credit_entries as entries, images};
 use crate::time::{from_millis, to_millis};
+
+/// A transaction's failure: the database's, or the policy's refusal (which rolls back too).
+enum TxError {
+    Db(diesel::result::Error),
+    Denied(InsufficientCredits),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(error)
+    }
+}
+
+/// The ledger's idempotency key of `kind` for a generation.
+fn entry_key(kind: &str, generation: &str) -> String {
+    format!("{kind}:{generation}")
+}
 
 /// [`GenerationRepository`] stored in the `image_generations` table.
 #[derive(Clone)]
@@ -47,6 +69,7 @@ struct GenerationRow {
     seed: Option<i64>,
     generation_strength: Option<f64>,
     status: String,
+    billing: String,
     replicate_prediction_id: Option<String>,
     error_message: Option<String>,
     generation_time_seconds: Option<i32>,
@@ -67,7 +90,7 @@ fn loaded(value: Option<i32>, what: &str) -> Result<u32, RepositoryError> {
 }
 
 impl GenerationRow {
-    fn new(generation: &NewGeneration) -> Result<Self, RepositoryError> {
+    fn new(generation: &NewGeneration, billing: Billing) -> Result<Self, RepositoryError> {
         let at = to_millis(generation.created_at);
         let params = &generation.params;
         Ok(Self {
@@ -86,6 +109,7 @@ impl GenerationRow {
             seed: params.seed,
             generation_strength: params.generation_strength,
             status: GenerationStatus::Pending.as_str().to_owned(),
+            billing: billing.as_str().to_owned(),
             replicate_prediction_id: None,
             error_message: None,
             generation_time_seconds: None,
@@ -132,6 +156,7 @@ impl GenerationRow {
                 .transpose()?,
             error_message: self.error_message,
             generation_time_seconds: self.generation_time_seconds,
+            billing: Billing::parse(&self.billing).map_err(|e| corrupt("billing", e))?,
             credits_used: self.credits_used,
             completed_at: self.completed_at.map(from_millis).transpose()?,
         })
@@ -178,17 +203,109 @@ impl DieselGenerationRepository {
 
 #[async_trait]
 impl GenerationRepository for DieselGenerationRepository {
-    async fn insert(&self, generation: &NewGeneration) -> Result<Generation, RepositoryError> {
-        let row = GenerationRow::new(generation)?;
-        let inserted: GenerationRow = with_connection!(self.database, |conn| {
-            diesel::insert_into(generations::table)
-                .values(&row)
-                .returning(GenerationRow::as_returning())
-                .get_result(conn)
-                .await
-                .map_err(query_error)
-        })?;
-        inserted.into_generation()
+    async fn create(
+        &self,
+        generation: &NewGeneration,
+        policy: &FreemiumPolicy,
+    ) -> Result<Result<Created, InsufficientCredits>, RepositoryError> {
+        let user = generation.user_id.as_str().to_owned();
+        let id = generation.id.to_string();
+        let now = to_millis(generation.created_at);
+        let generation = generation.clone();
+        let policy = *policy;
+        let outcome = with_connection!(self.database, |conn| conn
+            .transaction::<_, TxError, _>(async |conn| {
+                // A write first, then an update of the account row: it locks the row on
+                // PostgreSQL and takes the database write lock on SQLite, so concurrent
+                // requests of one user are decided one after the other.
+                diesel::insert_into(accounts::table)
+                    .values((
+                        accounts::user_id.eq(&user),
+                        accounts::created_at.eq(now),
+                        accounts::updated_at.eq(now),
+                    ))
+                    .on_conflict(accounts::user_id)
+                    .do_nothing()
+                    .execute(conn)
+                    .await?;
+                diesel::update(accounts::table.find(&user))
+                    .set(accounts::updated_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                let (free_used, balance): (i32, i64) = accounts::table
+                    .find(&user)
+                    .select((accounts::free_generations_used, accounts::balance))
+                    .first(conn)
+                    .await?;
+                let free_used = u32::try_from(free_used).unwrap_or(0);
+                let balance = CreditAmount::new(balance).unwrap_or(CreditAmount::ZERO);
+                let decision = policy.decide(free_used, balance).map_err(TxError::Denied)?;
+                let (billing, free_used_after) = match decision {
+                    AccessDecision::Free { .. } => {
+                        diesel::update(accounts::table.find(&user))
+                            .set(
+                                accounts::free_generations_used
+                                    .eq(accounts::free_generations_used + 1),
+                            )
+                            .execute(conn)
+                            .await?;
+                        (Billing::Free, free_used + 1)
+                    }
+                    AccessDecision::Paid { amount } => {
+                        let amount = amount.get();
+                        diesel::update(
+                            accounts::table
+                                .find(&user)
+                                .filter(accounts::balance.ge(amount)),
+                        )
+                        .set((
+                            accounts::balance.eq(accounts::balance - amount),
+                            accounts::held.eq(accounts::held + amount),
+                        ))
+                        .execute(conn)
+                        .await?;
+                        diesel::insert_into(entries::table)
+                            .values((
+                                entries::id.eq(uuid::Uuid::new_v4().to_string()),
+                                entries::user_id.eq(&user),
+                                entries::generation_id.eq(Some(&id)),
+                                entries::kind.eq("reserve"),
+                                entries::amount.eq(amount),
+                                entries::idempotency_key.eq(entry_key("reserve", &id)),
+                                entries::created_at.eq(now),
+                            ))
+                            .execute(conn)
+                            .await?;
+                        (Billing::Paid, free_used)
+                    }
+                    AccessDecision::Unbilled => (Billing::Unbilled, free_used),
+                };
+                let row = GenerationRow::new(&generation, billing).map_err(|e| {
+                    TxError::Db(diesel::result::Error::SerializationError(Box::new(e)))
+                })?;
+                let stored: GenerationRow = diesel::insert_into(generations::table)
+                    .values(&row)
+                    .returning(GenerationRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                Ok((stored, decision, free_used_after))
+            })
+            .await
+            .map_or_else(
+                |e| match e {
+                    TxError::Denied(refusal) => Ok(Err(refusal)),
+                    TxError::Db(e) => Err(query_error(e)),
+                },
+                |ok| Ok(Ok(ok))
+            ))?;
+        match outcome {
+            Err(refusal) => Ok(Err(refusal)),
+            Ok((row, decision, free_used_after)) => Ok(Ok(Created {
+                generation: row.into_generation()?,
+                decision,
+                free_generations_remaining: policy.free_remaining(free_used_after),
+            })),
+        }
     }
 
     async fn find(&self, id: GenerationId) -> Result<Option<Generation>, RepositoryError> {
@@ -223,49 +340,250 @@ impl GenerationRepository for DieselGenerationRepository {
         let id = id.to_string();
         let at = to_millis(at);
         let status = target.as_str();
-        let updated: usize = with_connection!(self.database, |conn| {
-            let guarded = generations::table
+        let moved: bool = with_connection!(self.database, |conn| conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                let guarded = generations::table
+                    .filter(generations::id.eq(&id))
+                    .filter(generations::status.eq_any(&from));
+                let update = diesel::update(guarded);
+                let updated = match transition {
+                    Transition::Processing { prediction_id } => {
+                        update
+                            .set((
+                                generations::status.eq(status),
+                                generations::replicate_prediction_id
+                                    .eq(Some(prediction_id.as_str())),
+                                generations::updated_at.eq(at),
+                            ))
+                            .execute(conn)
+                            .await?
+                    }
+                    Transition::Failed { message } | Transition::Cancelled { message } => {
+                        update
+                            .set((
+                                generations::status.eq(status),
+                                generations::error_message.eq(Some(message.as_str())),
+                                generations::completed_at.eq(Some(at)),
+                                generations::updated_at.eq(at),
+                                generations::finalize_lease_until.eq(None::<i64>),
+                            ))
+                            .execute(conn)
+                            .await?
+                    }
+                };
+                if updated != 1 {
+                    return Ok(false);
+                }
+                if !target.is_terminal() {
+                    return Ok(true);
+                }
+                // Give back what the generation took: its free slot, or its credit hold.
+                let (user, billing): (String, String) = generations::table
+                    .find(&id)
+                    .select((generations::user_id, generations::billing))
+                    .first(conn)
+                    .await?;
+                if billing == Billing::Free.as_str() {
+                    diesel::update(
+                        accounts::table
+                            .find(&user)
+                            .filter(accounts::free_generations_used.gt(0)),
+                    )
+                    .set((
+                        accounts::free_generations_used.eq(accounts::free_generations_used - 1),
+                        accounts::updated_at.eq(at),
+                    ))
+                    .execute(conn)
+                    .await?;
+                } else if billing == Billing::Paid.as_str() {
+                    let held: Option<i64> = entries::table
+                        .filter(entries::idempotency_key.eq(entry_key("reserve", &id)))
+                        .select(entries::amount)
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    if let Some(amount) = held {
+                        let released = diesel::insert_into(entries::table)
+                            .values((
+                                entries::id.eq(uuid::Uuid::new_v4().to_string()),
+                                entries::user_id.eq(&user),
+                                entries::generation_id.eq(Some(&id)),
+                                entries::kind.eq("release"),
+                                entries::amount.eq(amount),
+                                entries::idempotency_key.eq(entry_key("release", &id)),
+                                entries::created_at.eq(at),
+                            ))
+                            .on_conflict(entries::idempotency_key)
+                            .do_nothing()
+                            .execute(conn)
+                            .await?;
+                        if released == 1 {
+                            diesel::update(accounts::table.find(&user))
+                                .set((
+                                    accounts::balance.eq(accounts::balance + amount),
+                                    accounts::held.eq(accounts::held - amount),
+                                    accounts::updated_at.eq(at),
+                                ))
+                                .execute(conn)
+                                .await?;
+                        }
+                    }
+                }
+                Ok(true)
+            })
+            .await
+            .map_err(query_error))?;
+        Ok(moved)
+    }
+
+    async fn complete(
+        &self,
+        id: GenerationId,
+        image: &NewImage,
+        generation_time_seconds: Option<i32>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Image>, RepositoryError> {
+        let from = predecessors(GenerationStatus::Completed);
+        let id = id.to_string();
+        let at = to_millis(at);
+        let image_row = ImageRow::new(image)?;
+        let stored: Option<ImageRow> = with_connection!(self.database, |conn| conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                let updated = diesel::update(
+                    generations::table
+                        .filter(generations::id.eq(&id))
+                        .filter(generations::status.eq_any(&from)),
+                )
+                .set((
+                    generations::status.eq(GenerationStatus::Completed.as_str()),
+                    generations::generation_time_seconds.eq(generation_time_seconds),
+                    generations::completed_at.eq(Some(at)),
+                    generations::updated_at.eq(at),
+                    generations::finalize_lease_until.eq(None::<i64>),
+                ))
+                .execute(conn)
+                .await?;
+                if updated != 1 {
+                    return Ok(None);
+                }
+                let stored: ImageRow = diesel::insert_into(images::table)
+                    .values(&image_row)
+                    .returning(ImageRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                // Capture the hold, once.
+                let (user, billing): (String, String) = generations::table
+                    .find(&id)
+                    .select((generations::user_id, generations::billing))
+                    .first(conn)
+                    .await?;
+                if billing == Billing::Paid.as_str() {
+                    let held: Option<i64> = entries::table
+                        .filter(entries::idempotency_key.eq(entry_key("reserve", &id)))
+                        .select(entries::amount)
+                        .first(conn)
+                        .await
+                        .optional()?;
+                    if let Some(amount) = held {
+                        let captured = diesel::insert_into(entries::table)
+                            .values((
+                                entries::id.eq(uuid::Uuid::new_v4().to_string()),
+                                entries::user_id.eq(&user),
+                                entries::generation_id.eq(Some(&id)),
+                                entries::kind.eq("capture"),
+                                entries::amount.eq(amount),
+                                entries::idempotency_key.eq(entry_key("capture", &id)),
+                                entries::created_at.eq(at),
+                            ))
+                            .on_conflict(entries::idempotency_key)
+                            .do_nothing()
+                            .execute(conn)
+                            .await?;
+                        if captured == 1 {
+                            diesel::update(accounts::table.find(&user))
+                                .set((
+                                    accounts::held.eq(accounts::held - amount),
+                                    accounts::total_spent.eq(accounts::total_spent + amount),
+                                    accounts::updated_at.eq(at),
+                                ))
+                                .execute(conn)
+                                .await?;
+                            diesel::update(generations::table.find(&id))
+                                .set(generations::credits_used.eq(amount))
+                                .execute(conn)
+                                .await?;
+                        }
+                    }
+                }
+                Ok(Some(stored))
+            })
+            .await
+            .map_err(query_error))?;
+        stored.map(ImageRow::into_image).transpose()
+    }
+
+    async fn claim_finalization(
+        &self,
+        id: GenerationId,
+        lease: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let id = id.to_string();
+        let now = to_millis(at);
+        let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2));
+        let claimed: usize = with_connection!(self.database, |conn| diesel::update(
+            generations::table
                 .filter(generations::id.eq(&id))
-                .filter(generations::status.eq_any(&from));
-            let update = diesel::update(guarded);
-            match transition {
-                Transition::Processing { prediction_id } => {
-                    update
-                        .set((
-                            generations::status.eq(status),
-                            generations::replicate_prediction_id.eq(Some(prediction_id.as_str())),
-                            generations::updated_at.eq(at),
-                        ))
-                        .execute(conn)
-                        .await
-                }
-                Transition::Completed {
-                    generation_time_seconds,
-                } => {
-                    update
-                        .set((
-                            generations::status.eq(status),
-                            generations::generation_time_seconds.eq(*generation_time_seconds),
-                            generations::completed_at.eq(Some(at)),
-                            generations::updated_at.eq(at),
-                        ))
-                        .execute(conn)
-                        .await
-                }
-                Transition::Failed { message } | Transition::Cancelled { message } => {
-                    update
-                        .set((
-                            generations::status.eq(status),
-                            generations::error_message.eq(Some(message.as_str())),
-                            generations::completed_at.eq(Some(at)),
-                            generations::updated_at.eq(at),
-                        ))
-                        .execute(conn)
-                        .await
-                }
-            }
-            .map_err(query_error)
-        })?;
-        Ok(updated == 1)
+                .filter(generations::status.eq(GenerationStatus::Processing.as_str()))
+                .filter(
+                    generations::finalize_lease_until
+                        .is_null()
+                        .or(generations::finalize_lease_until.lt(now)),
+                ),
+        )
+        .set(generations::finalize_lease_until.eq(Some(until)))
+        .execute(conn)
+        .await
+        .map_err(query_error))?;
+        Ok(claimed == 1)
+    }
+
+    async fn release_claim(&self, id: GenerationId) -> Result<(), RepositoryError> {
+        let id = id.to_string();
+        with_connection!(self.database, |conn| diesel::update(
+            generations::table.filter(generations::id.eq(&id))
+        )
+        .set(generations::finalize_lease_until.eq(None::<i64>))
+        .execute(conn)
+        .await
+        .map_err(query_error))?;
+        Ok(())
+    }
+
+    async fn stale_processing(
+        &self,
+        older_than: DateTime<Utc>,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Generation>, RepositoryError> {
+        let older_than = to_millis(older_than);
+        let now = to_millis(at);
+        let rows: Vec<GenerationRow> = with_connection!(self.database, |conn| generations::table
+            .filter(generations::status.eq(GenerationStatus::Processing.as_str()))
+            .filter(generations::updated_at.lt(older_than))
+            .filter(
+                generations::finalize_lease_until
+                    .is_null()
+                    .or(generations::finalize_lease_until.lt(now)),
+            )
+            .order(generations::updated_at.asc())
+            .limit(i64::from(limit))
+            .select(GenerationRow::as_select())
+            .load(conn)
+            .await
+            .map_err(query_error))?;
+        rows.into_iter()
+            .map(GenerationRow::into_generation)
+            .collect()
     }
 }

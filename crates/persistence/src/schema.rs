@@ -69,8 +69,70 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         completed_at -> Nullable<BigInt>,
+        finalize_lease_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    images (id) {
+        id -> Text,
+        user_id -> Text,
+        generation_id -> Nullable<Text>,
+        source_image_id -> Nullable<Text>,
+        prompt -> Text,
+        negative_prompt -> Nullable<Text>,
+        model -> Nullable<Text>,
+        style -> Nullable<Text>,
+        public_url -> Nullable<Text>,
+        storage_path -> Text,
+        filename -> Text,
+        format -> Nullable<Text>,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        file_size -> Nullable<BigInt>,
+        blurhash -> Nullable<Text>,
+        is_public -> Bool,
+        is_favorite -> Bool,
+        download_count -> Integer,
+        rating -> Nullable<Integer>,
+        archived_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    credit_accounts (user_id) {
+        user_id -> Text,
+        balance -> BigInt,
+        held -> BigInt,
+        total_earned -> BigInt,
+        total_spent -> BigInt,
+        free_generations_used -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    credit_entries (id) {
+        id -> Text,
+        user_id -> Text,
+        generation_id -> Nullable<Text>,
+        kind -> Text,
+        amount -> BigInt,
+        reason -> Nullable<Text>,
+        idempotency_key -> Text,
+        created_at -> BigInt,
     }
 }
 
 diesel::joinable!(image_generations -> models (model_id));
-diesel::allow_tables_to_appear_in_same_query!(models, image_generations, profiles);
+diesel::allow_tables_to_appear_in_same_query!(
+    models,
+    image_generations,
+    images,
+    profiles,
+    credit_accounts,
+    credit_entries,
+);

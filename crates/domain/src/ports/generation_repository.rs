@@ -1,24 +1,27 @@
-//! Generations and their lifecycle.
+//! Generations, their lifecycle, and the money that moves with it.
+//!
+//! Every method that changes a generation is one database transaction that also moves its free
+//! slot or its credit hold, so a status and its money can never disagree: creating takes the
+//! slot or the hold; completing captures the hold; failing or cancelling gives both back.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
+use crate::freemium::{AccessDecision, FreemiumPolicy, InsufficientCredits};
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::{GenerationId, PredictionId, UserId};
+use crate::image::{Image, NewImage};
 
-/// A forward move in a generation's lifecycle.
+/// A forward move in a generation's lifecycle that stores no image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
     /// Submitted to the provider: `pending → processing`, recording the prediction id.
     Processing {
         /// The provider's id for the prediction.
         prediction_id: PredictionId,
-    },
-    /// The image is stored: `pending | processing → completed`.
-    Completed {
-        /// How long the provider took, in whole seconds.
-        generation_time_seconds: Option<i32>,
     },
     /// It failed: `pending | processing → failed`.
     Failed {
@@ -37,26 +40,43 @@ impl Transition {
     pub fn target(&self) -> GenerationStatus {
         match self {
             Self::Processing { .. } => GenerationStatus::Processing,
-            Self::Completed { .. } => GenerationStatus::Completed,
             Self::Failed { .. } => GenerationStatus::Failed,
             Self::Cancelled { .. } => GenerationStatus::Cancelled,
         }
     }
 }
 
+/// A generation just created, and what it costs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    /// The stored generation, `pending`.
+    pub generation: Generation,
+    /// The access decision taken with it.
+    pub decision: AccessDecision,
+    /// Free generations left for the user after this one.
+    pub free_generations_remaining: u32,
+}
+
 /// Stored generations.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait GenerationRepository: Send + Sync {
-    /// Records a new generation in `pending`.
+    /// Decides access with `policy` and records the generation, atomically: the user's free
+    /// slot is taken, or the price is held from their balance (never below zero), in the same
+    /// transaction as the insert. Concurrent calls for one user are serialised on the user's
+    /// account, so they cannot spend the same slot or credits twice.
     ///
     /// # Errors
+    /// `Ok(Err(InsufficientCredits))` when the policy refuses (nothing is written);
     /// [`RepositoryError::Conflict`] when a generation with that id exists;
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
-    async fn insert(&self, generation: &NewGeneration) -> Result<Generation, RepositoryError>;
+    async fn create(
+        &self,
+        generation: &NewGeneration,
+        policy: &FreemiumPolicy,
+    ) -> Result<Result<Created, InsufficientCredits>, RepositoryError>;
 
-    /// The generation with `id`, whoever owns it (webhooks and the reconciler); `Ok(None)` when
-    /// there is none.
+    /// The generation with `id`, whoever owns it (webhooks and the reconciler).
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
@@ -82,19 +102,64 @@ pub trait GenerationRepository: Send + Sync {
         prediction_id: &PredictionId,
     ) -> Result<Option<Generation>, RepositoryError>;
 
-    /// Applies `transition` at `at` as one compare-and-set: only from a status that
-    /// [`GenerationStatus::can_move_to`] the target. Returns `true` when this call moved the
-    /// generation, `false` when it was already elsewhere (another caller won, or it is final);
-    /// then nothing changes. Of any number of concurrent calls, at most one returns `true`.
-    /// Terminal transitions set `completed_at` to `at`.
+    /// Applies `transition` at `at` as one compare-and-set, only from a status that
+    /// [`GenerationStatus::can_move_to`] the target. `true` when this call moved it; `false`
+    /// when it was elsewhere (then nothing changes). Of concurrent calls at most one wins.
+    /// `Failed` and `Cancelled` give the free slot back or release the hold, in the same
+    /// transaction, and set `completed_at`.
     ///
     /// # Errors
-    /// [`RepositoryError::Conflict`] when the prediction id already belongs to another
-    /// generation; [`RepositoryError::Unavailable`] when the database cannot be reached.
+    /// [`RepositoryError::Conflict`] when the prediction id belongs to another generation;
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
     async fn transition(
         &self,
         id: GenerationId,
         transition: &Transition,
         at: DateTime<Utc>,
     ) -> Result<bool, RepositoryError>;
+
+    /// Completes the generation with its stored `image`, in one transaction: compare-and-set
+    /// to `completed`, insert the image, capture the hold (setting `credits_used`). Returns the
+    /// image when this call completed it, `None` when it was already final (nothing changes).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn complete(
+        &self,
+        id: GenerationId,
+        image: &NewImage,
+        generation_time_seconds: Option<i32>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Image>, RepositoryError>;
+
+    /// Takes the right to finalise a `processing` generation for `lease`: `true` for exactly
+    /// one of concurrent callers, until the lease runs out (a crashed finaliser's generation
+    /// becomes claimable again). `false` when it is not processing or someone holds the lease.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn claim_finalization(
+        &self,
+        id: GenerationId,
+        lease: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// Gives a claim back before its lease runs out (the provider was not done yet).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn release_claim(&self, id: GenerationId) -> Result<(), RepositoryError>;
+
+    /// Up to `limit` generations `processing` since before `older_than` and not claimed at
+    /// `at`, oldest first: the reconciler's work.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn stale_processing(
+        &self,
+        older_than: DateTime<Utc>,
+        at: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Generation>, RepositoryError>;
 }
