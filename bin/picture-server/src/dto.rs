@@ -1,8 +1,12 @@
 //! JSON shapes of the HTTP contract, camelCase, field for field as the original backend.
 
+mod generation;
+mod image;
 mod model;
 mod profile;
 
+pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
+pub use image::ImageDto;
 pub use model::ModelDto;
 pub use profile::ProfileDto;
 

@@ -8,7 +8,9 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error::JsonPayloadError, web};
-use picture_domain::{RepositoryError, ValidationErrors};
+use picture_domain::ports::ProviderError;
+use picture_domain::services::GenerateError;
+use picture_domain::{InsufficientCredits, RepositoryError, ValidationErrors};
 use serde_json::{Map, Value, json};
 
 /// Every error a handler can answer with.
@@ -23,9 +25,23 @@ pub enum ApiError {
     /// 404 `not_found`.
     #[error("not found: {0}")]
     NotFound(String),
+    /// 402 `insufficient_credits`, with `details {required, balance, freeGenerationsRemaining}`.
+    #[error("{0}")]
+    InsufficientCredits(InsufficientCredits),
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// 502 `provider_error`: the image provider refused (configuration, billing, input).
+    #[error("provider error: {0}")]
+    ProviderError(String),
+    /// 503 `provider_unavailable`: the image provider is down, slow or throttling us.
+    #[error("provider unavailable: {message}")]
+    ProviderUnavailable {
+        /// What happened, safe to show.
+        message: String,
+        /// When to retry, if the provider said.
+        retry_after: Option<u64>,
+    },
     /// 503 `service_unavailable`: a dependency (the database) is down; retry later.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -46,7 +62,10 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound(_) => "not_found",
+            Self::InsufficientCredits(_) => "insufficient_credits",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::ProviderError(_) => "provider_error",
+            Self::ProviderUnavailable { .. } => "provider_unavailable",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -57,7 +76,10 @@ impl ApiError {
             Self::Validation(messages) => json!(messages),
             Self::Unauthorized(message) => json!(message),
             Self::NotFound(message) => json!(message),
+            Self::InsufficientCredits(refusal) => json!(refusal.to_string()),
             Self::PayloadTooLarge => json!("Payload too large"),
+            Self::ProviderError(message) => json!(message),
+            Self::ProviderUnavailable { message, .. } => json!(message),
             Self::Unavailable(_) => json!("Service temporarily unavailable, please retry"),
             Self::Internal(_) => json!("Internal server error"),
         }
@@ -67,6 +89,47 @@ impl ApiError {
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         Self::Validation(errors.into_messages())
+    }
+}
+
+impl From<ProviderError> for ApiError {
+    fn from(error: ProviderError) -> Self {
+        match error {
+            ProviderError::RateLimited { retry_after } => Self::ProviderUnavailable {
+                message: "The image provider is busy; please retry shortly".into(),
+                retry_after: retry_after.map(|d| d.as_secs().max(1)),
+            },
+            ProviderError::Timeout | ProviderError::Unavailable(_) => Self::ProviderUnavailable {
+                message: "The image provider is unavailable; please retry shortly".into(),
+                retry_after: None,
+            },
+            ProviderError::Unauthorized => {
+                Self::ProviderError("The image provider refused our credentials".into())
+            }
+            ProviderError::Billing => {
+                Self::ProviderError("The image provider account cannot pay for this".into())
+            }
+            ProviderError::UnknownModel(detail) => Self::ProviderError(format!(
+                "The image provider does not know this model: {detail}"
+            )),
+            ProviderError::Rejected(detail) => {
+                Self::ProviderError(format!("The image provider rejected the input: {detail}"))
+            }
+            ProviderError::NotFound => {
+                Self::ProviderError("The image provider lost the prediction".into())
+            }
+        }
+    }
+}
+
+impl From<GenerateError> for ApiError {
+    fn from(error: GenerateError) -> Self {
+        match error {
+            GenerateError::ModelNotFound => Self::NotFound("Model not found".into()),
+            GenerateError::Insufficient(refusal) => Self::InsufficientCredits(refusal),
+            GenerateError::Provider(error) => error.into(),
+            GenerateError::Repository(error) => error.into(),
+        }
     }
 }
 
@@ -98,7 +161,10 @@ impl ResponseError for ApiError {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
+            Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -116,9 +182,24 @@ impl ResponseError for ApiError {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header(("Retry-After", "5"));
+            let seconds = match self {
+                Self::ProviderUnavailable {
+                    retry_after: Some(seconds),
+                    ..
+                } => *seconds,
+                _ => 5,
+            };
+            response.insert_header(("Retry-After", seconds.to_string()));
         }
-        response.json(error_body(status, self.code(), self.message()))
+        let mut body = error_body(status, self.code(), self.message());
+        if let Self::InsufficientCredits(refusal) = self {
+            body["details"] = json!({
+                "required": refusal.required.get(),
+                "balance": refusal.balance.get(),
+                "freeGenerationsRemaining": refusal.free_generations_remaining,
+            });
+        }
+        response.json(body)
     }
 }
 

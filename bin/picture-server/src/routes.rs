@@ -1,12 +1,18 @@
 //! Routes. Handlers are thin: parse, call a domain service, shape the answer.
 
+mod files;
+mod generate;
 mod health;
+mod images;
 mod models;
 mod profiles;
+mod webhook;
 
 use actix_web::web;
 
+pub use files::file;
 pub use health::{health, ready};
+pub use webhook::MAX_WEBHOOK_BYTES;
 
 /// The routes under `/api/v1` (also served under `/api` for the mobile client).
 pub fn api(config: &mut web::ServiceConfig) {
@@ -14,5 +20,17 @@ pub fn api(config: &mut web::ServiceConfig) {
         .route("/health", web::get().to(health))
         .route("/models", web::get().to(models::list))
         .route("/models/{id}", web::get().to(models::get))
-        .route("/profiles/me", web::get().to(profiles::me));
+        .route("/profiles/me", web::get().to(profiles::me))
+        .service(
+            web::resource("/generate/webhook")
+                .app_data(web::PayloadConfig::new(MAX_WEBHOOK_BYTES))
+                .route(web::post().to(webhook::webhook)),
+        )
+        .route("/generate", web::post().to(generate::generate))
+        .route("/generate/{id}/status", web::get().to(generate::status))
+        .route("/generate/{id}/cancel", web::post().to(generate::cancel))
+        .route("/generate/{id}", web::delete().to(generate::cancel))
+        .route("/images", web::get().to(images::list))
+        .route("/images/{id}", web::get().to(images::get))
+        .route("/images/{id}", web::delete().to(images::delete));
 }

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use picture_domain::{CreditAmount, Enforcement, FreemiumPolicy};
 use picture_persistence::DatabaseUrl;
-use secrecy::SecretString;
+use picture_replicate::{ReplicateConfig, WebhookVerifier};
+use picture_storage::S3Config;
+use secrecy::{ExposeSecret, SecretString};
 
 pub use raw::RawSettings;
 
@@ -107,6 +109,28 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// `REPLICATE_API_TOKEN`.
     pub replicate_api_token: Option<SecretString>,
+    /// `REPLICATE_API_BASE_URL`.
+    pub replicate_api_base_url: String,
+    /// `REPLICATE_WEBHOOK_SECRET` (`whsec_…`); without it webhooks are refused.
+    pub replicate_webhook_secret: Option<SecretString>,
+    /// `WEBHOOK_BASE_URL`: the public base the provider calls back.
+    pub webhook_base_url: String,
+    /// `OUTPUT_ALLOWED_HOSTS`.
+    pub output_allowed_hosts: Vec<String>,
+    /// `OUTPUT_ALLOW_PRIVATE_ADDRESSES` (tests only).
+    pub output_allow_private_addresses: bool,
+    /// `OUTPUT_MAX_BYTES`.
+    pub output_max_bytes: u64,
+    /// `GENERATION_SYNC_TIMEOUT_SECS`.
+    pub generation_sync_timeout: Duration,
+    /// `GENERATION_POLL_INTERVAL_MS`: how often a waiting request asks the provider.
+    pub generation_poll_interval: Duration,
+    /// `RECONCILER_INTERVAL_SECS`.
+    pub reconciler_interval: Duration,
+    /// `RECONCILER_MIN_AGE_SECS`.
+    pub reconciler_min_age: Duration,
+    /// `S3_*`, `STORAGE_PUBLIC_URL`: the S3 store; `None` for the local file store.
+    pub s3: Option<S3Config>,
     /// `FREE_GENERATIONS`, `CREDITS_PER_GENERATION`, `CREDITS_ENFORCEMENT`.
     pub freemium: FreemiumPolicy,
     /// `MANA_CORE_SERVICE_KEY`: sent as `X-Service-Key` to the credits service.
@@ -209,6 +233,7 @@ impl Settings {
     pub fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
         let raw = raw.without_empty_values();
         let auth = Self::auth(&raw)?;
+        let s3 = Self::s3(&raw)?;
         let environment = parse(
             "APP_ENV",
             raw.app_env.or(raw.node_env),
@@ -281,7 +306,65 @@ impl Settings {
             30u64,
             "a number of seconds",
         )?;
+        let webhook_secret = raw.replicate_webhook_secret.clone();
+        if let Some(secret) = &webhook_secret {
+            WebhookVerifier::new(secret).map_err(|_| {
+                invalid(
+                    "REPLICATE_WEBHOOK_SECRET",
+                    "expected a whsec_<base64> secret",
+                )
+            })?;
+        }
+        let seconds = |variable, value: Option<String>, default: u64| {
+            parse(variable, value, default, "a number of seconds").map(Duration::from_secs)
+        };
         Ok(Self {
+            replicate_api_base_url: match raw.replicate_api_base_url {
+                Some(url) => http_url("REPLICATE_API_BASE_URL", url)?,
+                None => ReplicateConfig::DEFAULT_BASE_URL.to_owned(),
+            },
+            replicate_webhook_secret: webhook_secret.map(SecretString::from),
+            webhook_base_url: match raw.webhook_base_url {
+                Some(url) => http_url("WEBHOOK_BASE_URL", url)?,
+                None => public_base_url.clone(),
+            },
+            output_allowed_hosts: list(raw.output_allowed_hosts).unwrap_or_else(|| {
+                vec!["replicate.delivery".into(), "*.replicate.delivery".into()]
+            }),
+            output_allow_private_addresses: parse(
+                "OUTPUT_ALLOW_PRIVATE_ADDRESSES",
+                raw.output_allow_private_addresses,
+                false,
+                "true or false",
+            )?,
+            output_max_bytes: parse(
+                "OUTPUT_MAX_BYTES",
+                raw.output_max_bytes,
+                25 * 1024 * 1024,
+                "a number of bytes",
+            )?,
+            generation_sync_timeout: seconds(
+                "GENERATION_SYNC_TIMEOUT_SECS",
+                raw.generation_sync_timeout_secs,
+                120,
+            )?,
+            generation_poll_interval: Duration::from_millis(parse(
+                "GENERATION_POLL_INTERVAL_MS",
+                raw.generation_poll_interval_ms,
+                1000u64,
+                "a number of milliseconds",
+            )?),
+            reconciler_interval: seconds(
+                "RECONCILER_INTERVAL_SECS",
+                raw.reconciler_interval_secs,
+                30,
+            )?,
+            reconciler_min_age: seconds(
+                "RECONCILER_MIN_AGE_SECS",
+                raw.reconciler_min_age_secs,
+                120,
+            )?,
+            s3,
             host: raw.host.unwrap_or_else(|| "0.0.0.0".into()),
             port,
             workers,
@@ -340,6 +423,54 @@ impl Settings {
                 .unwrap_or_else(|| "manacore".into()),
             leeway: Duration::from_secs(leeway),
         })
+    }
+
+    fn s3(raw: &RawSettings) -> Result<Option<S3Config>, SettingsError> {
+        let Some(endpoint) = raw.s3_endpoint.clone() else {
+            return Ok(None);
+        };
+        let endpoint = http_url("S3_ENDPOINT", endpoint)?;
+        let access_key = raw
+            .s3_access_key
+            .clone()
+            .ok_or_else(|| invalid("S3_ACCESS_KEY", "required when S3_ENDPOINT is set"))?;
+        let secret_key = raw
+            .s3_secret_key
+            .clone()
+            .ok_or_else(|| invalid("S3_SECRET_KEY", "required when S3_ENDPOINT is set"))?;
+        let public_url = raw
+            .storage_public_url
+            .clone()
+            .map(|url| http_url("STORAGE_PUBLIC_URL", url))
+            .transpose()?;
+        Ok(Some(S3Config {
+            endpoint,
+            bucket: raw
+                .s3_bucket
+                .clone()
+                .unwrap_or_else(|| "picture-storage".into()),
+            region: raw.s3_region.clone().unwrap_or_else(|| "us-east-1".into()),
+            access_key: SecretString::from(access_key),
+            secret_key: SecretString::from(secret_key),
+            public_url,
+            timeout: Duration::from_secs(30),
+        }))
+    }
+
+    /// The Replicate adapter's configuration, when a token is set.
+    pub fn replicate(&self) -> Option<ReplicateConfig> {
+        self.replicate_api_token.as_ref().map(|token| {
+            let mut config = ReplicateConfig::new(token.clone());
+            config.base_url = self.replicate_api_base_url.clone();
+            config
+        })
+    }
+
+    /// The webhook verifier, when a secret is set (validated at load).
+    pub fn webhook_verifier(&self) -> Option<WebhookVerifier> {
+        self.replicate_webhook_secret
+            .as_ref()
+            .and_then(|secret| WebhookVerifier::new(secret.expose_secret()).ok())
     }
 
     /// Whether an AI provider is configured (otherwise the offline preview is the default).

@@ -3,16 +3,28 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
-use picture_domain::ports::SystemClock;
-use picture_domain::services::{ModelService, ProfileService};
-use picture_persistence::{Database, DieselModelCatalog, DieselProfileRepository, PoolOptions};
+use picture_domain::ports::{Clock, ImageProvider, ObjectStore};
+use picture_domain::services::{
+    GenerationService, ImageService, ModelService, PipelinePorts, PipelineSettings, ProfileService,
+};
+use picture_offline::OfflineRenderer;
+use picture_persistence::{
+    Database, DieselGenerationRepository, DieselImageRepository, DieselModelCatalog,
+    DieselProfileRepository, PoolOptions,
+};
+use picture_replicate::ReplicateProvider;
+use picture_storage::{IngestConfig, Ingestor, LocalStore, S3Store};
+use tokio::task::JoinHandle;
 use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::clock::SystemClock;
 
 use crate::auth::{JwksVerifier, LocalTokens, TokenVerifier, load_or_create_secret};
 use crate::error::{configure_extractors, route_not_found};
@@ -24,6 +36,87 @@ use crate::telemetry::PictureRootSpan;
 pub struct Application {
     port: u16,
     server: Server,
+    reconciler: JoinHandle<()>,
+}
+
+/// How many stuck generations one reconciler pass handles.
+const RECONCILER_BATCH: u32 = 50;
+
+/// Finalises generations stuck in `processing` now and then every `settings.reconciler_interval`.
+fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> JoinHandle<()> {
+    let (interval, min_age) = (settings.reconciler_interval, settings.reconciler_min_age);
+    tokio::spawn(async move {
+        loop {
+            match pipeline.reconcile(min_age, RECONCILER_BATCH).await {
+                Ok(0) => {}
+                Ok(fixed) => tracing::info!(fixed, "reconciler finished stuck generations"),
+                Err(error) => tracing::warn!(%error, "reconciler pass failed"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    })
+}
+
+/// The object store: S3 when configured, else files under `DATA_DIR/files` (returned too, so
+/// the server can serve them).
+fn object_store(settings: &Settings) -> anyhow::Result<(Arc<dyn ObjectStore>, Option<LocalStore>)> {
+    Ok(match &settings.s3 {
+        Some(config) => (
+            Arc::new(S3Store::new(config).context("configuring the S3 store")?),
+            None,
+        ),
+        None => {
+            let local = LocalStore::new(settings.data_dir.join("files"), &settings.public_base_url);
+            (Arc::new(local.clone()), Some(local))
+        }
+    })
+}
+
+/// The image provider: Replicate with a token, the offline renderer without.
+fn image_provider(settings: &Settings) -> anyhow::Result<Arc<dyn ImageProvider>> {
+    Ok(match settings.replicate() {
+        Some(config) => {
+            Arc::new(ReplicateProvider::new(config).context("building the Replicate client")?)
+        }
+        None => Arc::new(OfflineRenderer::new()),
+    })
+}
+
+fn pipeline(
+    settings: &Settings,
+    database: &Database,
+    store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<GenerationService> {
+    let fetcher = Ingestor::new(IngestConfig {
+        allowed_hosts: settings.output_allowed_hosts.clone(),
+        allow_private_addresses: settings.output_allow_private_addresses,
+        max_bytes: settings.output_max_bytes,
+        timeout: Duration::from_secs(60),
+    })
+    .context("building the output downloader")?;
+    let ports = PipelinePorts {
+        models: Arc::new(DieselModelCatalog::new(database.clone())),
+        generations: Arc::new(DieselGenerationRepository::new(database.clone())),
+        images: Arc::new(DieselImageRepository::new(database.clone())),
+        provider: image_provider(settings)?,
+        fetcher: Arc::new(fetcher),
+        store,
+        clock,
+    };
+    Ok(GenerationService::new(
+        ports,
+        settings.freemium,
+        PipelineSettings {
+            webhook_base_url: settings
+                .replicate_webhook_secret
+                .as_ref()
+                .map(|_| settings.webhook_base_url.clone()),
+            sync_timeout: settings.generation_sync_timeout,
+            poll_interval: settings.generation_poll_interval,
+            finalize_lease: Duration::from_secs(120),
+        },
+    ))
 }
 
 /// Migrates the database and seeds the model catalogue, then returns a pool on it.
@@ -108,7 +201,17 @@ impl Application {
     /// When the database, the auth keys or the listener cannot be set up.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let database = prepare_database(&settings).await?;
-        let clock = Arc::new(SystemClock);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let (store, local_files) = object_store(&settings)?;
+        let generations = pipeline(&settings, &database, Arc::clone(&store), Arc::clone(&clock))?;
+        let reconciler = spawn_reconciler(generations.clone(), &settings);
+        let generations = web::Data::new(generations);
+        let images = web::Data::new(ImageService::new(
+            Arc::new(DieselImageRepository::new(database.clone())),
+            store,
+        ));
+        let webhook_verifier = web::Data::new(settings.webhook_verifier());
+        let local_files = local_files.map(web::Data::new);
         let models = web::Data::new(ModelService::new(Arc::new(DieselModelCatalog::new(
             database.clone(),
         ))));
@@ -146,6 +249,16 @@ impl Application {
                 .app_data(profiles.clone())
                 .app_data(verifier.clone())
                 .app_data(database.clone())
+                .app_data(generations.clone())
+                .app_data(images.clone())
+                .app_data(webhook_verifier.clone())
+                .configure(|config| {
+                    if let Some(files) = &local_files {
+                        config
+                            .app_data(files.clone())
+                            .route("/files/{key:.*}", web::get().to(routes::file));
+                    }
+                })
                 .route("/health", web::get().to(routes::health))
                 .route("/ready", web::get().to(routes::ready))
                 .service(web::scope("/api/v1").configure(routes::api))
@@ -157,7 +270,11 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, environment = %settings.environment, "listening");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            reconciler,
+        })
     }
 
     /// The bound port.
@@ -176,6 +293,8 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.reconciler.abort();
+        served
     }
 }

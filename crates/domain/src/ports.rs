@@ -14,7 +14,7 @@ pub mod object_store;
 pub mod output_fetcher;
 pub mod profile_repository;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::Clock;
 pub use credit_ledger::{CreditBalance, CreditLedger, LedgerError};
 pub use generation_repository::{Created, GenerationRepository, Transition};
 pub use image_provider::{

@@ -1,7 +1,13 @@
 //! Domain services: use cases built from ports. Each holds only the ports it calls.
 
+pub mod generations;
+pub mod images;
 pub mod models;
 pub mod profiles;
 
+pub use generations::{
+    GenerateError, GenerationService, GenerationView, PipelinePorts, PipelineSettings, Started,
+};
+pub use images::ImageService;
 pub use models::ModelService;
 pub use profiles::ProfileService;

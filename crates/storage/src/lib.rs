@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod fetcher;
 mod format;
 mod ingest;
 mod key;

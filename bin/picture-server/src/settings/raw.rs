@@ -9,7 +9,7 @@ use super::SettingsError;
 
 /// The environment variables Picture reads. Only these are taken from the environment, so a
 /// configuration file can be checked for unknown keys.
-pub const VARIABLES: [&str; 23] = [
+pub const VARIABLES: [&str; 39] = [
     "HOST",
     "PORT",
     "HTTP_WORKERS",
@@ -33,6 +33,22 @@ pub const VARIABLES: [&str; 23] = [
     "SHUTDOWN_TIMEOUT_SECS",
     "MANA_CORE_SERVICE_KEY",
     "APP_ID",
+    "REPLICATE_API_BASE_URL",
+    "REPLICATE_WEBHOOK_SECRET",
+    "WEBHOOK_BASE_URL",
+    "OUTPUT_ALLOWED_HOSTS",
+    "OUTPUT_ALLOW_PRIVATE_ADDRESSES",
+    "OUTPUT_MAX_BYTES",
+    "GENERATION_SYNC_TIMEOUT_SECS",
+    "GENERATION_POLL_INTERVAL_MS",
+    "RECONCILER_INTERVAL_SECS",
+    "RECONCILER_MIN_AGE_SECS",
+    "S3_ENDPOINT",
+    "S3_BUCKET",
+    "S3_REGION",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "STORAGE_PUBLIC_URL",
 ];
 
 /// Every setting as the text it was given in. Deliberately not `Debug`: it holds secrets.
@@ -66,6 +82,22 @@ pub struct RawSettings {
     pub shutdown_timeout_secs: Option<String>,
     pub mana_core_service_key: Option<String>,
     pub app_id: Option<String>,
+    pub replicate_api_base_url: Option<String>,
+    pub replicate_webhook_secret: Option<String>,
+    pub webhook_base_url: Option<String>,
+    pub output_allowed_hosts: Option<String>,
+    pub output_allow_private_addresses: Option<String>,
+    pub output_max_bytes: Option<String>,
+    pub generation_sync_timeout_secs: Option<String>,
+    pub generation_poll_interval_ms: Option<String>,
+    pub reconciler_interval_secs: Option<String>,
+    pub reconciler_min_age_secs: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_access_key: Option<String>,
+    pub s3_secret_key: Option<String>,
+    pub storage_public_url: Option<String>,
 }
 
 impl RawSettings {
@@ -119,6 +151,22 @@ impl RawSettings {
             shutdown_timeout_secs: keep(self.shutdown_timeout_secs),
             mana_core_service_key: keep(self.mana_core_service_key),
             app_id: keep(self.app_id),
+            replicate_api_base_url: keep(self.replicate_api_base_url),
+            replicate_webhook_secret: keep(self.replicate_webhook_secret),
+            webhook_base_url: keep(self.webhook_base_url),
+            output_allowed_hosts: keep(self.output_allowed_hosts),
+            output_allow_private_addresses: keep(self.output_allow_private_addresses),
+            output_max_bytes: keep(self.output_max_bytes),
+            generation_sync_timeout_secs: keep(self.generation_sync_timeout_secs),
+            generation_poll_interval_ms: keep(self.generation_poll_interval_ms),
+            reconciler_interval_secs: keep(self.reconciler_interval_secs),
+            reconciler_min_age_secs: keep(self.reconciler_min_age_secs),
+            s3_endpoint: keep(self.s3_endpoint),
+            s3_bucket: keep(self.s3_bucket),
+            s3_region: keep(self.s3_region),
+            s3_access_key: keep(self.s3_access_key),
+            s3_secret_key: keep(self.s3_secret_key),
+            storage_public_url: keep(self.storage_public_url),
         }
     }
 }

@@ -1,33 +1,17 @@
-//! Time, as a port so tests can fix it.
+//! Time, as a port so tests can fix it and the domain needs no runtime.
 
+use std::time::Duration;
+
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-/// The current time.
+/// The current time, and waiting.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
 pub trait Clock: Send + Sync {
-    /// Now, in UTC, with at least millisecond precision. Never goes backwards within a process
-    /// by more than the system clock does.
+    /// Now, in UTC, with millisecond precision (the precision of the API and the database).
     fn now(&self) -> DateTime<Utc>;
-}
 
-/// The system clock, truncated to milliseconds (the precision of the API and the database).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        let now = Utc::now();
-        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn system_clock_has_millisecond_precision() {
-        let now = SystemClock.now();
-        assert_eq!(now.timestamp_subsec_nanos() % 1_000_000, 0);
-    }
+    /// Resolves after `duration` (immediately in tests that fix the time).
+    async fn sleep(&self, duration: Duration);
 }

@@ -1,0 +1,80 @@
+//! `POST /generate/webhook`: the provider's signed completion report.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use picture_domain::GenerationId;
+use picture_domain::services::GenerationService;
+use picture_replicate::{Prediction, WebhookHeaders, WebhookVerifier};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// Largest webhook body accepted (predictions may carry data URIs and logs).
+pub const MAX_WEBHOOK_BYTES: usize = 10 * 1024 * 1024;
+
+/// The query of the webhook URL we hand the provider.
+#[derive(Debug, Deserialize)]
+pub struct WebhookQuery {
+    generation: Option<String>,
+}
+
+fn header<'a>(request: &'a HttpRequest, name: &str) -> &'a str {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// Verifies the signature on the raw body, then applies the report. 401 (nothing changes) for
+/// a missing, wrong or stale signature or when no secret is configured; 200 otherwise, also
+/// for unknown predictions (so the provider stops retrying).
+pub async fn webhook(
+    request: HttpRequest,
+    query: web::Query<WebhookQuery>,
+    body: web::Bytes,
+    verifier: web::Data<Option<WebhookVerifier>>,
+    service: web::Data<GenerationService>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(verifier) = verifier.get_ref() else {
+        return Err(ApiError::Unauthorized("Webhooks are not configured"));
+    };
+    let headers = WebhookHeaders {
+        id: header(&request, "webhook-id"),
+        timestamp: header(&request, "webhook-timestamp"),
+        signature: header(&request, "webhook-signature"),
+    };
+    if let Err(error) = verifier.verify(&headers, &body, Utc::now().timestamp()) {
+        tracing::warn!(%error, "webhook refused");
+        return Err(ApiError::Unauthorized("Invalid webhook signature"));
+    }
+    let prediction = match Prediction::parse(&body) {
+        Ok(prediction) => prediction,
+        Err(error) => {
+            tracing::warn!(%error, "signed webhook with an unusable body");
+            return Ok(HttpResponse::Ok().json(json!({"received": false})));
+        }
+    };
+    let Ok(prediction_id) = prediction.prediction_id() else {
+        tracing::warn!("signed webhook without a usable prediction id");
+        return Ok(HttpResponse::Ok().json(json!({"received": false})));
+    };
+    let hint = query
+        .generation
+        .as_deref()
+        .and_then(|g| g.parse::<GenerationId>().ok());
+    match service
+        .on_provider_report(&prediction_id, prediction.state(), hint)
+        .await?
+    {
+        Some(generation_id) => {
+            tracing::info!(%generation_id, %prediction_id, status = %prediction.status, "webhook applied");
+            Ok(HttpResponse::Ok().json(json!({"received": true})))
+        }
+        None => {
+            tracing::info!(%prediction_id, "webhook for an unknown prediction");
+            Ok(HttpResponse::Ok().json(json!({"received": false})))
+        }
+    }
+}

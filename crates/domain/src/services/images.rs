@@ -1,0 +1,133 @@
+//! The gallery: listing, reading and deleting a user's images (and their stored bytes).
+
+use std::sync::Arc;
+
+use crate::error::RepositoryError;
+use crate::ids::{ImageId, UserId};
+use crate::image::Image;
+use crate::ports::{ImageQuery, ImageRepository, ObjectKey, ObjectStore};
+
+/// A user's images.
+#[derive(Clone)]
+pub struct ImageService {
+    images: Arc<dyn ImageRepository>,
+    store: Arc<dyn ObjectStore>,
+}
+
+impl ImageService {
+    /// A service over `images` and the `store` holding their bytes.
+    pub fn new(images: Arc<dyn ImageRepository>, store: Arc<dyn ObjectStore>) -> Self {
+        Self { images, store }
+    }
+
+    /// A page of `user`'s images, newest first.
+    ///
+    /// # Errors
+    /// As [`ImageRepository::list_for_user`].
+    pub async fn list(
+        &self,
+        user: &UserId,
+        query: ImageQuery,
+    ) -> Result<Vec<Image>, RepositoryError> {
+        self.images.list_for_user(user, query).await
+    }
+
+    /// Image `id` if `viewer` owns it or it is public.
+    ///
+    /// # Errors
+    /// As [`ImageRepository::find_visible`].
+    pub async fn get(
+        &self,
+        viewer: &UserId,
+        id: ImageId,
+    ) -> Result<Option<Image>, RepositoryError> {
+        self.images.find_visible(viewer, id).await
+    }
+
+    /// Deletes `user`'s image `id` and its stored object. `false` when there is no such image
+    /// of theirs. The row goes first: a failed object deletion leaves an orphan object (logged),
+    /// never an image pointing at nothing.
+    ///
+    /// # Errors
+    /// As [`ImageRepository::delete_for_user`].
+    pub async fn delete(&self, user: &UserId, id: ImageId) -> Result<bool, RepositoryError> {
+        let Some(image) = self.images.delete_for_user(user, id).await? else {
+            return Ok(false);
+        };
+        let key = ObjectKey::from_stored(image.record.storage_path.clone());
+        if let Err(error) = self.store.delete(&key).await {
+            tracing::warn!(image_id = %id, key = key.as_str(), %error, "stored object not deleted");
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::image::NewImage;
+    use crate::ports::{MockImageRepository, MockObjectStore, StoreError};
+
+    fn image(user: &UserId) -> Image {
+        Image {
+            record: NewImage {
+                id: ImageId::new_random(),
+                user_id: user.clone(),
+                generation_id: None,
+                prompt: "p".into(),
+                negative_prompt: None,
+                model: None,
+                style: None,
+                public_url: None,
+                storage_path: "users/u/images/x.png".into(),
+                filename: "x.png".into(),
+                format: Some("png".into()),
+                width: Some(1),
+                height: Some(1),
+                file_size: Some(1),
+                created_at: DateTime::UNIX_EPOCH,
+            },
+            source_image_id: None,
+            blurhash: None,
+            is_public: false,
+            is_favorite: false,
+            download_count: 0,
+            rating: None,
+            archived_at: None,
+            updated_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[tokio::test]
+    async fn deleting_removes_the_row_then_the_object_even_if_the_store_fails() {
+        let user = UserId::parse("u").unwrap();
+        let stored = image(&user);
+        let mut images = MockImageRepository::new();
+        let returned = stored.clone();
+        images
+            .expect_delete_for_user()
+            .times(1)
+            .returning(move |_, _| Ok(Some(returned.clone())));
+        let mut store = MockObjectStore::new();
+        store
+            .expect_delete()
+            .withf(|key| key.as_str() == "users/u/images/x.png")
+            .times(1)
+            .returning(|_| Err(StoreError::Unavailable("down".into())));
+        let service = ImageService::new(Arc::new(images), Arc::new(store));
+        assert!(service.delete(&user, stored.record.id).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn deleting_someone_elses_image_touches_no_object() {
+        let user = UserId::parse("u").unwrap();
+        let mut images = MockImageRepository::new();
+        images.expect_delete_for_user().returning(|_, _| Ok(None));
+        let mut store = MockObjectStore::new();
+        store.expect_delete().times(0);
+        let service = ImageService::new(Arc::new(images), Arc::new(store));
+        assert!(!service.delete(&user, ImageId::new_random()).await.unwrap());
+    }
+}
