@@ -97,6 +97,51 @@ impl TestApp {
         request.send().await.expect("request sent")
     }
 
+    /// `{method} {address}{path}` with a JSON body, with a bearer token when given.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// `{method} {address}{path}` without a body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// The id of the default model.
+    pub async fn default_model_id(&self) -> String {
+        let models: serde_json::Value = self
+            .get("/api/v1/models", None)
+            .await
+            .json()
+            .await
+            .expect("models JSON");
+        models[0]["id"].as_str().expect("model id").to_owned()
+    }
+
     /// A token for `user` signed like `picture-server token` does.
     pub fn token(&self, user: &str, email: Option<&str>) -> String {
         picture_server::startup::local_tokens(&self.settings)

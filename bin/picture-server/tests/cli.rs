@@ -52,7 +52,10 @@ fn migrate_applies_once_and_models_list_shows_the_default() {
     let first = run(dir.path(), &["migrate"], &[]);
     assert!(first.status.success(), "{first:?}");
     let applied = stdout(&first);
-    assert!(applied.starts_with("applied ") && !applied.starts_with("applied 0"), "{applied}");
+    assert!(
+        applied.starts_with("applied ") && !applied.starts_with("applied 0"),
+        "{applied}"
+    );
     let again = run(dir.path(), &["migrate"], &[]);
     assert!(stdout(&again).starts_with("applied 0 migration(s)"));
     let list = run(dir.path(), &["models", "list"], &[]);

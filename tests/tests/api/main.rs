@@ -5,6 +5,7 @@
 )]
 
 mod auth;
+mod generate;
 mod health;
 mod jwks;
 mod models;
