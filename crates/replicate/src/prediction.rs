@@ -62,8 +62,9 @@ impl Prediction {
         PredictionId::parse(self.id.clone()).map_err(|_| PredictionError::InvalidId)
     }
 
-    /// The images it produced, normalised: a single URI becomes a list; only `https://` URLs
-    /// and `data:` URIs are kept.
+    /// The images it produced, normalised: a single URI becomes a list; only `http(s)://` URLs
+    /// and `data:` URIs are kept. (Plain `http` is dropped later by the ingest, which accepts
+    /// only `https` outside tests.)
     pub fn outputs(&self) -> Vec<ImageSource> {
         let candidates: Vec<&str> = match &self.output {
             Some(Value::String(one)) => vec![one.as_str()],
@@ -78,7 +79,7 @@ impl Prediction {
         candidates
             .into_iter()
             .filter_map(|uri| {
-                if uri.starts_with("https://") {
+                if uri.starts_with("https://") || uri.starts_with("http://") {
                     Some(ImageSource::Url(uri.to_owned()))
                 } else if uri.starts_with("data:") {
                     Some(ImageSource::DataUri(uri.to_owned()))
@@ -144,8 +145,8 @@ mod tests {
     #[test]
     fn a_list_or_a_single_uri_is_normalised_and_other_schemes_dropped() {
         let list = prediction(json!({"id": "a", "status": "succeeded",
-            "output": ["https://replicate.delivery/x/out-0.png", "http://insecure/x.png",
-                       "data:image/png;base64,AAAA", 42]}));
+            "output": ["https://replicate.delivery/x/out-0.png", "ftp://elsewhere/x.png",
+                       "data:image/png;base64,AAAA", 42, "file:///etc/passwd"]}));
         assert_eq!(
             list.outputs(),
             [

@@ -10,3 +10,4 @@ mod health;
 mod jwks;
 mod models;
 mod profiles;
+mod replicate;

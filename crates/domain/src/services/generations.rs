@@ -188,10 +188,25 @@ impl GenerationService {
         let processing = Transition::Processing {
             prediction_id: submission.prediction_id.clone(),
         };
-        self.ports
+        if let Err(error) = self
+            .ports
             .generations
             .transition(id, &processing, self.ports.clock.now())
-            .await?;
+            .await
+        {
+            // A prediction id that another generation already has: never attach it here.
+            tracing::error!(generation_id = %id, %error, "cannot record the prediction");
+            let failed = Transition::Failed {
+                message: "The provider's answer could not be recorded".to_owned(),
+            };
+            self.ports
+                .generations
+                .transition(id, &failed, self.ports.clock.now())
+                .await?;
+            return Err(GenerateError::Provider(ProviderError::Unavailable(
+                error.to_string(),
+            )));
+        }
         tracing::info!(generation_id = %id, prediction_id = %submission.prediction_id, "generation submitted");
         self.settle(id, &submission.prediction_id, submission.state)
             .await?;

@@ -1,0 +1,496 @@
+//! The pipeline against a wiremock Replicate (API and output files), with signed webhooks.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use picture_replicate::WebhookVerifier;
+use picture_server::settings::RawSettings;
+use picture_tests::{Db, TestApp};
+use reqwest::Method;
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+struct Fake {
+    app: TestApp,
+    replicate: MockServer,
+    token: String,
+    model: String,
+}
+
+fn png() -> Vec<u8> {
+    picture_offline::render_png("replicate fake", Some(1), 320, 240).unwrap()
+}
+
+async fn setup(configure: impl FnOnce(&mut RawSettings)) -> Fake {
+    let replicate = MockServer::start().await;
+    let base = replicate.uri();
+    let app = TestApp::spawn_with(Db::Sqlite, |raw| {
+        raw.replicate_api_token = Some("r8_test_token".into());
+        raw.replicate_api_base_url = Some(format!("{base}/v1"));
+        raw.replicate_webhook_secret = Some(SECRET.into());
+        raw.webhook_base_url = Some("https://picture.example".into());
+        raw.output_allowed_hosts = Some("127.0.0.1".into());
+        raw.output_allow_private_addresses = Some("true".into());
+        raw.generation_poll_interval_ms = Some("50".into());
+        raw.reconciler_interval_secs = Some("3600".into());
+        raw.reconciler_min_age_secs = Some("3600".into());
+        configure(raw);
+    })
+    .await
+    .unwrap();
+    let token = app.token("replicate-user", None);
+    let model = app.default_model_id().await;
+    Fake {
+        app,
+        replicate,
+        token,
+        model,
+    }
+}
+
+impl Fake {
+    fn output_url(&self) -> String {
+        format!("{}/delivery/out-0.png", self.replicate.uri())
+    }
+
+    async fn serve_output(&self, times: u64) {
+        Mock::given(method("GET"))
+            .and(path("/delivery/out-0.png"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "image/png")
+                    .set_body_bytes(png()),
+            )
+            .expect(times)
+            .mount(&self.replicate)
+            .await;
+    }
+
+    async fn create_answers(&self, prediction: Value) {
+        Mock::given(method("POST"))
+            .and(path("/v1/predictions"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(prediction))
+            .mount(&self.replicate)
+            .await;
+    }
+
+    async fn get_answers(&self, prediction: Value) {
+        let id = prediction["id"].as_str().unwrap().to_owned();
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/predictions/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(prediction))
+            .mount(&self.replicate)
+            .await;
+    }
+
+    async fn generate(&self, wait: bool) -> reqwest::Response {
+        self.app
+            .send_json(
+                Method::POST,
+                "/api/v1/generate",
+                Some(&self.token),
+                &json!({"prompt": "a corgi", "modelId": self.model, "waitForResult": wait}),
+            )
+            .await
+    }
+
+    async fn status(&self, id: &str) -> Value {
+        self.app
+            .get(&format!("/api/v1/generate/{id}/status"), Some(&self.token))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn gallery(&self) -> Vec<Value> {
+        self.app
+            .get("/api/v1/images", Some(&self.token))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn webhook_to(&self, query: &str, body: &Value, headers: &[(&str, String)]) -> u16 {
+        let mut request = self
+            .app
+            .client
+            .post(format!(
+                "{}/api/v1/generate/webhook{query}",
+                self.app.address
+            ))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
+    /// Posts `body` signed with `secret` at `timestamp`.
+    async fn signed(&self, query: &str, body: &Value, secret: &str, timestamp: i64) -> u16 {
+        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        let signature =
+            WebhookVerifier::new(secret)
+                .unwrap()
+                .sign(&id, timestamp, body.to_string().as_bytes());
+        self.webhook_to(
+            query,
+            body,
+            &[
+                ("webhook-id", id),
+                ("webhook-timestamp", timestamp.to_string()),
+                ("webhook-signature", signature),
+            ],
+        )
+        .await
+    }
+}
+
+/// Answers 201 with each prediction in turn (Replicate gives every create a new id).
+struct Sequence {
+    predictions: Vec<Value>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Sequence {
+    fn new(predictions: Vec<Value>) -> Self {
+        Self {
+            predictions,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
+impl wiremock::Respond for Sequence {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let last = self.predictions.len() - 1;
+        ResponseTemplate::new(201).set_body_json(&self.predictions[i.min(last)])
+    }
+}
+
+fn prediction(id: &str, status: &str, output: Value) -> Value {
+    json!({"id": id, "model": "black-forest-labs/flux-schnell", "version": "hidden",
+           "status": status, "output": output, "error": null, "logs": "",
+           "metrics": {"predict_time": 0.83}})
+}
+
+async fn async_generation(fake: &Fake) -> String {
+    let response = fake.generate(false).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "processing", "{body}");
+    body["generationId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_signed_webhook_completes_the_generation_exactly_once_whatever_races_it() {
+    let fake = setup(|_| {}).await;
+    fake.create_answers(prediction("p-once", "starting", Value::Null))
+        .await;
+    let done = prediction("p-once", "succeeded", json!([fake.output_url()]));
+    fake.get_answers(done.clone()).await;
+    fake.serve_output(1).await;
+    let id = async_generation(&fake).await;
+
+    // Five deliveries of the same webhook and three status polls, all at once.
+    let now = Utc::now().timestamp();
+    let (a, b, c, d, e, _, _, _) = tokio::join!(
+        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, SECRET, now),
+        fake.status(&id),
+        fake.status(&id),
+        fake.status(&id),
+    );
+    assert_eq!([a, b, c, d, e], [200; 5]);
+    let status = fake.status(&id).await;
+    assert_eq!(status["status"], "completed", "{status}");
+    assert_eq!(status["replicatePredictionId"], "p-once");
+    assert_eq!(status["image"]["width"], 320);
+    assert_eq!(fake.gallery().await.len(), 1);
+    // The output was downloaded once (wiremock checks `expect(1)` on drop).
+    fake.replicate.verify().await;
+}
+
+#[tokio::test]
+async fn forged_stale_and_unsigned_webhooks_are_401_and_change_nothing() {
+    let fake = setup(|_| {}).await;
+    fake.create_answers(prediction("p-forged", "starting", Value::Null))
+        .await;
+    fake.get_answers(prediction("p-forged", "processing", Value::Null))
+        .await;
+    fake.serve_output(0).await;
+    let id = async_generation(&fake).await;
+    let done = prediction("p-forged", "succeeded", json!([fake.output_url()]));
+    let now = Utc::now().timestamp();
+    let other_secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    assert_eq!(fake.signed("", &done, other_secret, now).await, 401);
+    assert_eq!(fake.signed("", &done, SECRET, now - 600).await, 401);
+    assert_eq!(fake.signed("", &done, SECRET, now + 600).await, 401);
+    assert_eq!(fake.webhook_to("", &done, &[]).await, 401);
+    // A valid signature over another body does not cover this one.
+    let signature = WebhookVerifier::new(SECRET)
+        .unwrap()
+        .sign("msg_1", now, b"{}");
+    let tampered = fake
+        .webhook_to(
+            "",
+            &done,
+            &[
+                ("webhook-id", "msg_1".into()),
+                ("webhook-timestamp", now.to_string()),
+                ("webhook-signature", signature),
+            ],
+        )
+        .await;
+    assert_eq!(tampered, 401);
+    assert_eq!(fake.status(&id).await["status"], "processing");
+    assert!(fake.gallery().await.is_empty());
+    fake.replicate.verify().await;
+}
+
+#[tokio::test]
+async fn a_failed_prediction_fails_the_generation_and_gives_the_free_slot_back() {
+    let fake = setup(|_| {}).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/predictions"))
+        .respond_with(Sequence::new(vec![
+            prediction("p-nsfw", "starting", Value::Null),
+            prediction("p-next", "starting", Value::Null),
+        ]))
+        .mount(&fake.replicate)
+        .await;
+    fake.get_answers(prediction("p-nsfw", "processing", Value::Null))
+        .await;
+    let id = async_generation(&fake).await;
+    let mut failed = prediction("p-nsfw", "failed", Value::Null);
+    failed["error"] = json!(
+        "All generated images contained NSFW content. Try running it again with a different prompt."
+    );
+    assert_eq!(
+        fake.signed("", &failed, SECRET, Utc::now().timestamp())
+            .await,
+        200
+    );
+    let status = fake.status(&id).await;
+    assert_eq!(status["status"], "failed");
+    assert!(status["errorMessage"].as_str().unwrap().contains("NSFW"));
+    assert_eq!(status["creditsUsed"], 0);
+    // The slot came back: the next generation still has 2 left after it.
+    let next: Value = fake.generate(false).await.json().await.unwrap();
+    assert_eq!(next["freeGenerationsRemaining"], 2, "{next}");
+}
+
+#[tokio::test]
+async fn a_waiting_request_polls_until_the_prediction_succeeds() {
+    let fake = setup(|_| {}).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/predictions"))
+        .and(header("prefer", "wait=10"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(prediction(
+            "p-sync",
+            "processing",
+            json!([fake.output_url()]),
+        )))
+        .expect(1)
+        .mount(&fake.replicate)
+        .await;
+    fake.get_answers(prediction(
+        "p-sync",
+        "succeeded",
+        json!([fake.output_url()]),
+    ))
+    .await;
+    fake.serve_output(1).await;
+    let response = fake.generate(true).await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "completed", "{body}");
+    assert_eq!(body["image"]["format"], "png");
+    fake.replicate.verify().await;
+}
+
+#[tokio::test]
+async fn an_output_from_a_host_not_allowed_fails_the_generation() {
+    let fake = setup(|raw| raw.output_allowed_hosts = Some("replicate.delivery".into())).await;
+    fake.create_answers(prediction("p-host", "starting", Value::Null))
+        .await;
+    fake.get_answers(prediction("p-host", "processing", Value::Null))
+        .await;
+    fake.serve_output(0).await;
+    let id = async_generation(&fake).await;
+    let done = prediction("p-host", "succeeded", json!([fake.output_url()]));
+    assert_eq!(
+        fake.signed("", &done, SECRET, Utc::now().timestamp()).await,
+        200
+    );
+    let status = fake.status(&id).await;
+    assert_eq!(status["status"], "failed");
+    assert!(
+        status["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("not allowed"),
+        "{status}"
+    );
+    fake.replicate.verify().await;
+}
+
+#[tokio::test]
+async fn an_invalid_provider_token_is_a_clear_502_and_costs_nothing() {
+    let fake = setup(|_| {}).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/predictions"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "title": "Unauthenticated",
+            "detail": "You did not pass a valid authentication token",
+            "status": 401
+        })))
+        .up_to_n_times(1)
+        .mount(&fake.replicate)
+        .await;
+    fake.create_answers(prediction("p-after", "starting", Value::Null))
+        .await;
+    let refused = fake.generate(false).await;
+    assert_eq!(refused.status(), 502);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "provider_error");
+    assert_eq!(
+        body["message"],
+        "The image provider refused our credentials"
+    );
+    let next: Value = fake.generate(false).await.json().await.unwrap();
+    assert_eq!(
+        next["freeGenerationsRemaining"], 2,
+        "the failed attempt gave its slot back"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_arriving_before_the_submit_call_returns_still_finds_its_generation() {
+    let fake = setup(|_| {}).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/predictions"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(prediction("p-early", "starting", Value::Null))
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&fake.replicate)
+        .await;
+    fake.get_answers(prediction(
+        "p-early",
+        "succeeded",
+        json!([fake.output_url()]),
+    ))
+    .await;
+    fake.serve_output(1).await;
+    let generate = {
+        let client = fake.app.client.clone();
+        let url = format!("{}/api/v1/generate", fake.app.address);
+        let body = json!({"prompt": "early", "modelId": fake.model});
+        let token = fake.token.clone();
+        tokio::spawn(async move { client.post(url).bearer_auth(token).json(&body).send().await })
+    };
+    // Wait for the create call to reach the fake, and read our webhook URL from it.
+    let mut webhook = None;
+    for _ in 0..100 {
+        let requests = fake.replicate.received_requests().await.unwrap_or_default();
+        if let Some(create) = requests.iter().find(|r| r.url.path() == "/v1/predictions") {
+            let body: Value = serde_json::from_slice(&create.body).unwrap();
+            webhook = body["webhook"].as_str().map(str::to_owned);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let webhook = webhook.expect("the create call carries our webhook URL");
+    assert!(webhook.starts_with("https://picture.example/api/v1/generate/webhook?generation="));
+    let query = &webhook[webhook.find('?').unwrap()..];
+    let done = prediction("p-early", "succeeded", json!([fake.output_url()]));
+    assert_eq!(
+        fake.signed(query, &done, SECRET, Utc::now().timestamp())
+            .await,
+        200
+    );
+    let response = generate.await.unwrap().unwrap();
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    let id = body["generationId"].as_str().unwrap();
+    assert_eq!(fake.status(id).await["status"], "completed");
+    assert_eq!(fake.gallery().await.len(), 1);
+    fake.replicate.verify().await;
+}
+
+#[tokio::test]
+async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing() {
+    let shared = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", shared.path().join("shared.db").display());
+    let data_dir = shared.path().display().to_string();
+    let first = {
+        let (database, data_dir) = (database.clone(), data_dir.clone());
+        setup(move |raw| {
+            raw.database_url = Some(database);
+            raw.data_dir = Some(data_dir);
+            raw.replicate_webhook_secret = None;
+        })
+        .await
+    };
+    first
+        .create_answers(prediction("p-restart", "starting", Value::Null))
+        .await;
+    let id = async_generation(&first).await;
+    let replicate_uri = first.replicate.uri();
+    drop(first.app);
+
+    let second = TestApp::spawn_with(Db::Sqlite, |raw| {
+        raw.database_url = Some(database);
+        raw.data_dir = Some(data_dir);
+        raw.replicate_api_token = Some("r8_test_token".into());
+        raw.replicate_api_base_url = Some(format!("{replicate_uri}/v1"));
+        raw.output_allowed_hosts = Some("127.0.0.1".into());
+        raw.output_allow_private_addresses = Some("true".into());
+        raw.reconciler_interval_secs = Some("1".into());
+        raw.reconciler_min_age_secs = Some("0".into());
+    })
+    .await
+    .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/predictions/p-restart"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(prediction(
+            "p-restart",
+            "succeeded",
+            json!([format!("{replicate_uri}/delivery/out-0.png")]),
+        )))
+        .mount(&first.replicate)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/delivery/out-0.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(png()))
+        .mount(&first.replicate)
+        .await;
+    let token = second.token("replicate-user", None);
+    // The gallery does not ask the provider: only the reconciler can complete it.
+    let mut images = Vec::new();
+    for _ in 0..100 {
+        images = second
+            .get("/api/v1/images", Some(&token))
+            .await
+            .json::<Vec<Value>>()
+            .await
+            .unwrap();
+        if !images.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(images.len(), 1, "the reconciler completed the generation");
+    assert_eq!(images[0]["generationId"], id);
+}
