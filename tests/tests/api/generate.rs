@@ -270,3 +270,57 @@ async fn staging_refuses_the_fourth_generation_without_credits() {
                "details": {"required": 10, "balance": 0, "freeGenerationsRemaining": 0}})
     );
 }
+
+#[tokio::test]
+async fn a_storage_failure_fails_the_generation_and_gives_the_slot_back() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app = TestApp::spawn_with(Db::Sqlite, |raw| {
+        raw.s3_endpoint = Some(format!("http://{closed}"));
+        raw.s3_access_key = Some("key".into());
+        raw.s3_secret_key = Some("secret".into());
+    })
+    .await
+    .unwrap();
+    let token = app.token("unlucky", None);
+    let model = app.default_model_id().await;
+    let body: Value = generate(
+        &app,
+        &token,
+        json!({"prompt": "p", "modelId": model, "width": 256, "height": 256, "waitForResult": true}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(body["status"], "failed", "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with("Storing the image failed")
+    );
+    assert_eq!(body["creditsUsed"], 0);
+    let next: Value = generate(
+        &app,
+        &token,
+        json!({"prompt": "p", "modelId": model, "width": 256, "height": 256}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        next["freeGenerationsRemaining"], 2,
+        "the failed one gave its slot back"
+    );
+    let gallery: Vec<Value> = app
+        .get("/api/v1/images", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(gallery.is_empty());
+}
