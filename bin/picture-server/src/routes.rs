@@ -31,6 +31,31 @@ pub fn api(config: &mut web::ServiceConfig) {
         .route("/generate/{id}/cancel", web::post().to(generate::cancel))
         .route("/generate/{id}", web::delete().to(generate::cancel))
         .route("/images", web::get().to(images::list))
+        .route(
+            "/images/archived/count",
+            web::get().to(images::archived_count),
+        )
+        .route(
+            "/images/batch/archive",
+            web::post().to(images::batch_archive),
+        )
+        .route(
+            "/images/batch/restore",
+            web::post().to(images::batch_restore),
+        )
+        .route("/images/batch/delete", web::post().to(images::batch_delete))
+        .route(
+            "/images/generation/{id}",
+            web::get().to(images::generation_params),
+        )
         .route("/images/{id}", web::get().to(images::get))
-        .route("/images/{id}", web::delete().to(images::delete));
+        .route("/images/{id}", web::delete().to(images::delete))
+        .route("/images/{id}/archive", web::patch().to(images::archive))
+        .route("/images/{id}/unarchive", web::patch().to(images::unarchive))
+        .route("/images/{id}/publish", web::patch().to(images::publish))
+        .route("/images/{id}/unpublish", web::patch().to(images::unpublish))
+        .route("/images/{id}/favorite", web::patch().to(images::favorite))
+        .route("/images/{id}/like", web::post().to(images::like))
+        .route("/images/{id}/like", web::delete().to(images::unlike))
+        .route("/images/{id}/likes", web::get().to(images::likes));
 }

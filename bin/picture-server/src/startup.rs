@@ -209,6 +209,7 @@ impl Application {
         let images = web::Data::new(ImageService::new(
             Arc::new(DieselImageRepository::new(database.clone())),
             store,
+            Arc::clone(&clock),
         ));
         let webhook_verifier = web::Data::new(settings.webhook_verifier());
         let local_files = local_files.map(web::Data::new);

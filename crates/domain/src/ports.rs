@@ -20,7 +20,7 @@ pub use generation_repository::{Created, GenerationRepository, Transition};
 pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
 };
-pub use image_repository::{ImageQuery, ImageRepository};
+pub use image_repository::{BatchAction, ImageChange, ImageQuery, ImageRepository, Likes};
 pub use model_catalog::ModelCatalog;
 pub use object_store::{ObjectKey, ObjectStore, StoreError};
 pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};

@@ -1,14 +1,15 @@
 //! Images on diesel: the row type shared with the generation repository, and the gallery.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use picture_domain::ports::{ImageQuery, ImageRepository};
+use picture_domain::ports::{BatchAction, ImageChange, ImageQuery, ImageRepository, Likes};
 use picture_domain::{GenerationId, Image, ImageId, NewImage, RepositoryError, UserId};
 
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};
-use crate::schema::images;
+use crate::schema::{image_likes as likes, images};
 use crate::time::{from_millis, to_millis};
 
 /// [`ImageRepository`] stored in the `images` table.
@@ -228,5 +229,215 @@ impl ImageRepository for DieselImageRepository {
         .optional()
         .map_err(query_error))?;
         row.map(ImageRow::into_image).transpose()
+    }
+
+    async fn change(
+        &self,
+        user: &UserId,
+        id: ImageId,
+        change: ImageChange,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Image>, RepositoryError> {
+        let id = id.to_string();
+        let now = to_millis(at);
+        let row: Option<ImageRow> = with_connection!(self.database, |conn| {
+            let target = images::table
+                .filter(images::id.eq(&id))
+                .filter(images::user_id.eq(user.as_str()));
+            let update = diesel::update(target);
+            match change {
+                ImageChange::Archive => {
+                    update
+                        .set((
+                            images::archived_at.eq(Some(now)),
+                            images::updated_at.eq(now),
+                        ))
+                        .returning(ImageRow::as_returning())
+                        .get_result(conn)
+                        .await
+                }
+                ImageChange::Unarchive => {
+                    update
+                        .set((
+                            images::archived_at.eq(None::<i64>),
+                            images::updated_at.eq(now),
+                        ))
+                        .returning(ImageRow::as_returning())
+                        .get_result(conn)
+                        .await
+                }
+                ImageChange::Publish | ImageChange::Unpublish => {
+                    update
+                        .set((
+                            images::is_public.eq(change == ImageChange::Publish),
+                            images::updated_at.eq(now),
+                        ))
+                        .returning(ImageRow::as_returning())
+                        .get_result(conn)
+                        .await
+                }
+                ImageChange::Favorite(favorite) => {
+                    update
+                        .set((images::is_favorite.eq(favorite), images::updated_at.eq(now)))
+                        .returning(ImageRow::as_returning())
+                        .get_result(conn)
+                        .await
+                }
+            }
+            .optional()
+            .map_err(query_error)
+        })?;
+        row.map(ImageRow::into_image).transpose()
+    }
+
+    async fn archived_count(&self, user: &UserId) -> Result<u64, RepositoryError> {
+        let count: i64 = with_connection!(self.database, |conn| images::table
+            .filter(images::user_id.eq(user.as_str()))
+            .filter(images::archived_at.is_not_null())
+            .count()
+            .get_result(conn)
+            .await
+            .map_err(query_error))?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn batch(
+        &self,
+        user: &UserId,
+        ids: &[ImageId],
+        action: BatchAction,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Image>, RepositoryError> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let now = to_millis(at);
+        let rows: Vec<ImageRow> = with_connection!(self.database, |conn| {
+            let mine = images::table
+                .filter(images::user_id.eq(user.as_str()))
+                .filter(images::id.eq_any(&ids));
+            match action {
+                BatchAction::Archive => {
+                    diesel::update(mine.filter(images::archived_at.is_null()))
+                        .set((
+                            images::archived_at.eq(Some(now)),
+                            images::updated_at.eq(now),
+                        ))
+                        .returning(ImageRow::as_returning())
+                        .get_results(conn)
+                        .await
+                }
+                BatchAction::Restore => {
+                    diesel::update(mine.filter(images::archived_at.is_not_null()))
+                        .set((
+                            images::archived_at.eq(None::<i64>),
+                            images::updated_at.eq(now),
+                        ))
+                        .returning(ImageRow::as_returning())
+                        .get_results(conn)
+                        .await
+                }
+                BatchAction::Delete => {
+                    diesel::delete(mine)
+                        .returning(ImageRow::as_returning())
+                        .get_results(conn)
+                        .await
+                }
+            }
+            .map_err(query_error)
+        })?;
+        rows.into_iter().map(ImageRow::into_image).collect()
+    }
+
+    async fn set_like(
+        &self,
+        user: &UserId,
+        id: ImageId,
+        liked: bool,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Likes>, RepositoryError> {
+        let id = id.to_string();
+        let now = to_millis(at);
+        let user = user.as_str().to_owned();
+        // No transaction: on SQLite a read-then-write transaction can fail to upgrade its
+        // lock under concurrency, and each statement here is safe on its own.
+        with_connection!(self.database, |conn| async {
+            let visible: i64 = images::table
+                .filter(images::id.eq(&id))
+                .filter(images::user_id.eq(&user).or(images::is_public.eq(true)))
+                .count()
+                .get_result(conn)
+                .await?;
+            if visible == 0 {
+                return Ok(None);
+            }
+            if liked {
+                diesel::insert_into(likes::table)
+                    .values((
+                        likes::id.eq(uuid::Uuid::new_v4().to_string()),
+                        likes::image_id.eq(&id),
+                        likes::user_id.eq(&user),
+                        likes::created_at.eq(now),
+                    ))
+                    .on_conflict((likes::image_id, likes::user_id))
+                    .do_nothing()
+                    .execute(conn)
+                    .await?;
+            } else {
+                diesel::delete(
+                    likes::table
+                        .filter(likes::image_id.eq(&id))
+                        .filter(likes::user_id.eq(&user)),
+                )
+                .execute(conn)
+                .await?;
+            }
+            let count: i64 = likes::table
+                .filter(likes::image_id.eq(&id))
+                .count()
+                .get_result(conn)
+                .await?;
+            Ok::<_, diesel::result::Error>(Some(Likes {
+                liked,
+                count: u64::try_from(count).unwrap_or(0),
+            }))
+        }
+        .await
+        .map_err(query_error))
+    }
+
+    async fn likes(&self, user: &UserId, id: ImageId) -> Result<Option<Likes>, RepositoryError> {
+        let id = id.to_string();
+        with_connection!(self.database, |conn| {
+            let visible: i64 = images::table
+                .filter(images::id.eq(&id))
+                .filter(
+                    images::user_id
+                        .eq(user.as_str())
+                        .or(images::is_public.eq(true)),
+                )
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(query_error)?;
+            if visible == 0 {
+                return Ok(None);
+            }
+            let count: i64 = likes::table
+                .filter(likes::image_id.eq(&id))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(query_error)?;
+            let mine: i64 = likes::table
+                .filter(likes::image_id.eq(&id))
+                .filter(likes::user_id.eq(user.as_str()))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(query_error)?;
+            Ok(Some(Likes {
+                liked: mine > 0,
+                count: u64::try_from(count).unwrap_or(0),
+            }))
+        })
     }
 }

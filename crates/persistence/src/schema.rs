@@ -136,3 +136,25 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_accounts,
     credit_entries,
 );
+
+diesel::table! {
+    image_likes (id) {
+        id -> Text,
+        image_id -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idempotency_key) {
+        user_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        generation_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(image_likes -> images (image_id));
+diesel::allow_tables_to_appear_in_same_query!(images, image_likes);

@@ -7,6 +7,7 @@
 mod auth;
 mod generate;
 mod health;
+mod images;
 mod jwks;
 mod models;
 mod profiles;

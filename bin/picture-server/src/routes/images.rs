@@ -1,10 +1,12 @@
-//! `GET /images`, `GET /images/:id`, `DELETE /images/:id`.
+//! The gallery: list, get, delete, archive, publish, favourite, batches, likes, and the
+//! parameters of an image's generation.
 
 use actix_web::{HttpResponse, web};
-use picture_domain::ImageId;
-use picture_domain::ports::ImageQuery;
-use picture_domain::services::ImageService;
+use picture_domain::ports::{BatchAction, ImageChange, ImageQuery};
+use picture_domain::services::{GenerationService, ImageService};
+use picture_domain::{GenerationId, ImageId};
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::auth::AuthenticatedUser;
 use crate::dto::ImageDto;
@@ -108,4 +110,205 @@ pub async fn delete(
     } else {
         Err(image_not_found(&id))
     }
+}
+
+/// `PATCH /images/:id/{archive,unarchive,publish,unpublish}`: the changed image.
+pub async fn change(
+    user: AuthenticatedUser,
+    id: web::Path<String>,
+    change: ImageChange,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    let image_id: ImageId = id.parse().map_err(|_| image_not_found(&id))?;
+    let image = images
+        .change(&user.id, image_id, change)
+        .await?
+        .ok_or_else(|| image_not_found(&id))?;
+    Ok(HttpResponse::Ok().json(ImageDto::from(&image)))
+}
+
+/// Handler of one fixed [`ImageChange`].
+macro_rules! change_route {
+    ($name:ident, $change:expr, $doc:literal) => {
+        #[doc = $doc]
+        pub async fn $name(
+            user: AuthenticatedUser,
+            id: web::Path<String>,
+            images: web::Data<ImageService>,
+        ) -> Result<HttpResponse, ApiError> {
+            change(user, id, $change, images).await
+        }
+    };
+}
+
+change_route!(
+    archive,
+    ImageChange::Archive,
+    "`PATCH /images/:id/archive`."
+);
+change_route!(
+    unarchive,
+    ImageChange::Unarchive,
+    "`PATCH /images/:id/unarchive`."
+);
+change_route!(
+    publish,
+    ImageChange::Publish,
+    "`PATCH /images/:id/publish`."
+);
+change_route!(
+    unpublish,
+    ImageChange::Unpublish,
+    "`PATCH /images/:id/unpublish`."
+);
+
+/// `PATCH /images/:id/favorite` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FavoriteBody {
+    is_favorite: bool,
+}
+
+/// `PATCH /images/:id/favorite {isFavorite}`.
+pub async fn favorite(
+    user: AuthenticatedUser,
+    id: web::Path<String>,
+    body: web::Json<FavoriteBody>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    change(user, id, ImageChange::Favorite(body.is_favorite), images).await
+}
+
+/// `GET /images/archived/count`: `{count}`.
+pub async fn archived_count(
+    user: AuthenticatedUser,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    let count = images.archived_count(&user.id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "count": count })))
+}
+
+/// Most ids one batch request may name.
+pub const MAX_BATCH: usize = 100;
+
+/// `POST /images/batch/*` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BatchBody {
+    image_ids: Vec<String>,
+}
+
+async fn batch(
+    user: AuthenticatedUser,
+    body: web::Json<BatchBody>,
+    action: BatchAction,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    if body.image_ids.len() > MAX_BATCH {
+        return Err(ApiError::Validation(vec![format!(
+            "imageIds must contain no more than {MAX_BATCH} elements"
+        )]));
+    }
+    // Ids that are not UUIDs cannot name any image of the caller's.
+    let ids: Vec<ImageId> = body
+        .image_ids
+        .iter()
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    let affected = images.batch(&user.id, &ids, action).await?;
+    Ok(HttpResponse::Created().json(json!({ "affected": affected })))
+}
+
+/// `POST /images/batch/archive {imageIds}`: `{affected}`.
+pub async fn batch_archive(
+    user: AuthenticatedUser,
+    body: web::Json<BatchBody>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    batch(user, body, BatchAction::Archive, images).await
+}
+
+/// `POST /images/batch/restore {imageIds}`: `{affected}`.
+pub async fn batch_restore(
+    user: AuthenticatedUser,
+    body: web::Json<BatchBody>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    batch(user, body, BatchAction::Restore, images).await
+}
+
+/// `POST /images/batch/delete {imageIds}`: `{affected}`; stored files are deleted too.
+pub async fn batch_delete(
+    user: AuthenticatedUser,
+    body: web::Json<BatchBody>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    batch(user, body, BatchAction::Delete, images).await
+}
+
+async fn like_state(
+    user: AuthenticatedUser,
+    id: web::Path<String>,
+    liked: Option<bool>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    let image_id: ImageId = id.parse().map_err(|_| image_not_found(&id))?;
+    let likes = match liked {
+        Some(liked) => images.set_like(&user.id, image_id, liked).await?,
+        None => images.likes(&user.id, image_id).await?,
+    }
+    .ok_or_else(|| image_not_found(&id))?;
+    let body = json!({ "liked": likes.liked, "likeCount": likes.count });
+    Ok(match liked {
+        Some(true) => HttpResponse::Created().json(body),
+        _ => HttpResponse::Ok().json(body),
+    })
+}
+
+/// `POST /images/:id/like`: 201 `{liked: true, likeCount}`; idempotent.
+pub async fn like(
+    user: AuthenticatedUser,
+    id: web::Path<String>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    like_state(user, id, Some(true), images).await
+}
+
+/// `DELETE /images/:id/like`: `{liked: false, likeCount}`.
+pub async fn unlike(
+    user: AuthenticatedUser,
+    id: web::Path<String>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    like_state(user, id, Some(false), images).await
+}
+
+/// `GET /images/:id/likes`: `{liked, likeCount}`.
+pub async fn likes(
+    user: AuthenticatedUser,
+    id: web::Path<String>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    like_state(user, id, None, images).await
+}
+
+/// `GET /images/generation/:generationId`: the generation's parameters, or 204 when the caller
+/// has no such generation.
+pub async fn generation_params(
+    user: AuthenticatedUser,
+    id: web::Path<String>,
+    generations: web::Data<GenerationService>,
+) -> Result<HttpResponse, ApiError> {
+    let Ok(generation_id) = id.parse::<GenerationId>() else {
+        return Ok(HttpResponse::NoContent().finish());
+    };
+    Ok(match generations.find(&user.id, generation_id).await? {
+        Some(generation) => HttpResponse::Ok().json(json!({
+            "steps": generation.record.params.steps,
+            "guidanceScale": generation.record.params.guidance_scale,
+            "generationTimeSeconds": generation.generation_time_seconds,
+            "status": generation.status.as_str(),
+        })),
+        None => HttpResponse::NoContent().finish(),
+    })
 }

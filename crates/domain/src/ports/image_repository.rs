@@ -1,6 +1,7 @@
 //! Stored images (the gallery).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
 use crate::ids::{GenerationId, ImageId, UserId};
@@ -17,6 +18,41 @@ pub struct ImageQuery {
     pub page: u32,
     /// Page size, 1 to 100.
     pub limit: u32,
+}
+
+/// A change an owner makes to one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageChange {
+    /// Moves it to the archive (`archivedAt` = now).
+    Archive,
+    /// Brings it back from the archive.
+    Unarchive,
+    /// Makes it public.
+    Publish,
+    /// Makes it private.
+    Unpublish,
+    /// Marks or unmarks it as a favourite.
+    Favorite(bool),
+}
+
+/// What a batch request does to several of a user's images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchAction {
+    /// Archive those not archived.
+    Archive,
+    /// Restore those archived.
+    Restore,
+    /// Delete them.
+    Delete,
+}
+
+/// Likes of an image, as seen by one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Likes {
+    /// Whether this user likes it.
+    pub liked: bool,
+    /// How many users like it.
+    pub count: u64,
 }
 
 /// Stored images. Images are created with their generation (see
@@ -63,4 +99,55 @@ pub trait ImageRepository: Send + Sync {
         user: &UserId,
         id: ImageId,
     ) -> Result<Option<Image>, RepositoryError>;
+
+    /// Applies `change` to `user`'s image `id` at `at` (also setting `updatedAt`) and returns
+    /// it; `Ok(None)` when there is no such image of theirs.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn change(
+        &self,
+        user: &UserId,
+        id: ImageId,
+        change: ImageChange,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Image>, RepositoryError>;
+
+    /// How many of `user`'s images are archived.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn archived_count(&self, user: &UserId) -> Result<u64, RepositoryError>;
+
+    /// Applies `action` to those of `ids` that are `user`'s (others' ids are ignored) and
+    /// returns the images it changed (for `Delete`, the deleted ones).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn batch(
+        &self,
+        user: &UserId,
+        ids: &[ImageId],
+        action: BatchAction,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Image>, RepositoryError>;
+
+    /// Records whether `user` likes image `id` (idempotent) and returns the likes; `Ok(None)`
+    /// when the image is not visible to them (missing, or another user's private image).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn set_like(
+        &self,
+        user: &UserId,
+        id: ImageId,
+        liked: bool,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Likes>, RepositoryError>;
+
+    /// The likes of image `id` as `user` sees them; `Ok(None)` when it is not visible to them.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn likes(&self, user: &UserId, id: ImageId) -> Result<Option<Likes>, RepositoryError>;
 }

@@ -240,6 +240,18 @@ impl GenerationService {
         Ok(self.view(id).await?)
     }
 
+    /// The generation `id` of `user` as stored, without asking the provider.
+    ///
+    /// # Errors
+    /// [`GenerateError::Repository`].
+    pub async fn find(
+        &self,
+        user: &UserId,
+        id: GenerationId,
+    ) -> Result<Option<Generation>, GenerateError> {
+        Ok(self.ports.generations.find_for_user(user, id).await?)
+    }
+
     /// Cancels `user`'s generation `id` if it is not final: asks the provider to cancel (a
     /// failure is logged) and gives the access back. `false` when there is no such generation.
     ///

@@ -5,19 +5,108 @@ use std::sync::Arc;
 use crate::error::RepositoryError;
 use crate::ids::{ImageId, UserId};
 use crate::image::Image;
-use crate::ports::{ImageQuery, ImageRepository, ObjectKey, ObjectStore};
+use crate::ports::{
+    BatchAction, Clock, ImageChange, ImageQuery, ImageRepository, Likes, ObjectKey, ObjectStore,
+};
 
 /// A user's images.
 #[derive(Clone)]
 pub struct ImageService {
     images: Arc<dyn ImageRepository>,
     store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
 }
 
 impl ImageService {
     /// A service over `images` and the `store` holding their bytes.
-    pub fn new(images: Arc<dyn ImageRepository>, store: Arc<dyn ObjectStore>) -> Self {
-        Self { images, store }
+    pub fn new(
+        images: Arc<dyn ImageRepository>,
+        store: Arc<dyn ObjectStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            images,
+            store,
+            clock,
+        }
+    }
+
+    /// Applies `change` to `user`'s image `id`; `None` when it is not theirs.
+    ///
+    /// # Errors
+    /// As [`ImageRepository::change`].
+    pub async fn change(
+        &self,
+        user: &UserId,
+        id: ImageId,
+        change: ImageChange,
+    ) -> Result<Option<Image>, RepositoryError> {
+        self.images.change(user, id, change, self.clock.now()).await
+    }
+
+    /// How many of `user`'s images are archived.
+    ///
+    /// # Errors
+    /// As [`ImageRepository::archived_count`].
+    pub async fn archived_count(&self, user: &UserId) -> Result<u64, RepositoryError> {
+        self.images.archived_count(user).await
+    }
+
+    /// Applies `action` to `user`'s images among `ids`; returns how many changed. Deleted
+    /// images' stored objects are deleted too.
+    ///
+    /// # Errors
+    /// As [`ImageRepository::batch`].
+    pub async fn batch(
+        &self,
+        user: &UserId,
+        ids: &[ImageId],
+        action: BatchAction,
+    ) -> Result<usize, RepositoryError> {
+        let affected = self
+            .images
+            .batch(user, ids, action, self.clock.now())
+            .await?;
+        if action == BatchAction::Delete {
+            for image in &affected {
+                self.delete_object(image).await;
+            }
+        }
+        Ok(affected.len())
+    }
+
+    /// Likes (or unlikes) image `id` as `user`; `None` when it is not visible to them.
+    ///
+    /// # Errors
+    /// As [`ImageRepository::set_like`].
+    pub async fn set_like(
+        &self,
+        user: &UserId,
+        id: ImageId,
+        liked: bool,
+    ) -> Result<Option<Likes>, RepositoryError> {
+        self.images
+            .set_like(user, id, liked, self.clock.now())
+            .await
+    }
+
+    /// The likes of image `id` as `user` sees them.
+    ///
+    /// # Errors
+    /// As [`ImageRepository::likes`].
+    pub async fn likes(
+        &self,
+        user: &UserId,
+        id: ImageId,
+    ) -> Result<Option<Likes>, RepositoryError> {
+        self.images.likes(user, id).await
+    }
+
+    async fn delete_object(&self, image: &Image) {
+        let key = ObjectKey::from_stored(image.record.storage_path.clone());
+        if let Err(error) = self.store.delete(&key).await {
+            tracing::warn!(image_id = %image.record.id, key = key.as_str(), %error, "stored object not deleted");
+        }
     }
 
     /// A page of `user`'s images, newest first.
@@ -54,10 +143,7 @@ impl ImageService {
         let Some(image) = self.images.delete_for_user(user, id).await? else {
             return Ok(false);
         };
-        let key = ObjectKey::from_stored(image.record.storage_path.clone());
-        if let Err(error) = self.store.delete(&key).await {
-            tracing::warn!(image_id = %id, key = key.as_str(), %error, "stored object not deleted");
-        }
+        self.delete_object(&image).await;
         Ok(true)
     }
 }
@@ -68,7 +154,13 @@ mod tests {
 
     use super::*;
     use crate::image::NewImage;
-    use crate::ports::{MockImageRepository, MockObjectStore, StoreError};
+    use crate::ports::{MockClock, MockImageRepository, MockObjectStore, StoreError};
+
+    fn clock() -> Arc<MockClock> {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(DateTime::UNIX_EPOCH);
+        Arc::new(clock)
+    }
 
     fn image(user: &UserId) -> Image {
         Image {
@@ -116,7 +208,7 @@ mod tests {
             .withf(|key| key.as_str() == "users/u/images/x.png")
             .times(1)
             .returning(|_| Err(StoreError::Unavailable("down".into())));
-        let service = ImageService::new(Arc::new(images), Arc::new(store));
+        let service = ImageService::new(Arc::new(images), Arc::new(store), clock());
         assert!(service.delete(&user, stored.record.id).await.unwrap());
     }
 
@@ -127,7 +219,7 @@ mod tests {
         images.expect_delete_for_user().returning(|_, _| Ok(None));
         let mut store = MockObjectStore::new();
         store.expect_delete().times(0);
-        let service = ImageService::new(Arc::new(images), Arc::new(store));
+        let service = ImageService::new(Arc::new(images), Arc::new(store), clock());
         assert!(!service.delete(&user, ImageId::new_random()).await.unwrap());
     }
 }

@@ -1,4 +1,6 @@
-use picture_domain::ports::{GenerationRepository, ImageQuery, ImageRepository, Transition};
+use picture_domain::ports::{
+    BatchAction, GenerationRepository, ImageChange, ImageQuery, ImageRepository, Likes, Transition,
+};
 use picture_domain::{ImageId, PredictionId, UserId};
 use picture_persistence::{DieselGenerationRepository, DieselImageRepository};
 
@@ -8,7 +10,178 @@ use crate::{TestDatabase, at};
 contract!(
     completed_images_are_listed_newest_first_and_only_for_their_owner,
     deleting_an_image_returns_it_once,
+    owners_archive_publish_and_favourite_their_images,
+    batches_touch_only_the_callers_images,
+    likes_are_idempotent_and_private_images_cannot_be_liked_by_others,
 );
+
+/// Completes a generation of `user` and returns its image id.
+async fn stored_image(db: &TestDatabase, user: &str, prediction: &str) -> ImageId {
+    let generations = DieselGenerationRepository::new(db.database.clone());
+    let new = new_generation(user, None);
+    created(&generations, &new).await;
+    let prediction_id = PredictionId::parse(prediction).unwrap();
+    assert!(
+        generations
+            .transition(new.id, &Transition::Processing { prediction_id }, at(1))
+            .await
+            .unwrap()
+    );
+    generations
+        .complete(new.id, &image_of(&new), None, at(2))
+        .await
+        .unwrap()
+        .unwrap()
+        .record
+        .id
+}
+
+async fn owners_archive_publish_and_favourite_their_images(db: &TestDatabase) {
+    let images = DieselImageRepository::new(db.database.clone());
+    let id = stored_image(db, "owner", "p-flags").await;
+    let owner = UserId::parse("owner").unwrap();
+    let other = UserId::parse("other").unwrap();
+    let archived = images
+        .change(&owner, id, ImageChange::Archive, at(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(archived.archived_at, Some(at(10)));
+    assert_eq!(archived.updated_at, at(10));
+    assert_eq!(images.archived_count(&owner).await.unwrap(), 1);
+    let unarchived = images
+        .change(&owner, id, ImageChange::Unarchive, at(11))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unarchived.archived_at, None);
+    assert_eq!(images.archived_count(&owner).await.unwrap(), 0);
+    let public = images
+        .change(&owner, id, ImageChange::Publish, at(12))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(public.is_public);
+    // Public images are visible to others, but only their owner changes them.
+    assert!(images.find_visible(&other, id).await.unwrap().is_some());
+    assert!(
+        images
+            .change(&other, id, ImageChange::Unpublish, at(13))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let favourite = images
+        .change(&owner, id, ImageChange::Favorite(true), at(14))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(favourite.is_favorite && favourite.is_public);
+    let favourites = ImageQuery {
+        favorites_only: true,
+        ..query(1, 20)
+    };
+    assert_eq!(
+        images
+            .list_for_user(&owner, favourites)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn batches_touch_only_the_callers_images(db: &TestDatabase) {
+    let images = DieselImageRepository::new(db.database.clone());
+    let a1 = stored_image(db, "a", "p-a1").await;
+    let a2 = stored_image(db, "a", "p-a2").await;
+    let b1 = stored_image(db, "b", "p-b1").await;
+    let a = UserId::parse("a").unwrap();
+    let b = UserId::parse("b").unwrap();
+    let all = [a1, a2, b1, ImageId::new_random()];
+    let archived = images
+        .batch(&a, &all, BatchAction::Archive, at(5))
+        .await
+        .unwrap();
+    assert_eq!(archived.len(), 2);
+    assert!(
+        images
+            .batch(&a, &all, BatchAction::Archive, at(6))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(images.archived_count(&b).await.unwrap(), 0);
+    assert_eq!(
+        images
+            .batch(&a, &all, BatchAction::Restore, at(7))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let deleted = images
+        .batch(&a, &all, BatchAction::Delete, at(8))
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), 2);
+    assert!(images.find_visible(&b, b1).await.unwrap().is_some());
+    assert!(
+        images
+            .list_for_user(&a, query(1, 20))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn likes_are_idempotent_and_private_images_cannot_be_liked_by_others(db: &TestDatabase) {
+    let images = DieselImageRepository::new(db.database.clone());
+    let id = stored_image(db, "artist", "p-likes").await;
+    let artist = UserId::parse("artist").unwrap();
+    let fan = UserId::parse("fan").unwrap();
+    assert_eq!(images.set_like(&fan, id, true, at(1)).await.unwrap(), None);
+    assert_eq!(images.likes(&fan, id).await.unwrap(), None);
+    images
+        .change(&artist, id, ImageChange::Publish, at(2))
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            images.set_like(&fan, id, true, at(3)).await.unwrap(),
+            Some(Likes {
+                liked: true,
+                count: 1
+            })
+        );
+    }
+    assert_eq!(
+        images.set_like(&artist, id, true, at(4)).await.unwrap(),
+        Some(Likes {
+            liked: true,
+            count: 2
+        })
+    );
+    assert_eq!(
+        images.set_like(&fan, id, false, at(5)).await.unwrap(),
+        Some(Likes {
+            liked: false,
+            count: 1
+        })
+    );
+    assert_eq!(
+        images.likes(&artist, id).await.unwrap(),
+        Some(Likes {
+            liked: true,
+            count: 1
+        })
+    );
+    assert_eq!(
+        images.likes(&fan, ImageId::new_random()).await.unwrap(),
+        None
+    );
+}
 
 fn query(page: u32, limit: u32) -> ImageQuery {
     ImageQuery {
