@@ -24,10 +24,12 @@ fn png() -> Vec<u8> {
     picture_offline::render_png("replicate fake", Some(1), 320, 240).unwrap()
 }
 
-async fn setup(configure: impl FnOnce(&mut RawSettings)) -> Fake {
+/// A server on `db` talking to a fresh fake Replicate; `None` when PostgreSQL is absent on a
+/// developer's machine.
+async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> Option<Fake> {
     let replicate = MockServer::start().await;
     let base = replicate.uri();
-    let app = TestApp::spawn_with(Db::Sqlite, |raw| {
+    let app = TestApp::spawn_with(db, |raw| {
         raw.replicate_api_token = Some("r8_test_token".into());
         raw.replicate_api_base_url = Some(format!("{base}/v1"));
         raw.replicate_webhook_secret = Some(SECRET.into());
@@ -39,16 +41,97 @@ async fn setup(configure: impl FnOnce(&mut RawSettings)) -> Fake {
         raw.reconciler_min_age_secs = Some("3600".into());
         configure(raw);
     })
-    .await
-    .unwrap();
+    .await?;
     let token = app.token("replicate-user", None);
     let model = app.default_model_id().await;
-    Fake {
+    Some(Fake {
         app,
         replicate,
         token,
         model,
+    })
+}
+
+/// Declares each listed test on both databases; each takes the `Db` to set up with.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(picture_tests::Db::Sqlite).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(picture_tests::Db::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    a_signed_webhook_completes_the_generation_exactly_once_whatever_races_it,
+    forged_stale_and_unsigned_webhooks_are_401_and_change_nothing,
+    a_failed_prediction_fails_the_generation_and_gives_the_free_slot_back,
+    a_waiting_request_polls_until_the_prediction_succeeds,
+    an_output_from_a_host_not_allowed_fails_the_generation,
+    an_invalid_provider_token_is_a_clear_502_and_costs_nothing,
+    a_webhook_arriving_before_the_submit_call_returns_still_finds_its_generation,
+    after_a_restart_the_reconciler_finishes_a_generation_left_processing,
+    a_paid_generation_is_charged_once_however_often_its_webhook_arrives,
+);
+
+async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db: Db) {
+    let Some(fake) = setup(db, |raw| {
+        raw.app_env = Some("staging".into());
+        raw.free_generations = Some("0".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let database = picture_persistence::Database::connect(
+        &fake.app.settings.database_url,
+        picture_persistence::PoolOptions::default(),
+    )
+    .await
+    .unwrap();
+    let ledger = picture_persistence::DieselLedger::new(database);
+    let user = picture_domain::UserId::parse("replicate-user").unwrap();
+    let twenty = picture_domain::CreditAmount::new(20).unwrap();
+    assert!(
+        ledger
+            .grant(&user, twenty, "test", "g-1", Utc::now())
+            .await
+            .unwrap()
+    );
+    fake.create_answers(prediction("p-paid", "starting", Value::Null))
+        .await;
+    let done = prediction("p-paid", "succeeded", json!([fake.output_url()]));
+    fake.get_answers(done.clone()).await;
+    fake.serve_output(1).await;
+    let id = async_generation(&fake).await;
+    let held = ledger.account(&user).await.unwrap();
+    assert_eq!((held.credits.balance.get(), held.held.get()), (10, 10));
+    for _ in 0..5 {
+        assert_eq!(
+            fake.signed("", &done, SECRET, Utc::now().timestamp()).await,
+            200
+        );
     }
+    let status = fake.status(&id).await;
+    assert_eq!(status["status"], "completed");
+    assert_eq!(status["creditsUsed"], 10);
+    let account = ledger.account(&user).await.unwrap();
+    assert_eq!(account.credits.balance.get(), 10);
+    assert_eq!(account.held.get(), 0);
+    assert_eq!(account.credits.total_spent.get(), 10);
+    fake.replicate.verify().await;
 }
 
 impl Fake {
@@ -188,9 +271,10 @@ async fn async_generation(fake: &Fake) -> String {
     body["generationId"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn a_signed_webhook_completes_the_generation_exactly_once_whatever_races_it() {
-    let fake = setup(|_| {}).await;
+async fn a_signed_webhook_completes_the_generation_exactly_once_whatever_races_it(db: Db) {
+    let Some(fake) = setup(db, |_| {}).await else {
+        return;
+    };
     fake.create_answers(prediction("p-once", "starting", Value::Null))
         .await;
     let done = prediction("p-once", "succeeded", json!([fake.output_url()]));
@@ -220,9 +304,10 @@ async fn a_signed_webhook_completes_the_generation_exactly_once_whatever_races_i
     fake.replicate.verify().await;
 }
 
-#[tokio::test]
-async fn forged_stale_and_unsigned_webhooks_are_401_and_change_nothing() {
-    let fake = setup(|_| {}).await;
+async fn forged_stale_and_unsigned_webhooks_are_401_and_change_nothing(db: Db) {
+    let Some(fake) = setup(db, |_| {}).await else {
+        return;
+    };
     fake.create_answers(prediction("p-forged", "starting", Value::Null))
         .await;
     fake.get_answers(prediction("p-forged", "processing", Value::Null))
@@ -257,9 +342,10 @@ async fn forged_stale_and_unsigned_webhooks_are_401_and_change_nothing() {
     fake.replicate.verify().await;
 }
 
-#[tokio::test]
-async fn a_failed_prediction_fails_the_generation_and_gives_the_free_slot_back() {
-    let fake = setup(|_| {}).await;
+async fn a_failed_prediction_fails_the_generation_and_gives_the_free_slot_back(db: Db) {
+    let Some(fake) = setup(db, |_| {}).await else {
+        return;
+    };
     Mock::given(method("POST"))
         .and(path("/v1/predictions"))
         .respond_with(Sequence::new(vec![
@@ -289,9 +375,10 @@ async fn a_failed_prediction_fails_the_generation_and_gives_the_free_slot_back()
     assert_eq!(next["freeGenerationsRemaining"], 2, "{next}");
 }
 
-#[tokio::test]
-async fn a_waiting_request_polls_until_the_prediction_succeeds() {
-    let fake = setup(|_| {}).await;
+async fn a_waiting_request_polls_until_the_prediction_succeeds(db: Db) {
+    let Some(fake) = setup(db, |_| {}).await else {
+        return;
+    };
     Mock::given(method("POST"))
         .and(path("/v1/predictions"))
         .and(header("prefer", "wait=10"))
@@ -318,9 +405,14 @@ async fn a_waiting_request_polls_until_the_prediction_succeeds() {
     fake.replicate.verify().await;
 }
 
-#[tokio::test]
-async fn an_output_from_a_host_not_allowed_fails_the_generation() {
-    let fake = setup(|raw| raw.output_allowed_hosts = Some("replicate.delivery".into())).await;
+async fn an_output_from_a_host_not_allowed_fails_the_generation(db: Db) {
+    let Some(fake) = setup(db, |raw| {
+        raw.output_allowed_hosts = Some("replicate.delivery".into());
+    })
+    .await
+    else {
+        return;
+    };
     fake.create_answers(prediction("p-host", "starting", Value::Null))
         .await;
     fake.get_answers(prediction("p-host", "processing", Value::Null))
@@ -344,9 +436,10 @@ async fn an_output_from_a_host_not_allowed_fails_the_generation() {
     fake.replicate.verify().await;
 }
 
-#[tokio::test]
-async fn an_invalid_provider_token_is_a_clear_502_and_costs_nothing() {
-    let fake = setup(|_| {}).await;
+async fn an_invalid_provider_token_is_a_clear_502_and_costs_nothing(db: Db) {
+    let Some(fake) = setup(db, |_| {}).await else {
+        return;
+    };
     Mock::given(method("POST"))
         .and(path("/v1/predictions"))
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({
@@ -374,9 +467,10 @@ async fn an_invalid_provider_token_is_a_clear_502_and_costs_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_webhook_arriving_before_the_submit_call_returns_still_finds_its_generation() {
-    let fake = setup(|_| {}).await;
+async fn a_webhook_arriving_before_the_submit_call_returns_still_finds_its_generation(db: Db) {
+    let Some(fake) = setup(db, |_| {}).await else {
+        return;
+    };
     Mock::given(method("POST"))
         .and(path("/v1/predictions"))
         .respond_with(
@@ -429,19 +523,30 @@ async fn a_webhook_arriving_before_the_submit_call_returns_still_finds_its_gener
     fake.replicate.verify().await;
 }
 
-#[tokio::test]
-async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing() {
+async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing(db: Db) {
     let shared = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", shared.path().join("shared.db").display());
+    // Both servers use one database: a SQLite file, or a PostgreSQL database kept by the test.
+    let pg = match db {
+        Db::Sqlite => None,
+        Db::Postgres => match picture_test_support::PgTestDb::create().await {
+            Some(pg) => Some(pg),
+            None => return,
+        },
+    };
+    let database = match &pg {
+        Some(pg) => pg.url().to_owned(),
+        None => format!("sqlite://{}", shared.path().join("shared.db").display()),
+    };
     let data_dir = shared.path().display().to_string();
     let first = {
         let (database, data_dir) = (database.clone(), data_dir.clone());
-        setup(move |raw| {
+        setup(Db::Sqlite, move |raw| {
             raw.database_url = Some(database);
             raw.data_dir = Some(data_dir);
             raw.replicate_webhook_secret = None;
         })
         .await
+        .unwrap()
     };
     first
         .create_answers(prediction("p-restart", "starting", Value::Null))
@@ -450,18 +555,8 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing() 
     let replicate_uri = first.replicate.uri();
     drop(first.app);
 
-    let second = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.database_url = Some(database);
-        raw.data_dir = Some(data_dir);
-        raw.replicate_api_token = Some("r8_test_token".into());
-        raw.replicate_api_base_url = Some(format!("{replicate_uri}/v1"));
-        raw.output_allowed_hosts = Some("127.0.0.1".into());
-        raw.output_allow_private_addresses = Some("true".into());
-        raw.reconciler_interval_secs = Some("1".into());
-        raw.reconciler_min_age_secs = Some("0".into());
-    })
-    .await
-    .unwrap();
+    // The provider has finished meanwhile (mounted before the second server starts: its
+    // reconciler runs at once).
     Mock::given(method("GET"))
         .and(path("/v1/predictions/p-restart"))
         .respond_with(ResponseTemplate::new(200).set_body_json(prediction(
@@ -476,6 +571,18 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing() 
         .respond_with(ResponseTemplate::new(200).set_body_bytes(png()))
         .mount(&first.replicate)
         .await;
+    let second = TestApp::spawn_with(Db::Sqlite, |raw| {
+        raw.database_url = Some(database);
+        raw.data_dir = Some(data_dir);
+        raw.replicate_api_token = Some("r8_test_token".into());
+        raw.replicate_api_base_url = Some(format!("{replicate_uri}/v1"));
+        raw.output_allowed_hosts = Some("127.0.0.1".into());
+        raw.output_allow_private_addresses = Some("true".into());
+        raw.reconciler_interval_secs = Some("1".into());
+        raw.reconciler_min_age_secs = Some("0".into());
+    })
+    .await
+    .unwrap();
     let token = second.token("replicate-user", None);
     // The gallery does not ask the provider: only the reconciler can complete it.
     let mut images = Vec::new();
@@ -493,4 +600,6 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing() 
     }
     assert_eq!(images.len(), 1, "the reconciler completed the generation");
     assert_eq!(images[0]["generationId"], id);
+    drop(second);
+    drop(pg);
 }
