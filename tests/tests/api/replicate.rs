@@ -505,7 +505,9 @@ async fn a_webhook_arriving_before_the_submit_call_returns_still_finds_its_gener
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let webhook = webhook.expect("the create call carries our webhook URL");
+    let Some(webhook) = webhook else {
+        panic!("the create call carries our webhook URL");
+    };
     assert!(webhook.starts_with("https://picture.example/api/v1/generate/webhook?generation="));
     let query = &webhook[webhook.find('?').unwrap()..];
     let done = prediction("p-early", "succeeded", json!([fake.output_url()]));
