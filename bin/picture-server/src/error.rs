@@ -25,6 +25,9 @@ pub enum ApiError {
     /// 404 `not_found`.
     #[error("not found: {0}")]
     NotFound(String),
+    /// 409 `conflict`.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// 402 `insufficient_credits`, with `details {required, balance, freeGenerationsRemaining}`.
     #[error("{0}")]
     InsufficientCredits(InsufficientCredits),
@@ -62,6 +65,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
             Self::InsufficientCredits(_) => "insufficient_credits",
             Self::PayloadTooLarge => "payload_too_large",
             Self::ProviderError(_) => "provider_error",
@@ -75,7 +79,7 @@ impl ApiError {
         match self {
             Self::Validation(messages) => json!(messages),
             Self::Unauthorized(message) => json!(message),
-            Self::NotFound(message) => json!(message),
+            Self::NotFound(message) | Self::Conflict(message) => json!(message),
             Self::InsufficientCredits(refusal) => json!(refusal.to_string()),
             Self::PayloadTooLarge => json!("Payload too large"),
             Self::ProviderError(message) => json!(message),
@@ -128,6 +132,12 @@ impl From<GenerateError> for ApiError {
             GenerateError::ModelNotFound => Self::NotFound("Model not found".into()),
             GenerateError::Insufficient(refusal) => Self::InsufficientCredits(refusal),
             GenerateError::Provider(error) => error.into(),
+            GenerateError::IdempotencyMismatch => {
+                Self::Conflict("This Idempotency-Key was used with a different request".into())
+            }
+            GenerateError::IdempotencyInProgress => Self::Conflict(
+                "A request with this Idempotency-Key is still in progress; retry shortly".into(),
+            ),
             GenerateError::Repository(error) => error.into(),
         }
     }
@@ -161,6 +171,7 @@ impl ResponseError for ApiError {
             Self::Validation(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ProviderError(_) => StatusCode::BAD_GATEWAY,

@@ -16,8 +16,8 @@ use picture_domain::services::{
 };
 use picture_offline::OfflineRenderer;
 use picture_persistence::{
-    Database, DieselGenerationRepository, DieselImageRepository, DieselModelCatalog,
-    DieselProfileRepository, PoolOptions,
+    Database, DieselGenerationRepository, DieselIdempotencyStore, DieselImageRepository,
+    DieselModelCatalog, DieselProfileRepository, PoolOptions,
 };
 use picture_replicate::ReplicateProvider;
 use picture_storage::{IngestConfig, Ingestor, LocalStore, S3Store};
@@ -103,6 +103,7 @@ fn pipeline(
         fetcher: Arc::new(fetcher),
         store,
         clock,
+        idempotency: Arc::new(DieselIdempotencyStore::new(database.clone())),
     };
     Ok(GenerationService::new(
         ports,

@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod credit_ledger;
 pub mod generation_repository;
+pub mod idempotency;
 pub mod image_provider;
 pub mod image_repository;
 pub mod model_catalog;
@@ -17,6 +18,7 @@ pub mod profile_repository;
 pub use clock::Clock;
 pub use credit_ledger::{CreditBalance, CreditLedger, LedgerError};
 pub use generation_repository::{Created, GenerationRepository, Transition};
+pub use idempotency::{IdempotencyClaim, IdempotencyStore};
 pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
 };
@@ -32,6 +34,8 @@ pub use clock::MockClock;
 pub use credit_ledger::MockCreditLedger;
 #[cfg(any(test, feature = "mock"))]
 pub use generation_repository::MockGenerationRepository;
+#[cfg(any(test, feature = "mock"))]
+pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mock"))]
 pub use image_provider::MockImageProvider;
 #[cfg(any(test, feature = "mock"))]

@@ -6,7 +6,8 @@ pub mod models;
 pub mod profiles;
 
 pub use generations::{
-    GenerateError, GenerationService, GenerationView, PipelinePorts, PipelineSettings, Started,
+    GenerateError, GenerationService, GenerationView, IdempotencyKey, PipelinePorts,
+    PipelineSettings, Started,
 };
 pub use images::ImageService;
 pub use models::ModelService;

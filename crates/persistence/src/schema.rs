@@ -152,6 +152,7 @@ diesel::table! {
         idempotency_key -> Text,
         request_hash -> Text,
         generation_id -> Text,
+        free_generations_remaining -> Nullable<Integer>,
         created_at -> BigInt,
     }
 }

@@ -15,6 +15,8 @@ CREATE TABLE idempotency_keys (
     idempotency_key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
     generation_id TEXT NOT NULL,
+    -- The first response's freeGenerationsRemaining, once the generation has started.
+    free_generations_remaining INTEGER,
     created_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, idempotency_key)
 );

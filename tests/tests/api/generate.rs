@@ -11,6 +11,7 @@ on_both_databases!(
     invalid_requests_are_400_with_every_message,
     unknown_models_are_404,
     other_users_see_nothing_of_a_generation_or_its_image,
+    an_idempotency_key_starts_one_generation_however_often_it_is_retried,
 );
 
 async fn generate(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
@@ -323,4 +324,71 @@ async fn a_storage_failure_fails_the_generation_and_gives_the_slot_back() {
         .await
         .unwrap();
     assert!(gallery.is_empty());
+}
+
+async fn an_idempotency_key_starts_one_generation_however_often_it_is_retried(app: TestApp) {
+    let token = app.token("retrier", None);
+    let model = app.default_model_id().await;
+    let body = json!({"prompt": "once", "modelId": model, "width": 256, "height": 256,
+                      "waitForResult": true});
+    let send = |key: &'static str, body: Value| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            app.client
+                .post(format!("{}/api/v1/generate", app.address))
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first: Value = send("key-1", body.clone()).await.json().await.unwrap();
+    assert_eq!(first["status"], "completed");
+    // Same key, same body (keys in another order): the same generation, nothing new started.
+    let reordered = json!({"waitForResult": true, "height": 256, "width": 256,
+                           "modelId": model, "prompt": "once"});
+    let retry = send("key-1", reordered).await;
+    assert_eq!(retry.status(), 201);
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!(retry["generationId"], first["generationId"]);
+    assert_eq!(
+        retry["freeGenerationsRemaining"],
+        first["freeGenerationsRemaining"]
+    );
+    assert_eq!(retry["image"]["id"], first["image"]["id"]);
+    // Same key, another body: 409.
+    let mut other = body.clone();
+    other["prompt"] = json!("twice");
+    let conflict = send("key-1", other).await;
+    assert_eq!(conflict.status(), 409);
+    assert_eq!(conflict.json::<Value>().await.unwrap()["code"], "conflict");
+    // Only one image and one free slot were used.
+    let gallery: Vec<Value> = app
+        .get("/api/v1/images", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gallery.len(), 1);
+    let next: Value = send("key-2", body).await.json().await.unwrap();
+    assert_eq!(next["freeGenerationsRemaining"], 1);
+    assert_ne!(next["generationId"], first["generationId"]);
+    // Another user's identical key is theirs alone.
+    let stranger = app.token("stranger", None);
+    let theirs: Value = app
+        .client
+        .post(format!("{}/api/v1/generate", app.address))
+        .bearer_auth(stranger)
+        .header("Idempotency-Key", "key-1")
+        .json(&json!({"prompt": "once", "modelId": model, "width": 256, "height": 256}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(theirs["generationId"], first["generationId"]);
 }

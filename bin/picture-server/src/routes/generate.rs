@@ -1,9 +1,11 @@
 //! `POST /generate`, `GET /generate/:id/status`, `DELETE /generate/:id`,
 //! `POST /generate/:id/cancel`.
 
-use actix_web::{HttpResponse, web};
-use picture_domain::services::{GenerateError, GenerationService};
+use actix_web::{HttpRequest, HttpResponse, web};
+use picture_domain::services::{GenerateError, GenerationService, IdempotencyKey};
 use picture_domain::{GenerationId, GenerationRequest, GenerationStatus};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::auth::AuthenticatedUser;
 use crate::dto::{GenerateBody, GenerateResponseDto, GenerationStatusDto, ImageDto};
@@ -13,24 +15,61 @@ fn generation_not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("Generation with id {id} not found"))
 }
 
+/// Longest `Idempotency-Key` accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The `Idempotency-Key` header with the hash of the canonical body, if the client sent one.
+fn idempotency_key(
+    request: &HttpRequest,
+    body: &Value,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(header) = request.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = header
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
+        .filter(|k| k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::Validation(vec![format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+            )])
+        })?;
+    // serde_json's maps are sorted, so equal bodies serialise equally whatever their key order.
+    let request_hash = format!("{:x}", Sha256::digest(body.to_string().as_bytes()));
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        request_hash,
+    }))
+}
+
 /// Starts a generation; 201 with its state (completed or failed when the client waited and it
-/// finished in time, processing otherwise).
+/// finished in time, processing otherwise). With an `Idempotency-Key`, a retry with the same
+/// body answers with the first generation and starts nothing new.
 pub async fn generate(
     user: AuthenticatedUser,
-    body: web::Json<GenerateBody>,
+    http: HttpRequest,
+    body: web::Json<Value>,
     service: web::Data<GenerationService>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = GenerationRequest::parse(body.into_inner().into())?;
+    let body = body.into_inner();
+    let key = idempotency_key(&http, &body)?;
+    let parsed: GenerateBody =
+        serde_json::from_value(body).map_err(|e| ApiError::Validation(vec![e.to_string()]))?;
+    let request = GenerationRequest::parse(parsed.into())?;
     let model_id = request.model_id;
-    let started = service
-        .start(&user.id, request)
-        .await
-        .map_err(|error| match error {
-            GenerateError::ModelNotFound => {
-                ApiError::NotFound(format!("Model with id {model_id} not found"))
-            }
-            other => other.into(),
-        })?;
+    let started = match key {
+        Some(key) => service.start_once(&user.id, request, key).await,
+        None => service.start(&user.id, request).await,
+    };
+    let started = started.map_err(|error| match error {
+        GenerateError::ModelNotFound => {
+            ApiError::NotFound(format!("Model with id {model_id} not found"))
+        }
+        other => other.into(),
+    })?;
     let generation = &started.view.generation;
     Ok(HttpResponse::Created().json(GenerateResponseDto {
         generation_id: generation.record.id.to_string(),

@@ -12,8 +12,9 @@ use crate::ids::{GenerationId, ImageId, PredictionId, UserId};
 use crate::image::{Image, NewImage};
 use crate::params::GenerationRequest;
 use crate::ports::{
-    Clock, GenerationRepository, ImageProvider, ImageRepository, ModelCatalog, ObjectKey,
-    ObjectStore, OutputFetcher, ProviderError, ProviderRequest, ProviderState, Transition,
+    Clock, GenerationRepository, IdempotencyClaim, IdempotencyStore, ImageProvider,
+    ImageRepository, ModelCatalog, ObjectKey, ObjectStore, OutputFetcher, ProviderError,
+    ProviderRequest, ProviderState, Transition,
 };
 
 /// How the pipeline behaves.
@@ -47,6 +48,17 @@ pub struct PipelinePorts {
     pub store: Arc<dyn ObjectStore>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// `Idempotency-Key` records.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+}
+
+/// A client's `Idempotency-Key` and the hash of the request body it came with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The key.
+    pub key: String,
+    /// A hash of the request body (canonical JSON).
+    pub request_hash: String,
 }
 
 /// What starting a generation can fail with.
@@ -61,6 +73,12 @@ pub enum GenerateError {
     /// The provider refused or failed; the generation is `failed` and its access given back.
     #[error("provider: {0}")]
     Provider(ProviderError),
+    /// The `Idempotency-Key` was used before with another request body.
+    #[error("idempotency key reused with a different request")]
+    IdempotencyMismatch,
+    /// A request with this `Idempotency-Key` is still being started.
+    #[error("a request with this idempotency key is in progress")]
+    IdempotencyInProgress,
     /// The database failed.
     #[error(transparent)]
     Repository(#[from] RepositoryError),
@@ -120,6 +138,74 @@ impl GenerationService {
         user: &UserId,
         request: GenerationRequest,
     ) -> Result<Started, GenerateError> {
+        self.start_as(user, request, GenerationId::new_random())
+            .await
+    }
+
+    /// Like [`start`](Self::start), at most once per `key`: a retry with the same key and body
+    /// answers with the first request's generation (as it stands now) and starts nothing; a
+    /// key that did not start anything (the first attempt failed) can be used again.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start); [`GenerateError::IdempotencyMismatch`] for the same key with
+    /// another body; [`GenerateError::IdempotencyInProgress`] while the first attempt runs.
+    pub async fn start_once(
+        &self,
+        user: &UserId,
+        request: GenerationRequest,
+        key: IdempotencyKey,
+    ) -> Result<Started, GenerateError> {
+        let id = GenerationId::new_random();
+        let claim = self
+            .ports
+            .idempotency
+            .claim(
+                user,
+                &key.key,
+                &key.request_hash,
+                id,
+                self.ports.clock.now(),
+            )
+            .await?;
+        match claim {
+            IdempotencyClaim::New => match self.start_as(user, request, id).await {
+                Ok(started) => {
+                    self.ports
+                        .idempotency
+                        .answered(user, &key.key, started.free_generations_remaining)
+                        .await?;
+                    Ok(started)
+                }
+                Err(error) => {
+                    if let Err(forgotten) = self.ports.idempotency.forget(user, &key.key).await {
+                        tracing::warn!(%forgotten, "idempotency key not released");
+                    }
+                    Err(error)
+                }
+            },
+            IdempotencyClaim::Existing { request_hash, .. } if request_hash != key.request_hash => {
+                Err(GenerateError::IdempotencyMismatch)
+            }
+            IdempotencyClaim::Existing {
+                generation_id,
+                free_generations_remaining,
+                ..
+            } => match (self.view(generation_id).await?, free_generations_remaining) {
+                (Some(view), Some(free_generations_remaining)) => Ok(Started {
+                    view,
+                    free_generations_remaining,
+                }),
+                _ => Err(GenerateError::IdempotencyInProgress),
+            },
+        }
+    }
+
+    async fn start_as(
+        &self,
+        user: &UserId,
+        request: GenerationRequest,
+        id: GenerationId,
+    ) -> Result<Started, GenerateError> {
         let model = self
             .ports
             .models
@@ -129,7 +215,7 @@ impl GenerationService {
             .ok_or(GenerateError::ModelNotFound)?;
         let params = request.resolve(&model);
         let new = NewGeneration {
-            id: GenerationId::new_random(),
+            id,
             user_id: user.clone(),
             model_id: Some(model.id),
             model_name: Some(model.spec.name.clone()),
@@ -147,7 +233,6 @@ impl GenerationService {
             created_at: self.ports.clock.now(),
         };
         let created = self.ports.generations.create(&new, &self.policy).await??;
-        let id = new.id;
         let provider_request = ProviderRequest {
             generation_id: id,
             model_ref: model.spec.replicate_id.clone(),
@@ -536,8 +621,8 @@ mod tests {
     use crate::model::tests::sample_model;
     use crate::params::RawGenerationRequest;
     use crate::ports::{
-        Created, MockClock, MockGenerationRepository, MockImageProvider, MockImageRepository,
-        MockModelCatalog, MockObjectStore, MockOutputFetcher,
+        Created, MockClock, MockGenerationRepository, MockIdempotencyStore, MockImageProvider,
+        MockImageRepository, MockModelCatalog, MockObjectStore, MockOutputFetcher,
     };
     use crate::{CreditAmount, Enforcement};
 
@@ -569,6 +654,7 @@ mod tests {
                 fetcher: Arc::new(self.fetcher),
                 store: Arc::new(MockObjectStore::new()),
                 clock: Arc::new(clock),
+                idempotency: Arc::new(MockIdempotencyStore::new()),
             };
             GenerationService::new(
                 ports,
