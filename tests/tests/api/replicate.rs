@@ -84,7 +84,71 @@ on_both!(
     a_webhook_arriving_before_the_submit_call_returns_still_finds_its_generation,
     after_a_restart_the_reconciler_finishes_a_generation_left_processing,
     a_paid_generation_is_charged_once_however_often_its_webhook_arrives,
+    cancelling_a_processing_generation_cancels_the_prediction_and_gives_the_slot_back,
 );
+
+async fn cancelling_a_processing_generation_cancels_the_prediction_and_gives_the_slot_back(db: Db) {
+    let Some(fake) = setup(db, |_| {}).await else {
+        return;
+    };
+    Mock::given(method("POST"))
+        .and(path("/v1/predictions"))
+        .respond_with(Sequence::new(vec![
+            prediction("p-cancel", "starting", Value::Null),
+            prediction("p-after-cancel", "starting", Value::Null),
+        ]))
+        .mount(&fake.replicate)
+        .await;
+    fake.get_answers(prediction("p-cancel", "processing", Value::Null))
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/predictions/p-cancel/cancel"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(prediction(
+            "p-cancel",
+            "canceled",
+            Value::Null,
+        )))
+        .expect(1)
+        .mount(&fake.replicate)
+        .await;
+    let id = async_generation(&fake).await;
+    let cancel = fake
+        .app
+        .send(
+            Method::POST,
+            &format!("/api/v1/generate/{id}/cancel"),
+            Some(&fake.token),
+        )
+        .await;
+    assert_eq!(cancel.status(), 204);
+    let status = fake.status(&id).await;
+    assert_eq!(status["status"], "cancelled");
+    assert_eq!(status["errorMessage"], "Cancelled by user");
+    // Cancelling again (the web client's DELETE) changes nothing and is still 204.
+    let again = fake
+        .app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/generate/{id}"),
+            Some(&fake.token),
+        )
+        .await;
+    assert_eq!(again.status(), 204);
+    // A late success webhook cannot revive it.
+    let done = prediction("p-cancel", "succeeded", json!([fake.output_url()]));
+    assert_eq!(
+        fake.signed("", &done, SECRET, Utc::now().timestamp()).await,
+        200
+    );
+    assert_eq!(fake.status(&id).await["status"], "cancelled");
+    assert!(fake.gallery().await.is_empty());
+    let next: Value = fake.generate(false).await.json().await.unwrap();
+    assert_eq!(
+        next["freeGenerationsRemaining"], 2,
+        "the cancelled one gave its slot back"
+    );
+    fake.replicate.verify().await;
+}
 
 async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db: Db) {
     let Some(fake) = setup(db, |raw| {
