@@ -32,6 +32,41 @@ impl From<diesel::result::Error> for TxError {
     }
 }
 
+/// Settles a generation's credit hold once: appends the ledger entry `$kind` (`capture` or
+/// `release`) for the amount its `reserve` entry held, unless that entry exists already.
+/// Evaluates to `Some(amount)` when this call appended it (the caller then moves the balance),
+/// `None` when there was no hold or it was already settled. Inside a transaction body.
+macro_rules! settle_hold {
+    ($conn:expr, $id:expr, $user:expr, $kind:literal, $at:expr) => {{
+        let held: Option<i64> = entries::table
+            .filter(entries::idempotency_key.eq(entry_key("reserve", $id)))
+            .select(entries::amount)
+            .first($conn)
+            .await
+            .optional()?;
+        match held {
+            Some(amount) => {
+                let appended = diesel::insert_into(entries::table)
+                    .values((
+                        entries::id.eq(uuid::Uuid::new_v4().to_string()),
+                        entries::user_id.eq($user),
+                        entries::generation_id.eq(Some($id)),
+                        entries::kind.eq($kind),
+                        entries::amount.eq(amount),
+                        entries::idempotency_key.eq(entry_key($kind, $id)),
+                        entries::created_at.eq($at),
+                    ))
+                    .on_conflict(entries::idempotency_key)
+                    .do_nothing()
+                    .execute($conn)
+                    .await?;
+                (appended == 1).then_some(amount)
+            }
+            None => None,
+        }
+    }};
+}
+
 /// The ledger's idempotency key of `kind` for a generation.
 fn entry_key(kind: &str, generation: &str) -> String {
     format!("{kind}:{generation}")
@@ -395,39 +430,17 @@ impl GenerationRepository for DieselGenerationRepository {
                     ))
                     .execute(conn)
                     .await?;
-                } else if billing == Billing::Paid.as_str() {
-                    let held: Option<i64> = entries::table
-                        .filter(entries::idempotency_key.eq(entry_key("reserve", &id)))
-                        .select(entries::amount)
-                        .first(conn)
-                        .await
-                        .optional()?;
-                    if let Some(amount) = held {
-                        let released = diesel::insert_into(entries::table)
-                            .values((
-                                entries::id.eq(uuid::Uuid::new_v4().to_string()),
-                                entries::user_id.eq(&user),
-                                entries::generation_id.eq(Some(&id)),
-                                entries::kind.eq("release"),
-                                entries::amount.eq(amount),
-                                entries::idempotency_key.eq(entry_key("release", &id)),
-                                entries::created_at.eq(at),
-                            ))
-                            .on_conflict(entries::idempotency_key)
-                            .do_nothing()
-                            .execute(conn)
-                            .await?;
-                        if released == 1 {
-                            diesel::update(accounts::table.find(&user))
-                                .set((
-                                    accounts::balance.eq(accounts::balance + amount),
-                                    accounts::held.eq(accounts::held - amount),
-                                    accounts::updated_at.eq(at),
-                                ))
-                                .execute(conn)
-                                .await?;
-                        }
-                    }
+                } else if billing == Billing::Paid.as_str()
+                    && let Some(amount) = settle_hold!(conn, &id, &user, "release", at)
+                {
+                    diesel::update(accounts::table.find(&user))
+                        .set((
+                            accounts::balance.eq(accounts::balance + amount),
+                            accounts::held.eq(accounts::held - amount),
+                            accounts::updated_at.eq(at),
+                        ))
+                        .execute(conn)
+                        .await?;
                 }
                 Ok(true)
             })
@@ -477,43 +490,21 @@ impl GenerationRepository for DieselGenerationRepository {
                     .select((generations::user_id, generations::billing))
                     .first(conn)
                     .await?;
-                if billing == Billing::Paid.as_str() {
-                    let held: Option<i64> = entries::table
-                        .filter(entries::idempotency_key.eq(entry_key("reserve", &id)))
-                        .select(entries::amount)
-                        .first(conn)
-                        .await
-                        .optional()?;
-                    if let Some(amount) = held {
-                        let captured = diesel::insert_into(entries::table)
-                            .values((
-                                entries::id.eq(uuid::Uuid::new_v4().to_string()),
-                                entries::user_id.eq(&user),
-                                entries::generation_id.eq(Some(&id)),
-                                entries::kind.eq("capture"),
-                                entries::amount.eq(amount),
-                                entries::idempotency_key.eq(entry_key("capture", &id)),
-                                entries::created_at.eq(at),
-                            ))
-                            .on_conflict(entries::idempotency_key)
-                            .do_nothing()
-                            .execute(conn)
-                            .await?;
-                        if captured == 1 {
-                            diesel::update(accounts::table.find(&user))
-                                .set((
-                                    accounts::held.eq(accounts::held - amount),
-                                    accounts::total_spent.eq(accounts::total_spent + amount),
-                                    accounts::updated_at.eq(at),
-                                ))
-                                .execute(conn)
-                                .await?;
-                            diesel::update(generations::table.find(&id))
-                                .set(generations::credits_used.eq(amount))
-                                .execute(conn)
-                                .await?;
-                        }
-                    }
+                if billing == Billing::Paid.as_str()
+                    && let Some(amount) = settle_hold!(conn, &id, &user, "capture", at)
+                {
+                    diesel::update(accounts::table.find(&user))
+                        .set((
+                            accounts::held.eq(accounts::held - amount),
+                            accounts::total_spent.eq(accounts::total_spent + amount),
+                            accounts::updated_at.eq(at),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    diesel::update(generations::table.find(&id))
+                        .set(generations::credits_used.eq(amount))
+                        .execute(conn)
+                        .await?;
                 }
                 Ok(Some(stored))
             })
