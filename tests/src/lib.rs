@@ -15,6 +15,9 @@ use picture_test_support::PgTestDb;
 
 pub use tokens::{EdKey, TEST_JWT_SECRET, sign_hs256};
 
+/// The `ADMIN_SERVICE_KEY` of test servers.
+pub const TEST_ADMIN_KEY: &str = "test-admin-service-key";
+
 /// Which database a test server uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -60,6 +63,7 @@ impl TestApp {
             http_workers: Some("1".into()),
             data_dir: Some(dir.path().display().to_string()),
             jwt_secret: Some(TEST_JWT_SECRET.into()),
+            admin_service_key: Some(TEST_ADMIN_KEY.into()),
             ..RawSettings::default()
         };
         raw.database_url = Some(match &pg {
@@ -129,6 +133,34 @@ impl TestApp {
             request = request.bearer_auth(token);
         }
         request.send().await.expect("request sent")
+    }
+
+    /// Grants `amount` credits to `user` through the admin route, once per `key`.
+    pub async fn grant(&self, user: &str, amount: i64, key: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/v1/admin/credits/grant", self.address))
+            .header("X-Service-Key", TEST_ADMIN_KEY)
+            .json(&serde_json::json!({
+                "userId": user, "amount": amount, "reason": "test", "idempotencyKey": key
+            }))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `user`'s credit account as stored (read straight from the database).
+    pub async fn account(&self, user: &str) -> picture_domain::ports::CreditAccount {
+        use picture_domain::ports::CreditAccounts;
+        let database = picture_persistence::Database::connect(
+            &self.settings.database_url,
+            picture_persistence::PoolOptions::default(),
+        )
+        .await
+        .expect("database");
+        picture_persistence::DieselLedger::new(database)
+            .account(&UserId::parse(user).expect("valid user id"))
+            .await
+            .expect("account")
     }
 
     /// The id of the default model.

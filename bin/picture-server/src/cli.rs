@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `token`, `models list`.
+//! The command line: `serve` (default), `migrate`, `token`, `credits grant`, `models list`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use picture_domain::UserId;
+use picture_domain::ports::{CreditAccounts, Grant};
 use picture_domain::services::ModelService;
-use picture_persistence::{Database, DieselModelCatalog};
+use picture_domain::{CreditAmount, UserId};
+use picture_persistence::{Database, DieselLedger, DieselModelCatalog};
 
 use crate::settings::Settings;
 use crate::startup::{Application, local_tokens, prepare_database};
@@ -45,6 +46,12 @@ pub enum Command {
         #[arg(long, default_value_t = 86_400)]
         ttl_secs: u64,
     },
+    /// Manage the local credit ledger.
+    Credits {
+        /// The action.
+        #[command(subcommand)]
+        action: CreditsCommand,
+    },
     /// Inspect the model catalogue.
     Models {
         /// The action.
@@ -58,6 +65,25 @@ pub enum Command {
 pub enum ModelsCommand {
     /// List the active models (default first) with their ids.
     List,
+}
+
+/// `credits` actions.
+#[derive(Debug, Subcommand)]
+pub enum CreditsCommand {
+    /// Add AMOUNT credits to USER_ID's local balance (the local ledger only), at most once per
+    /// idempotency key; prints the balance after.
+    Grant {
+        /// The user id (the tokens' `sub`).
+        user_id: String,
+        /// How many credits (1 to 1000000000).
+        amount: i64,
+        /// Why, recorded in the ledger.
+        #[arg(long, default_value = "granted with the CLI")]
+        reason: String,
+        /// Applies the grant at most once for this key (default: a new random key, printed).
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
 }
 
 /// Runs `command` with `settings`.
@@ -89,6 +115,52 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .issue(&user, email.as_deref(), Duration::from_secs(ttl_secs))
                 .context("signing the token")?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Credits {
+            action:
+                CreditsCommand::Grant {
+                    user_id,
+                    amount,
+                    reason,
+                    idempotency_key,
+                },
+        } => {
+            if settings.credits_service.is_some() {
+                anyhow::bail!(
+                    "credits are managed by the remote credits service (MANA_CORE_SERVICE_KEY is set); grant them there"
+                );
+            }
+            let user =
+                UserId::parse(user_id).map_err(|e| anyhow::anyhow!("invalid user id: {e}"))?;
+            if !(1..=1_000_000_000).contains(&amount) {
+                anyhow::bail!("amount must be from 1 to 1000000000");
+            }
+            let amount =
+                CreditAmount::new(amount).map_err(|e| anyhow::anyhow!("invalid amount: {e}"))?;
+            let idempotency_key =
+                idempotency_key.unwrap_or_else(|| format!("cli:{}", uuid::Uuid::new_v4()));
+            let database = prepare_database(&settings).await?;
+            let grant = Grant {
+                user,
+                amount,
+                reason,
+                idempotency_key,
+            };
+            let granted = DieselLedger::new(database)
+                .grant(&grant, chrono::Utc::now())
+                .await
+                .context("granting")?;
+            let outcome = if granted.applied {
+                "granted"
+            } else {
+                "already granted (same idempotency key): nothing changed"
+            };
+            println!(
+                "{outcome}: user {} amount {} key {}",
+                grant.user, grant.amount, grant.idempotency_key
+            );
+            println!("balance {}", granted.account.credits.balance);
             Ok(())
         }
         Command::Models {

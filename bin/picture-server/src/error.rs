@@ -9,7 +9,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error::JsonPayloadError, web};
 use picture_domain::ports::ProviderError;
-use picture_domain::services::GenerateError;
+use picture_domain::services::{CreditError, GenerateError};
 use picture_domain::{InsufficientCredits, RepositoryError, ValidationErrors};
 use serde_json::{Map, Value, json};
 
@@ -45,6 +45,9 @@ pub enum ApiError {
         /// When to retry, if the provider said.
         retry_after: Option<u64>,
     },
+    /// 503 `credits_unavailable`: the remote credits service is needed and cannot be reached.
+    #[error("credits service unavailable")]
+    CreditsUnavailable,
     /// 503 `service_unavailable`: a dependency (the database) is down; retry later.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -70,6 +73,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::ProviderError(_) => "provider_error",
             Self::ProviderUnavailable { .. } => "provider_unavailable",
+            Self::CreditsUnavailable => "credits_unavailable",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -84,6 +88,9 @@ impl ApiError {
             Self::PayloadTooLarge => json!("Payload too large"),
             Self::ProviderError(message) => json!(message),
             Self::ProviderUnavailable { message, .. } => json!(message),
+            Self::CreditsUnavailable => {
+                json!("The credits service is unavailable, please retry shortly")
+            }
             Self::Unavailable(_) => json!("Service temporarily unavailable, please retry"),
             Self::Internal(_) => json!("Internal server error"),
         }
@@ -131,6 +138,7 @@ impl From<GenerateError> for ApiError {
         match error {
             GenerateError::ModelNotFound => Self::NotFound("Model not found".into()),
             GenerateError::Insufficient(refusal) => Self::InsufficientCredits(refusal),
+            GenerateError::CreditsUnavailable => Self::CreditsUnavailable,
             GenerateError::Provider(error) => error.into(),
             GenerateError::IdempotencyMismatch => {
                 Self::Conflict("This Idempotency-Key was used with a different request".into())
@@ -139,6 +147,18 @@ impl From<GenerateError> for ApiError {
                 "A request with this Idempotency-Key is still in progress; retry shortly".into(),
             ),
             GenerateError::Repository(error) => error.into(),
+        }
+    }
+}
+
+impl From<CreditError> for ApiError {
+    fn from(error: CreditError) -> Self {
+        match error {
+            CreditError::Unavailable => Self::CreditsUnavailable,
+            CreditError::RemoteLedger => Self::Conflict(
+                "Credits are managed by the remote credits service; grant them there".into(),
+            ),
+            CreditError::Repository(error) => error.into(),
         }
     }
 }
@@ -176,7 +196,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
             Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::CreditsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -204,6 +224,7 @@ impl ResponseError for ApiError {
         }
         let mut body = error_body(status, self.code(), self.message());
         if let Self::InsufficientCredits(refusal) = self {
+            metrics::counter!("picture_insufficient_credits_total").increment(1);
             body["details"] = json!({
                 "required": refusal.required.get(),
                 "balance": refusal.balance.get(),

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clock;
 pub mod dto;
 pub mod error;
+pub mod metrics;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -1,8 +1,11 @@
 //! Routes. Handlers are thin: parse, call a domain service, shape the answer.
 
+mod admin;
+mod credits;
 mod files;
 mod generate;
 mod health;
+mod history;
 mod images;
 mod models;
 mod profiles;
@@ -10,6 +13,7 @@ mod webhook;
 
 use actix_web::web;
 
+pub use admin::AdminKey;
 pub use files::file;
 pub use health::{health, ready};
 pub use webhook::MAX_WEBHOOK_BYTES;
@@ -27,6 +31,13 @@ pub fn api(config: &mut web::ServiceConfig) {
                 .route(web::post().to(webhook::webhook)),
         )
         .route("/generate", web::post().to(generate::generate))
+        .route(
+            "/generate/credits",
+            web::get().to(credits::generate_credits),
+        )
+        .route("/generate/history", web::get().to(history::history))
+        .route("/credits/balance", web::get().to(credits::balance))
+        .route("/admin/credits/grant", web::post().to(admin::grant))
         .route("/generate/{id}/status", web::get().to(generate::status))
         .route("/generate/{id}/cancel", web::post().to(generate::cancel))
         .route("/generate/{id}", web::delete().to(generate::cancel))

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use picture_credits::CreditsConfig;
 use picture_domain::{CreditAmount, Enforcement, FreemiumPolicy};
 use picture_persistence::DatabaseUrl;
 use picture_replicate::{ReplicateConfig, WebhookVerifier};
@@ -133,10 +134,16 @@ pub struct Settings {
     pub s3: Option<S3Config>,
     /// `FREE_GENERATIONS`, `CREDITS_PER_GENERATION`, `CREDITS_ENFORCEMENT`.
     pub freemium: FreemiumPolicy,
-    /// `MANA_CORE_SERVICE_KEY`: sent as `X-Service-Key` to the credits service.
-    pub mana_core_service_key: Option<SecretString>,
+    /// `CREDITS_FAIL_OPEN`: with enforcement, let generations run unbilled when the remote
+    /// credits service cannot be reached.
+    pub credits_fail_open: bool,
+    /// `MANA_CREDITS_URL` (else `MANA_CORE_AUTH_URL`), `MANA_CORE_SERVICE_KEY`, `APP_ID`: the
+    /// remote credits service; `None` for the local ledger.
+    pub credits_service: Option<CreditsConfig>,
     /// `APP_ID`: sent as `X-App-Id` to the credits service.
     pub app_id: String,
+    /// `ADMIN_SERVICE_KEY`: the `X-Service-Key` of the admin routes; `None` hides them.
+    pub admin_service_key: Option<SecretString>,
     /// `CORS_ORIGINS`.
     pub cors_origins: Vec<String>,
     /// `RUST_LOG`, `LOG_FORMAT`.
@@ -234,6 +241,8 @@ impl Settings {
         let raw = raw.without_empty_values();
         let auth = Self::auth(&raw)?;
         let s3 = Self::s3(&raw)?;
+        let app_id = raw.app_id.clone().unwrap_or_else(|| "picture-app".into());
+        let credits_service = Self::credits_service(&raw, &app_id)?;
         let environment = parse(
             "APP_ENV",
             raw.app_env.or(raw.node_env),
@@ -375,8 +384,15 @@ impl Settings {
             auth,
             replicate_api_token: raw.replicate_api_token.map(SecretString::from),
             freemium: FreemiumPolicy::new(free, price, enforcement),
-            mana_core_service_key: raw.mana_core_service_key.map(SecretString::from),
-            app_id: raw.app_id.unwrap_or_else(|| "picture-app".into()),
+            credits_fail_open: parse(
+                "CREDITS_FAIL_OPEN",
+                raw.credits_fail_open,
+                false,
+                "true or false",
+            )?,
+            credits_service,
+            app_id,
+            admin_service_key: raw.admin_service_key.map(SecretString::from),
             cors_origins: list(raw.cors_origins).unwrap_or_else(|| {
                 DEFAULT_CORS_ORIGINS
                     .iter()
@@ -423,6 +439,28 @@ impl Settings {
                 .unwrap_or_else(|| "manacore".into()),
             leeway: Duration::from_secs(leeway),
         })
+    }
+
+    fn credits_service(
+        raw: &RawSettings,
+        app_id: &str,
+    ) -> Result<Option<CreditsConfig>, SettingsError> {
+        let key = raw.mana_core_service_key.clone();
+        let url = match (raw.mana_credits_url.clone(), &key) {
+            (Some(url), Some(_)) => http_url("MANA_CREDITS_URL", url)?,
+            (Some(_), None) => {
+                return Err(invalid(
+                    "MANA_CORE_SERVICE_KEY",
+                    "required when MANA_CREDITS_URL is set",
+                ));
+            }
+            (None, Some(_)) => match raw.mana_core_auth_url.clone() {
+                Some(url) => http_url("MANA_CORE_AUTH_URL", url)?,
+                None => return Ok(None),
+            },
+            (None, None) => return Ok(None),
+        };
+        Ok(key.map(|key| CreditsConfig::new(url, SecretString::from(key), app_id.to_owned())))
     }
 
     fn s3(raw: &RawSettings) -> Result<Option<S3Config>, SettingsError> {

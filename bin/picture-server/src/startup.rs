@@ -10,14 +10,17 @@ use actix_web::dev::{Server, ServerHandle, Service};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
+use picture_credits::RemoteCredits;
+use picture_domain::ports::CreditLedger;
 use picture_domain::ports::{Clock, ImageProvider, ObjectStore};
 use picture_domain::services::{
-    GenerationService, ImageService, ModelService, PipelinePorts, PipelineSettings, ProfileService,
+    CreditPorts, CreditService, GenerationService, ImageService, ModelService, PipelinePorts,
+    PipelineSettings, ProfileService,
 };
 use picture_offline::OfflineRenderer;
 use picture_persistence::{
     Database, DieselGenerationRepository, DieselIdempotencyStore, DieselImageRepository,
-    DieselModelCatalog, DieselProfileRepository, PoolOptions,
+    DieselLedger, DieselModelCatalog, DieselProfileRepository, PoolOptions,
 };
 use picture_replicate::ReplicateProvider;
 use picture_storage::{IngestConfig, Ingestor, LocalStore, S3Store};
@@ -95,9 +98,26 @@ fn pipeline(
         timeout: Duration::from_secs(60),
     })
     .context("building the output downloader")?;
+    let generations = Arc::new(DieselGenerationRepository::new(database.clone()));
+    let remote: Option<Arc<dyn CreditLedger>> = match &settings.credits_service {
+        Some(config) => Some(Arc::new(
+            RemoteCredits::new(config.clone()).context("building the credits client")?,
+        )),
+        None => None,
+    };
+    let credits = CreditService::new(
+        CreditPorts {
+            accounts: Arc::new(DieselLedger::new(database.clone())),
+            remote,
+            generations: generations.clone(),
+            clock: Arc::clone(&clock),
+        },
+        settings.freemium,
+        settings.credits_fail_open,
+    );
     let ports = PipelinePorts {
         models: Arc::new(DieselModelCatalog::new(database.clone())),
-        generations: Arc::new(DieselGenerationRepository::new(database.clone())),
+        generations,
         images: Arc::new(DieselImageRepository::new(database.clone())),
         provider: image_provider(settings)?,
         fetcher: Arc::new(fetcher),
@@ -107,7 +127,7 @@ fn pipeline(
     };
     Ok(GenerationService::new(
         ports,
-        settings.freemium,
+        credits,
         PipelineSettings {
             webhook_base_url: settings
                 .replicate_webhook_secret
@@ -206,6 +226,9 @@ impl Application {
         let (store, local_files) = object_store(&settings)?;
         let generations = pipeline(&settings, &database, Arc::clone(&store), Arc::clone(&clock))?;
         let reconciler = spawn_reconciler(generations.clone(), &settings);
+        let credits = web::Data::new(generations.credits().clone());
+        let admin_key = web::Data::new(routes::AdminKey(settings.admin_service_key.clone()));
+        let metrics = web::Data::new(crate::metrics::install());
         let generations = web::Data::new(generations);
         let images = web::Data::new(ImageService::new(
             Arc::new(DieselImageRepository::new(database.clone())),
@@ -252,6 +275,9 @@ impl Application {
                 .app_data(verifier.clone())
                 .app_data(database.clone())
                 .app_data(generations.clone())
+                .app_data(credits.clone())
+                .app_data(admin_key.clone())
+                .app_data(metrics.clone())
                 .app_data(images.clone())
                 .app_data(webhook_verifier.clone())
                 .configure(|config| {
@@ -263,6 +289,7 @@ impl Application {
                 })
                 .route("/health", web::get().to(routes::health))
                 .route("/ready", web::get().to(routes::ready))
+                .route("/metrics", web::get().to(crate::metrics::render))
                 .service(web::scope("/api/v1").configure(routes::api))
                 .service(web::scope("/api").configure(routes::api))
                 .default_service(web::to(route_not_found))

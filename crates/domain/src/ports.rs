@@ -5,6 +5,7 @@
 //! generates `Mock<Port>` for each.
 
 pub mod clock;
+pub mod credit_accounts;
 pub mod credit_ledger;
 pub mod generation_repository;
 pub mod idempotency;
@@ -16,8 +17,11 @@ pub mod output_fetcher;
 pub mod profile_repository;
 
 pub use clock::Clock;
-pub use credit_ledger::{CreditBalance, CreditLedger, LedgerError};
-pub use generation_repository::{Created, GenerationRepository, Transition};
+pub use credit_accounts::{CreditAccount, CreditAccounts, Grant, Granted};
+pub use credit_ledger::{Charge, CreditBalance, CreditLedger, LedgerError};
+pub use generation_repository::{
+    ChargeOutcome, Completion, Created, DueCharge, Funds, GenerationRepository, Refusal, Transition,
+};
 pub use idempotency::{IdempotencyClaim, IdempotencyStore};
 pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
@@ -30,6 +34,8 @@ pub use profile_repository::ProfileRepository;
 
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
+#[cfg(any(test, feature = "mock"))]
+pub use credit_accounts::MockCreditAccounts;
 #[cfg(any(test, feature = "mock"))]
 pub use credit_ledger::MockCreditLedger;
 #[cfg(any(test, feature = "mock"))]

@@ -6,31 +6,22 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use picture_domain::ports::{Created, GenerationRepository, Transition};
+use picture_domain::ports::{
+    ChargeOutcome, Completion, Created, DueCharge, Funds, GenerationRepository, Refusal, Transition,
+};
 use picture_domain::{
-    AccessDecision, Billing, CreditAmount, FreemiumPolicy, Generation, GenerationId,
-    GenerationParams, GenerationStatus, Image, InsufficientCredits, NewGeneration, NewImage,
-    PredictionId, RepositoryError, UserId,
+    Billing, CreditAmount, FreemiumPolicy, Generation, GenerationId, GenerationStatus,
+    NewGeneration, NewImage, PredictionId, RepositoryError, UserId,
 };
 
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};
 use crate::images::ImageRow;
+use crate::money_events::{MoneyEvent, emit_all};
 use crate::schema::image_generations as generations;
+use crate::schema::remote_charges as charges;
 use crate::schema::{credit_accounts as accounts, credit_entries as entries, images};
-use crate::time::{from_millis, to_millis};
-
-/// A transaction's failure: the database's, or the policy's refusal (which rolls back too).
-enum TxError {
-    Db(diesel::result::Error),
-    Denied(InsufficientCredits),
-}
-
-impl From<diesel::result::Error> for TxError {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Db(error)
-    }
-}
+use crate::time::to_millis;
 
 /// Settles a generation's credit hold once: appends the ledger entry `$kind` (`capture` or
 /// `release`) for the amount its `reserve` entry held, unless that entry exists already.
@@ -67,6 +58,38 @@ macro_rules! settle_hold {
     }};
 }
 
+mod create;
+mod remote_charges;
+mod row;
+
+use row::GenerationRow;
+
+/// The ledger column's value as a static name for events.
+fn ledger_name(stored: &str) -> &'static str {
+    if stored == "remote" {
+        "remote"
+    } else {
+        "local"
+    }
+}
+
+/// A ledger event about generation `id`.
+fn money_event(
+    op: &'static str,
+    ledger: &'static str,
+    user: &str,
+    id: &str,
+    amount: i64,
+) -> MoneyEvent {
+    MoneyEvent {
+        op,
+        ledger,
+        user: user.to_owned(),
+        generation: Some(id.to_owned()),
+        amount,
+    }
+}
+
 /// The ledger's idempotency key of `kind` for a generation.
 fn entry_key(kind: &str, generation: &str) -> String {
     format!("{kind}:{generation}")
@@ -82,119 +105,6 @@ impl DieselGenerationRepository {
     /// Generations in `database`.
     pub fn new(database: Database) -> Self {
         Self { database }
-    }
-}
-
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = generations)]
-#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-struct GenerationRow {
-    id: String,
-    user_id: String,
-    model_id: Option<String>,
-    prompt: String,
-    negative_prompt: Option<String>,
-    model: Option<String>,
-    style: Option<String>,
-    source_image_url: Option<String>,
-    width: Option<i32>,
-    height: Option<i32>,
-    steps: Option<i32>,
-    guidance_scale: Option<f64>,
-    seed: Option<i64>,
-    generation_strength: Option<f64>,
-    status: String,
-    billing: String,
-    replicate_prediction_id: Option<String>,
-    error_message: Option<String>,
-    generation_time_seconds: Option<i32>,
-    credits_used: i64,
-    created_at: i64,
-    updated_at: i64,
-    completed_at: Option<i64>,
-}
-
-fn stored(value: u32, what: &str) -> Result<i32, RepositoryError> {
-    i32::try_from(value).map_err(|_| corrupt(what, value))
-}
-
-fn loaded(value: Option<i32>, what: &str) -> Result<u32, RepositoryError> {
-    value
-        .and_then(|v| u32::try_from(v).ok())
-        .ok_or_else(|| corrupt(what, format!("{value:?}")))
-}
-
-impl GenerationRow {
-    fn new(generation: &NewGeneration, billing: Billing) -> Result<Self, RepositoryError> {
-        let at = to_millis(generation.created_at);
-        let params = &generation.params;
-        Ok(Self {
-            id: generation.id.to_string(),
-            user_id: generation.user_id.as_str().to_owned(),
-            model_id: generation.model_id.map(|id| id.to_string()),
-            prompt: generation.prompt.clone(),
-            negative_prompt: generation.negative_prompt.clone(),
-            model: generation.model_name.clone(),
-            style: generation.style.clone(),
-            source_image_url: generation.source_image_url.clone(),
-            width: Some(stored(params.width, "width")?),
-            height: Some(stored(params.height, "height")?),
-            steps: Some(stored(params.steps, "steps")?),
-            guidance_scale: Some(params.guidance_scale),
-            seed: params.seed,
-            generation_strength: params.generation_strength,
-            status: GenerationStatus::Pending.as_str().to_owned(),
-            billing: billing.as_str().to_owned(),
-            replicate_prediction_id: None,
-            error_message: None,
-            generation_time_seconds: None,
-            credits_used: 0,
-            created_at: at,
-            updated_at: at,
-            completed_at: None,
-        })
-    }
-
-    fn into_generation(self) -> Result<Generation, RepositoryError> {
-        Ok(Generation {
-            record: NewGeneration {
-                id: self
-                    .id
-                    .parse()
-                    .map_err(|_| corrupt("generation id", &self.id))?,
-                user_id: UserId::parse(self.user_id).map_err(|e| corrupt("user id", e))?,
-                model_id: self
-                    .model_id
-                    .map(|id| id.parse().map_err(|_| corrupt("model id", id)))
-                    .transpose()?,
-                model_name: self.model,
-                prompt: self.prompt,
-                negative_prompt: self.negative_prompt,
-                style: self.style,
-                source_image_url: self.source_image_url,
-                params: GenerationParams {
-                    width: loaded(self.width, "width")?,
-                    height: loaded(self.height, "height")?,
-                    steps: loaded(self.steps, "steps")?,
-                    guidance_scale: self
-                        .guidance_scale
-                        .ok_or_else(|| corrupt("guidance_scale", "null"))?,
-                    seed: self.seed,
-                    generation_strength: self.generation_strength,
-                },
-                created_at: from_millis(self.created_at)?,
-            },
-            status: self.status.parse().map_err(|e| corrupt("status", e))?,
-            prediction_id: self
-                .replicate_prediction_id
-                .map(|id| PredictionId::parse(id).map_err(|e| corrupt("prediction id", e)))
-                .transpose()?,
-            error_message: self.error_message,
-            generation_time_seconds: self.generation_time_seconds,
-            billing: Billing::parse(&self.billing).map_err(|e| corrupt("billing", e))?,
-            credits_used: self.credits_used,
-            completed_at: self.completed_at.map(from_millis).transpose()?,
-        })
     }
 }
 
@@ -242,105 +152,9 @@ impl GenerationRepository for DieselGenerationRepository {
         &self,
         generation: &NewGeneration,
         policy: &FreemiumPolicy,
-    ) -> Result<Result<Created, InsufficientCredits>, RepositoryError> {
-        let user = generation.user_id.as_str().to_owned();
-        let id = generation.id.to_string();
-        let now = to_millis(generation.created_at);
-        let generation = generation.clone();
-        let policy = *policy;
-        let outcome = with_connection!(self.database, |conn| conn
-            .transaction::<_, TxError, _>(async |conn| {
-                // A write first, then an update of the account row: it locks the row on
-                // PostgreSQL and takes the database write lock on SQLite, so concurrent
-                // requests of one user are decided one after the other.
-                diesel::insert_into(accounts::table)
-                    .values((
-                        accounts::user_id.eq(&user),
-                        accounts::created_at.eq(now),
-                        accounts::updated_at.eq(now),
-                    ))
-                    .on_conflict(accounts::user_id)
-                    .do_nothing()
-                    .execute(conn)
-                    .await?;
-                diesel::update(accounts::table.find(&user))
-                    .set(accounts::updated_at.eq(now))
-                    .execute(conn)
-                    .await?;
-                let (free_used, balance): (i32, i64) = accounts::table
-                    .find(&user)
-                    .select((accounts::free_generations_used, accounts::balance))
-                    .first(conn)
-                    .await?;
-                let free_used = u32::try_from(free_used).unwrap_or(0);
-                let balance = CreditAmount::new(balance).unwrap_or(CreditAmount::ZERO);
-                let decision = policy.decide(free_used, balance).map_err(TxError::Denied)?;
-                let (billing, free_used_after) = match decision {
-                    AccessDecision::Free { .. } => {
-                        diesel::update(accounts::table.find(&user))
-                            .set(
-                                accounts::free_generations_used
-                                    .eq(accounts::free_generations_used + 1),
-                            )
-                            .execute(conn)
-                            .await?;
-                        (Billing::Free, free_used + 1)
-                    }
-                    AccessDecision::Paid { amount } => {
-                        let amount = amount.get();
-                        diesel::update(
-                            accounts::table
-                                .find(&user)
-                                .filter(accounts::balance.ge(amount)),
-                        )
-                        .set((
-                            accounts::balance.eq(accounts::balance - amount),
-                            accounts::held.eq(accounts::held + amount),
-                        ))
-                        .execute(conn)
-                        .await?;
-                        diesel::insert_into(entries::table)
-                            .values((
-                                entries::id.eq(uuid::Uuid::new_v4().to_string()),
-                                entries::user_id.eq(&user),
-                                entries::generation_id.eq(Some(&id)),
-                                entries::kind.eq("reserve"),
-                                entries::amount.eq(amount),
-                                entries::idempotency_key.eq(entry_key("reserve", &id)),
-                                entries::created_at.eq(now),
-                            ))
-                            .execute(conn)
-                            .await?;
-                        (Billing::Paid, free_used)
-                    }
-                    AccessDecision::Unbilled => (Billing::Unbilled, free_used),
-                };
-                let row = GenerationRow::new(&generation, billing).map_err(|e| {
-                    TxError::Db(diesel::result::Error::SerializationError(Box::new(e)))
-                })?;
-                let stored: GenerationRow = diesel::insert_into(generations::table)
-                    .values(&row)
-                    .returning(GenerationRow::as_returning())
-                    .get_result(conn)
-                    .await?;
-                Ok((stored, decision, free_used_after))
-            })
-            .await
-            .map_or_else(
-                |e| match e {
-                    TxError::Denied(refusal) => Ok(Err(refusal)),
-                    TxError::Db(e) => Err(query_error(e)),
-                },
-                |ok| Ok(Ok(ok))
-            ))?;
-        match outcome {
-            Err(refusal) => Ok(Err(refusal)),
-            Ok((row, decision, free_used_after)) => Ok(Ok(Created {
-                generation: row.into_generation()?,
-                decision,
-                free_generations_remaining: policy.free_remaining(free_used_after),
-            })),
-        }
+        funds: Funds,
+    ) -> Result<Result<Created, Refusal>, RepositoryError> {
+        self.create_with(generation, policy, funds).await
     }
 
     async fn find(&self, id: GenerationId) -> Result<Option<Generation>, RepositoryError> {
@@ -375,7 +189,7 @@ impl GenerationRepository for DieselGenerationRepository {
         let id = id.to_string();
         let at = to_millis(at);
         let status = target.as_str();
-        let moved: bool = with_connection!(self.database, |conn| conn
+        let moved: Option<Vec<MoneyEvent>> = with_connection!(self.database, |conn| conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
                 let guarded = generations::table
                     .filter(generations::id.eq(&id))
@@ -407,19 +221,25 @@ impl GenerationRepository for DieselGenerationRepository {
                     }
                 };
                 if updated != 1 {
-                    return Ok(false);
+                    return Ok(None);
                 }
+                let mut events = Vec::new();
                 if !target.is_terminal() {
-                    return Ok(true);
+                    return Ok(Some(events));
                 }
                 // Give back what the generation took: its free slot, or its credit hold.
-                let (user, billing): (String, String) = generations::table
+                let (user, billing, ledger): (String, String, String) = generations::table
                     .find(&id)
-                    .select((generations::user_id, generations::billing))
+                    .select((
+                        generations::user_id,
+                        generations::billing,
+                        generations::ledger,
+                    ))
                     .first(conn)
                     .await?;
+                let ledger = ledger_name(&ledger);
                 if billing == Billing::Free.as_str() {
-                    diesel::update(
+                    let returned = diesel::update(
                         accounts::table
                             .find(&user)
                             .filter(accounts::free_generations_used.gt(0)),
@@ -430,23 +250,30 @@ impl GenerationRepository for DieselGenerationRepository {
                     ))
                     .execute(conn)
                     .await?;
+                    if returned == 1 {
+                        events.push(money_event("free_slot_returned", ledger, &user, &id, 0));
+                    }
                 } else if billing == Billing::Paid.as_str()
                     && let Some(amount) = settle_hold!(conn, &id, &user, "release", at)
                 {
+                    // A local hold goes back to the balance; a hold against the remote
+                    // service only stops counting against it.
+                    let refund = if ledger == "local" { amount } else { 0 };
                     diesel::update(accounts::table.find(&user))
                         .set((
-                            accounts::balance.eq(accounts::balance + amount),
+                            accounts::balance.eq(accounts::balance + refund),
                             accounts::held.eq(accounts::held - amount),
                             accounts::updated_at.eq(at),
                         ))
                         .execute(conn)
                         .await?;
+                    events.push(money_event("release", ledger, &user, &id, amount));
                 }
-                Ok(true)
+                Ok(Some(events))
             })
             .await
             .map_err(query_error))?;
-        Ok(moved)
+        Ok(moved.map(|events| emit_all(&events)).is_some())
     }
 
     async fn complete(
@@ -455,62 +282,103 @@ impl GenerationRepository for DieselGenerationRepository {
         image: &NewImage,
         generation_time_seconds: Option<i32>,
         at: DateTime<Utc>,
-    ) -> Result<Option<Image>, RepositoryError> {
+    ) -> Result<Option<Completion>, RepositoryError> {
         let from = predecessors(GenerationStatus::Completed);
+        let generation = id;
         let id = id.to_string();
         let at = to_millis(at);
         let image_row = ImageRow::new(image)?;
-        let stored: Option<ImageRow> = with_connection!(self.database, |conn| conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let updated = diesel::update(
-                    generations::table
-                        .filter(generations::id.eq(&id))
-                        .filter(generations::status.eq_any(&from)),
-                )
-                .set((
-                    generations::status.eq(GenerationStatus::Completed.as_str()),
-                    generations::generation_time_seconds.eq(generation_time_seconds),
-                    generations::completed_at.eq(Some(at)),
-                    generations::updated_at.eq(at),
-                    generations::finalize_lease_until.eq(None::<i64>),
-                ))
-                .execute(conn)
-                .await?;
-                if updated != 1 {
-                    return Ok(None);
-                }
-                let stored: ImageRow = diesel::insert_into(images::table)
-                    .values(&image_row)
-                    .returning(ImageRow::as_returning())
-                    .get_result(conn)
+        let stored: Option<(ImageRow, Option<(String, i64)>, Vec<MoneyEvent>)> =
+            with_connection!(self.database, |conn| conn
+                .transaction::<_, diesel::result::Error, _>(async |conn| {
+                    let updated = diesel::update(
+                        generations::table
+                            .filter(generations::id.eq(&id))
+                            .filter(generations::status.eq_any(&from)),
+                    )
+                    .set((
+                        generations::status.eq(GenerationStatus::Completed.as_str()),
+                        generations::generation_time_seconds.eq(generation_time_seconds),
+                        generations::completed_at.eq(Some(at)),
+                        generations::updated_at.eq(at),
+                        generations::finalize_lease_until.eq(None::<i64>),
+                    ))
+                    .execute(conn)
                     .await?;
-                // Capture the hold, once.
-                let (user, billing): (String, String) = generations::table
-                    .find(&id)
-                    .select((generations::user_id, generations::billing))
-                    .first(conn)
-                    .await?;
-                if billing == Billing::Paid.as_str()
-                    && let Some(amount) = settle_hold!(conn, &id, &user, "capture", at)
-                {
-                    diesel::update(accounts::table.find(&user))
-                        .set((
-                            accounts::held.eq(accounts::held - amount),
-                            accounts::total_spent.eq(accounts::total_spent + amount),
-                            accounts::updated_at.eq(at),
+                    if updated != 1 {
+                        return Ok(None);
+                    }
+                    let stored: ImageRow = diesel::insert_into(images::table)
+                        .values(&image_row)
+                        .returning(ImageRow::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    // Settle the hold, once: spend it locally, or owe it to the remote service.
+                    let (user, billing, ledger): (String, String, String) = generations::table
+                        .find(&id)
+                        .select((
+                            generations::user_id,
+                            generations::billing,
+                            generations::ledger,
                         ))
-                        .execute(conn)
+                        .first(conn)
                         .await?;
-                    diesel::update(generations::table.find(&id))
-                        .set(generations::credits_used.eq(amount))
-                        .execute(conn)
-                        .await?;
-                }
-                Ok(Some(stored))
+                    let ledger = ledger_name(&ledger);
+                    let mut events = Vec::new();
+                    let mut due = None;
+                    if billing == Billing::Paid.as_str()
+                        && let Some(amount) = settle_hold!(conn, &id, &user, "capture", at)
+                    {
+                        let spent = if ledger == "local" { amount } else { 0 };
+                        diesel::update(accounts::table.find(&user))
+                            .set((
+                                accounts::held.eq(accounts::held - amount),
+                                accounts::total_spent.eq(accounts::total_spent + spent),
+                                accounts::updated_at.eq(at),
+                            ))
+                            .execute(conn)
+                            .await?;
+                        if ledger == "local" {
+                            diesel::update(generations::table.find(&id))
+                                .set(generations::credits_used.eq(amount))
+                                .execute(conn)
+                                .await?;
+                        } else {
+                            diesel::insert_into(charges::table)
+                                .values((
+                                    charges::generation_id.eq(&id),
+                                    charges::user_id.eq(&user),
+                                    charges::amount.eq(amount),
+                                    charges::created_at.eq(at),
+                                    charges::updated_at.eq(at),
+                                ))
+                                .execute(conn)
+                                .await?;
+                            due = Some((user.clone(), amount));
+                        }
+                        events.push(money_event("capture", ledger, &user, &id, amount));
+                    }
+                    Ok(Some((stored, due, events)))
+                })
+                .await
+                .map_err(query_error))?;
+        let Some((row, due, events)) = stored else {
+            return Ok(None);
+        };
+        emit_all(&events);
+        let charge = due
+            .map(|(user, amount)| {
+                Ok::<_, RepositoryError>(DueCharge {
+                    generation_id: generation,
+                    user_id: UserId::parse(user).map_err(|e| corrupt("user id", e))?,
+                    amount: CreditAmount::new(amount).map_err(|e| corrupt("amount", e))?,
+                })
             })
-            .await
-            .map_err(query_error))?;
-        stored.map(ImageRow::into_image).transpose()
+            .transpose()?;
+        Ok(Some(Completion {
+            image: row.into_image()?,
+            charge,
+        }))
     }
 
     async fn claim_finalization(
@@ -576,5 +444,55 @@ impl GenerationRepository for DieselGenerationRepository {
         rows.into_iter()
             .map(GenerationRow::into_generation)
             .collect()
+    }
+
+    async fn due_charges(
+        &self,
+        older_than: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueCharge>, RepositoryError> {
+        self.due_charges_before(older_than, limit).await
+    }
+
+    async fn settle_charge(
+        &self,
+        id: GenerationId,
+        outcome: &ChargeOutcome,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        self.record_charge(id, outcome, at).await
+    }
+
+    async fn history(
+        &self,
+        user: &UserId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Generation>, u64), RepositoryError> {
+        let user = user.as_str();
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let (rows, total): (Vec<GenerationRow>, i64) = with_connection!(self.database, |conn| {
+            let total: i64 = generations::table
+                .filter(generations::user_id.eq(user))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(query_error)?;
+            let rows = generations::table
+                .filter(generations::user_id.eq(user))
+                .order((generations::created_at.desc(), generations::id.desc()))
+                .offset(offset)
+                .limit(i64::from(limit))
+                .select(GenerationRow::as_select())
+                .load(conn)
+                .await
+                .map_err(query_error)?;
+            Ok::<_, RepositoryError>((rows, total))
+        })?;
+        let generations = rows
+            .into_iter()
+            .map(GenerationRow::into_generation)
+            .collect::<Result<_, _>>()?;
+        Ok((generations, u64::try_from(total).unwrap_or(0)))
     }
 }

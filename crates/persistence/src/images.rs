@@ -160,6 +160,20 @@ impl ImageRepository for DieselImageRepository {
         row.map(ImageRow::into_image).transpose()
     }
 
+    async fn find_for_generations(
+        &self,
+        ids: &[GenerationId],
+    ) -> Result<Vec<Image>, RepositoryError> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let rows: Vec<ImageRow> = with_connection!(self.database, |conn| images::table
+            .filter(images::generation_id.eq_any(&ids))
+            .select(ImageRow::as_select())
+            .load(conn)
+            .await
+            .map_err(query_error))?;
+        rows.into_iter().map(ImageRow::into_image).collect()
+    }
+
     async fn find_visible(
         &self,
         viewer: &UserId,

@@ -1,33 +1,24 @@
-//! The local credit ledger's balance and grants. Holds, captures and releases happen inside the
-//! generation repository's transactions (see `generations.rs`), so a generation's status and its
-//! money always move together.
+//! The local credit ledger's accounts and grants. Holds, captures and releases happen inside
+//! the generation repository's transactions (see `generations.rs`), so a generation's status and
+//! its money always move together.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use picture_domain::ports::CreditBalance;
+use picture_domain::ports::{CreditAccount, CreditAccounts, CreditBalance, Grant, Granted};
 use picture_domain::{CreditAmount, RepositoryError, UserId};
 
-use crate::database::{Database, with_connection};
+use crate::database::{Database, ensure_account, with_connection};
 use crate::error::query_error;
+use crate::money_events::MoneyEvent;
 use crate::schema::{credit_accounts as accounts, credit_entries as entries};
 use crate::time::to_millis;
 
-/// A user's credit account in our database.
+/// Users' credit accounts in our database ([`CreditAccounts`]).
 #[derive(Clone)]
 pub struct DieselLedger {
     database: Database,
-}
-
-/// A user's account as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Account {
-    /// Spendable, earned and spent credits.
-    pub credits: CreditBalance,
-    /// Credits held for generations in flight.
-    pub held: CreditAmount,
-    /// Free generations taken.
-    pub free_generations_used: u32,
 }
 
 fn amount(value: i64) -> CreditAmount {
@@ -39,12 +30,11 @@ impl DieselLedger {
     pub fn new(database: Database) -> Self {
         Self { database }
     }
+}
 
-    /// The account of `user`; a user never seen has an empty one.
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
-    pub async fn account(&self, user: &UserId) -> Result<Account, RepositoryError> {
+#[async_trait]
+impl CreditAccounts for DieselLedger {
+    async fn account(&self, user: &UserId) -> Result<CreditAccount, RepositoryError> {
         let row: Option<(i64, i64, i64, i64, i32)> = with_connection!(self.database, |conn| {
             accounts::table
                 .find(user.as_str())
@@ -61,7 +51,7 @@ impl DieselLedger {
                 .map_err(query_error)
         })?;
         let (balance, held, earned, spent, free) = row.unwrap_or_default();
-        Ok(Account {
+        Ok(CreditAccount {
             credits: CreditBalance {
                 balance: amount(balance),
                 total_earned: amount(earned),
@@ -72,24 +62,13 @@ impl DieselLedger {
         })
     }
 
-    /// Adds `credits` to `user`'s balance, once per `idempotency_key`: a repeated key changes
-    /// nothing and returns `false`.
-    ///
-    /// # Errors
-    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
-    pub async fn grant(
-        &self,
-        user: &UserId,
-        credits: CreditAmount,
-        reason: &str,
-        idempotency_key: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError> {
+    async fn grant(&self, grant: &Grant, at: DateTime<Utc>) -> Result<Granted, RepositoryError> {
         let now = to_millis(at);
-        let user = user.as_str().to_owned();
-        let key = format!("grant:{idempotency_key}");
-        let credits = credits.get();
-        with_connection!(self.database, |conn| conn
+        let user = grant.user.as_str().to_owned();
+        let key = format!("grant:{}", grant.idempotency_key);
+        let credits = grant.amount.get();
+        let reason = grant.reason.as_str();
+        let applied = with_connection!(self.database, |conn| conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
                 let inserted = diesel::insert_into(entries::table)
                     .values((
@@ -108,16 +87,7 @@ impl DieselLedger {
                 if inserted == 0 {
                     return Ok(false);
                 }
-                diesel::insert_into(accounts::table)
-                    .values((
-                        accounts::user_id.eq(&user),
-                        accounts::created_at.eq(now),
-                        accounts::updated_at.eq(now),
-                    ))
-                    .on_conflict(accounts::user_id)
-                    .do_nothing()
-                    .execute(conn)
-                    .await?;
+                ensure_account!(conn, &user, now);
                 diesel::update(accounts::table.find(&user))
                     .set((
                         accounts::balance.eq(accounts::balance + credits),
@@ -129,6 +99,20 @@ impl DieselLedger {
                 Ok(true)
             })
             .await
-            .map_err(query_error))
+            .map_err(query_error))?;
+        if applied {
+            MoneyEvent {
+                op: "grant",
+                ledger: "local",
+                user: user.clone(),
+                generation: None,
+                amount: credits,
+            }
+            .emit();
+        }
+        Ok(Granted {
+            applied,
+            account: self.account(&grant.user).await?,
+        })
     }
 }

@@ -70,6 +70,7 @@ diesel::table! {
         updated_at -> BigInt,
         completed_at -> Nullable<BigInt>,
         finalize_lease_until -> Nullable<BigInt>,
+        ledger -> Text,
     }
 }
 
@@ -159,3 +160,15 @@ diesel::table! {
 
 diesel::joinable!(image_likes -> images (image_id));
 diesel::allow_tables_to_appear_in_same_query!(images, image_likes);
+
+diesel::table! {
+    remote_charges (generation_id) {
+        generation_id -> Text,
+        user_id -> Text,
+        amount -> BigInt,
+        state -> Text,
+        reason -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}

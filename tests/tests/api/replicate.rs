@@ -159,28 +159,15 @@ async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db:
     else {
         return;
     };
-    let database = picture_persistence::Database::connect(
-        &fake.app.settings.database_url,
-        picture_persistence::PoolOptions::default(),
-    )
-    .await
-    .unwrap();
-    let ledger = picture_persistence::DieselLedger::new(database);
-    let user = picture_domain::UserId::parse("replicate-user").unwrap();
-    let twenty = picture_domain::CreditAmount::new(20).unwrap();
-    assert!(
-        ledger
-            .grant(&user, twenty, "test", "g-1", Utc::now())
-            .await
-            .unwrap()
-    );
+    let user = "replicate-user";
+    assert_eq!(fake.app.grant(user, 20, "g-1").await.status(), 201);
     fake.create_answers(prediction("p-paid", "starting", Value::Null))
         .await;
     let done = prediction("p-paid", "succeeded", json!([fake.output_url()]));
     fake.get_answers(done.clone()).await;
     fake.serve_output(1).await;
     let id = async_generation(&fake).await;
-    let held = ledger.account(&user).await.unwrap();
+    let held = fake.app.account(user).await;
     assert_eq!((held.credits.balance.get(), held.held.get()), (10, 10));
     for _ in 0..5 {
         assert_eq!(
@@ -191,7 +178,7 @@ async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db:
     let status = fake.status(&id).await;
     assert_eq!(status["status"], "completed");
     assert_eq!(status["creditsUsed"], 10);
-    let account = ledger.account(&user).await.unwrap();
+    let account = fake.app.account(user).await;
     assert_eq!(account.credits.balance.get(), 10);
     assert_eq!(account.held.get(), 0);
     assert_eq!(account.credits.total_spent.get(), 10);

@@ -156,4 +156,6 @@ pub struct GenerateResponseDto {
     pub error_message: Option<String>,
     pub credits_used: i64,
     pub free_generations_remaining: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_balance: Option<i64>,
 }

@@ -81,6 +81,7 @@ pub async fn generate(
             .filter(|_| generation.status == GenerationStatus::Failed),
         credits_used: generation.credits_used,
         free_generations_remaining: started.free_generations_remaining,
+        credit_balance: started.credit_balance.map(|b| b.get()),
     }))
 }
 

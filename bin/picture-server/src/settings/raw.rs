@@ -9,7 +9,7 @@ use super::SettingsError;
 
 /// The environment variables Picture reads. Only these are taken from the environment, so a
 /// configuration file can be checked for unknown keys.
-pub const VARIABLES: [&str; 39] = [
+pub const VARIABLES: [&str; 42] = [
     "HOST",
     "PORT",
     "HTTP_WORKERS",
@@ -49,6 +49,9 @@ pub const VARIABLES: [&str; 39] = [
     "S3_ACCESS_KEY",
     "S3_SECRET_KEY",
     "STORAGE_PUBLIC_URL",
+    "CREDITS_FAIL_OPEN",
+    "MANA_CREDITS_URL",
+    "ADMIN_SERVICE_KEY",
 ];
 
 /// Every setting as the text it was given in. Deliberately not `Debug`: it holds secrets.
@@ -98,6 +101,9 @@ pub struct RawSettings {
     pub s3_access_key: Option<String>,
     pub s3_secret_key: Option<String>,
     pub storage_public_url: Option<String>,
+    pub credits_fail_open: Option<String>,
+    pub mana_credits_url: Option<String>,
+    pub admin_service_key: Option<String>,
 }
 
 impl RawSettings {
@@ -167,6 +173,9 @@ impl RawSettings {
             s3_access_key: keep(self.s3_access_key),
             s3_secret_key: keep(self.s3_secret_key),
             storage_public_url: keep(self.storage_public_url),
+            credits_fail_open: keep(self.credits_fail_open),
+            mana_credits_url: keep(self.mana_credits_url),
+            admin_service_key: keep(self.admin_service_key),
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::credits::CreditAmount;
 use crate::error::RepositoryError;
 use crate::freemium::{AccessDecision, FreemiumPolicy, InsufficientCredits};
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
@@ -46,6 +47,35 @@ impl Transition {
     }
 }
 
+/// Where the credits of a paid generation come from, as known when it is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Funds {
+    /// The local ledger: the balance is read, and the price held, inside the transaction.
+    Local,
+    /// The remote credits service, which reported `balance` just before. Credits held locally
+    /// for the user's paid generations in flight are subtracted from it, so concurrent
+    /// requests cannot spend the same remote credits twice; the price is held locally and
+    /// charged to the service after success.
+    Remote(CreditAmount),
+    /// The remote credits service, not asked (the user seemed to have a free slot, or credits
+    /// are not enforced). If the decision needs a balance after all, `create` refuses with
+    /// [`Refusal::BalanceNeeded`] and writes nothing.
+    RemoteNotFetched,
+    /// The remote credits service could not be reached and fail-open is configured: a
+    /// generation that would be paid is recorded as unbilled.
+    RemoteUnavailable,
+}
+
+/// Why `create` wrote nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The policy refused: no free slot and not enough credits.
+    Insufficient(InsufficientCredits),
+    /// [`Funds::RemoteNotFetched`] was passed but the decision needs the balance: ask the
+    /// credits service and call again.
+    BalanceNeeded,
+}
+
 /// A generation just created, and what it costs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Created {
@@ -55,6 +85,41 @@ pub struct Created {
     pub decision: AccessDecision,
     /// Free generations left for the user after this one.
     pub free_generations_remaining: u32,
+    /// The user's local balance after the hold ([`Funds::Local`] only).
+    pub balance_after: Option<CreditAmount>,
+}
+
+/// A charge owed to the remote credits service for a completed paid generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueCharge {
+    /// The generation paid for.
+    pub generation_id: GenerationId,
+    /// Whose credits.
+    pub user_id: UserId,
+    /// How much.
+    pub amount: CreditAmount,
+}
+
+/// How a due charge ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeOutcome {
+    /// The credits service charged it: the generation's `credits_used` becomes the amount.
+    Charged,
+    /// The credits service refused (e.g. the user spent the credits elsewhere meanwhile):
+    /// nothing was charged, `credits_used` stays 0.
+    Refused {
+        /// Why, for the operators.
+        reason: String,
+    },
+}
+
+/// A generation that has just been completed by a call to `complete`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// Its image.
+    pub image: Image,
+    /// What is owed to the remote credits service, if it was paid from there.
+    pub charge: Option<DueCharge>,
 }
 
 /// Stored generations.
@@ -62,19 +127,21 @@ pub struct Created {
 #[async_trait]
 pub trait GenerationRepository: Send + Sync {
     /// Decides access with `policy` and records the generation, atomically: the user's free
-    /// slot is taken, or the price is held from their balance (never below zero), in the same
-    /// transaction as the insert. Concurrent calls for one user are serialised on the user's
+    /// slot is taken, or the price is held (from the local balance, never below zero, or
+    /// against the remote balance in `funds`), in the same transaction as the insert, with a
+    /// `reserve` ledger entry. Concurrent calls for one user are serialised on the user's
     /// account, so they cannot spend the same slot or credits twice.
     ///
     /// # Errors
-    /// `Ok(Err(InsufficientCredits))` when the policy refuses (nothing is written);
-    /// [`RepositoryError::Conflict`] when a generation with that id exists;
+    /// `Ok(Err(Refusal))` when the policy refuses or needs the remote balance (nothing is
+    /// written); [`RepositoryError::Conflict`] when a generation with that id exists;
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
     async fn create(
         &self,
         generation: &NewGeneration,
         policy: &FreemiumPolicy,
-    ) -> Result<Result<Created, InsufficientCredits>, RepositoryError>;
+        funds: Funds,
+    ) -> Result<Result<Created, Refusal>, RepositoryError>;
 
     /// The generation with `id`, whoever owns it (webhooks and the reconciler).
     ///
@@ -119,8 +186,11 @@ pub trait GenerationRepository: Send + Sync {
     ) -> Result<bool, RepositoryError>;
 
     /// Completes the generation with its stored `image`, in one transaction: compare-and-set
-    /// to `completed`, insert the image, capture the hold (setting `credits_used`). Returns the
-    /// image when this call completed it, `None` when it was already final (nothing changes).
+    /// to `completed`, insert the image, and settle the hold once (a `capture` ledger entry):
+    /// a local hold is spent (setting `credits_used`); a hold against the remote service
+    /// becomes a [`DueCharge`], kept until [`settle_charge`](Self::settle_charge). Returns the
+    /// completion when this call completed it, `None` when it was already final (nothing
+    /// changes).
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
@@ -130,7 +200,43 @@ pub trait GenerationRepository: Send + Sync {
         image: &NewImage,
         generation_time_seconds: Option<i32>,
         at: DateTime<Utc>,
-    ) -> Result<Option<Image>, RepositoryError>;
+    ) -> Result<Option<Completion>, RepositoryError>;
+
+    /// Up to `limit` charges owed to the remote credits service since before `older_than`,
+    /// oldest first (charges whose first attempt failed or whose server stopped before making
+    /// it; younger ones are left to the request that is collecting them).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn due_charges(
+        &self,
+        older_than: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueCharge>, RepositoryError>;
+
+    /// Records how the due charge of generation `id` ended, once: `true` when this call
+    /// recorded it, `false` when it was no longer due.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn settle_charge(
+        &self,
+        id: GenerationId,
+        outcome: &ChargeOutcome,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// One page of `user`'s generations, newest first, skipping `offset`, and how many they
+    /// have in all.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn history(
+        &self,
+        user: &UserId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Generation>, u64), RepositoryError>;
 
     /// Takes the right to finalise a `processing` generation for `lease`: `true` for exactly
     /// one of concurrent callers, until the lease runs out (a crashed finaliser's generation

@@ -150,4 +150,13 @@ pub trait ImageRepository: Send + Sync {
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
     async fn likes(&self, user: &UserId, id: ImageId) -> Result<Option<Likes>, RepositoryError>;
+
+    /// The images of the generations in `ids` (one query, whatever the number of ids).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn find_for_generations(
+        &self,
+        ids: &[GenerationId],
+    ) -> Result<Vec<Image>, RepositoryError>;
 }

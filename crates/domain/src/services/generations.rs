@@ -5,17 +5,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::credits::CreditAmount;
 use crate::error::RepositoryError;
 use crate::freemium::{FreemiumPolicy, InsufficientCredits};
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
-use crate::ids::{GenerationId, ImageId, PredictionId, UserId};
-use crate::image::{Image, NewImage};
+use crate::ids::{GenerationId, PredictionId, UserId};
+use crate::image::Image;
 use crate::params::GenerationRequest;
 use crate::ports::{
-    Clock, GenerationRepository, IdempotencyClaim, IdempotencyStore, ImageProvider,
-    ImageRepository, ModelCatalog, ObjectKey, ObjectStore, OutputFetcher, ProviderError,
-    ProviderRequest, ProviderState, Transition,
+    Clock, Created, GenerationRepository, IdempotencyClaim, IdempotencyStore, ImageProvider,
+    ImageRepository, ModelCatalog, ObjectStore, OutputFetcher, ProviderError, ProviderRequest,
+    ProviderState, Refusal, Transition,
 };
+use crate::services::credits::{CreditError, CreditService};
+
+mod finalize;
+#[cfg(test)]
+mod tests;
 
 /// How the pipeline behaves.
 #[derive(Debug, Clone)]
@@ -70,6 +76,9 @@ pub enum GenerateError {
     /// The freemium rule refused.
     #[error(transparent)]
     Insufficient(#[from] InsufficientCredits),
+    /// The remote credits service is needed and cannot be reached; nothing was recorded.
+    #[error("the credits service is unavailable")]
+    CreditsUnavailable,
     /// The provider refused or failed; the generation is `failed` and its access given back.
     #[error("provider: {0}")]
     Provider(ProviderError),
@@ -93,6 +102,15 @@ pub struct GenerationView {
     pub image: Option<Image>,
 }
 
+impl From<CreditError> for GenerateError {
+    fn from(error: CreditError) -> Self {
+        match error {
+            CreditError::Repository(error) => Self::Repository(error),
+            CreditError::Unavailable | CreditError::RemoteLedger => Self::CreditsUnavailable,
+        }
+    }
+}
+
 /// A generation just started.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Started {
@@ -100,29 +118,45 @@ pub struct Started {
     pub view: GenerationView,
     /// Free generations left for the user.
     pub free_generations_remaining: u32,
+    /// The user's local balance after this generation's hold (local ledger only).
+    pub credit_balance: Option<CreditAmount>,
+}
+
+/// One page of a user's generations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryPage {
+    /// The generations, newest first, each with its image once completed.
+    pub items: Vec<GenerationView>,
+    /// How many generations the user has in all.
+    pub total: u64,
 }
 
 /// Runs generations.
 #[derive(Clone)]
 pub struct GenerationService {
     ports: PipelinePorts,
-    policy: FreemiumPolicy,
+    credits: CreditService,
     settings: PipelineSettings,
 }
 
 impl GenerationService {
-    /// A pipeline over `ports` with the freemium `policy`.
-    pub fn new(ports: PipelinePorts, policy: FreemiumPolicy, settings: PipelineSettings) -> Self {
+    /// A pipeline over `ports` that decides and settles money through `credits`.
+    pub fn new(ports: PipelinePorts, credits: CreditService, settings: PipelineSettings) -> Self {
         Self {
             ports,
-            policy,
+            credits,
             settings,
         }
     }
 
     /// The freemium rule in force.
     pub fn policy(&self) -> &FreemiumPolicy {
-        &self.policy
+        self.credits.policy()
+    }
+
+    /// The credit service the pipeline charges through.
+    pub fn credits(&self) -> &CreditService {
+        &self.credits
     }
 
     /// Starts a generation for `user`: decides access (free slot or credit hold) atomically
@@ -194,6 +228,7 @@ impl GenerationService {
                 (Some(view), Some(free_generations_remaining)) => Ok(Started {
                     view,
                     free_generations_remaining,
+                    credit_balance: None,
                 }),
                 _ => Err(GenerateError::IdempotencyInProgress),
             },
@@ -232,7 +267,7 @@ impl GenerationService {
             params: params.clone(),
             created_at: self.ports.clock.now(),
         };
-        let created = self.ports.generations.create(&new, &self.policy).await??;
+        let created = self.create(&new).await?;
         let provider_request = ProviderRequest {
             generation_id: id,
             model_ref: model.spec.replicate_id.clone(),
@@ -303,7 +338,32 @@ impl GenerationService {
                 "generation vanished after creation".into(),
             ))?,
             free_generations_remaining: created.free_generations_remaining,
+            credit_balance: created.balance_after,
         })
+    }
+
+    /// Records the generation with the funds the decision needs: asks the remote credits
+    /// service only when the user has no free slot left (again if the slot went meanwhile).
+    async fn create(&self, new: &NewGeneration) -> Result<Created, GenerateError> {
+        let policy = self.credits.policy();
+        let mut funds = self.credits.funds_for(&new.user_id).await?;
+        loop {
+            match self.ports.generations.create(new, policy, funds).await? {
+                Ok(created) => return Ok(created),
+                Err(Refusal::Insufficient(refusal)) => {
+                    tracing::info!(
+                        target: "picture::ledger",
+                        op = "reserve", user_id = %new.user_id, generation_id = %new.id,
+                        amount = refusal.required.get(), balance = refusal.balance.get(),
+                        outcome = "insufficient", "generation refused: insufficient credits"
+                    );
+                    return Err(GenerateError::Insufficient(refusal));
+                }
+                Err(Refusal::BalanceNeeded) => {
+                    funds = self.credits.remote_funds(&new.user_id).await?;
+                }
+            }
+        }
     }
 
     /// The generation `id` of `user` with its image, after asking the provider once if it is
@@ -412,8 +472,44 @@ impl GenerationService {
         Ok(Some(id))
     }
 
+    /// One page of `user`'s generations, newest first, each with its image (two queries,
+    /// whatever the page size).
+    ///
+    /// # Errors
+    /// [`GenerateError::Repository`].
+    pub async fn history(
+        &self,
+        user: &UserId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<HistoryPage, GenerateError> {
+        let (generations, total) = self.ports.generations.history(user, offset, limit).await?;
+        let completed: Vec<GenerationId> = generations
+            .iter()
+            .filter(|g| g.status == GenerationStatus::Completed)
+            .map(|g| g.record.id)
+            .collect();
+        let mut images = if completed.is_empty() {
+            Vec::new()
+        } else {
+            self.ports.images.find_for_generations(&completed).await?
+        };
+        let items = generations
+            .into_iter()
+            .map(|generation| {
+                let position = images
+                    .iter()
+                    .position(|i| i.record.generation_id == Some(generation.record.id));
+                let image = position.map(|p| images.swap_remove(p));
+                GenerationView { generation, image }
+            })
+            .collect();
+        Ok(HistoryPage { items, total })
+    }
+
     /// Finalises up to `limit` generations stuck in `processing` for longer than `min_age`
-    /// (missed webhooks, restarts) by asking the provider. Returns how many became final.
+    /// (missed webhooks, restarts) by asking the provider, and retries up to `limit` charges
+    /// still owed to the remote credits service. Returns how many generations became final.
     ///
     /// # Errors
     /// [`GenerateError::Repository`].
@@ -435,6 +531,7 @@ impl GenerationService {
                 finished += 1;
             }
         }
+        self.credits.collect_due(min_age, limit).await?;
         Ok(finished)
     }
 
@@ -448,384 +545,5 @@ impl GenerationService {
             None
         };
         Ok(Some(GenerationView { generation, image }))
-    }
-
-    async fn poll_provider(&self, generation: &Generation) -> Result<(), GenerateError> {
-        let Some(prediction_id) = &generation.prediction_id else {
-            return Ok(());
-        };
-        match self.ports.provider.fetch(prediction_id).await {
-            Ok(state) => {
-                self.settle(generation.record.id, prediction_id, state)
-                    .await
-            }
-            Err(ProviderError::NotFound) => {
-                let failed = Transition::Failed {
-                    message: "The provider no longer knows this prediction".to_owned(),
-                };
-                self.ports
-                    .generations
-                    .transition(generation.record.id, &failed, self.ports.clock.now())
-                    .await?;
-                Ok(())
-            }
-            Err(error) => {
-                tracing::warn!(generation_id = %generation.record.id, %error, "provider poll failed");
-                Ok(())
-            }
-        }
-    }
-
-    async fn wait_until_final(&self, id: GenerationId) -> Result<(), GenerateError> {
-        let deadline = self.ports.clock.now()
-            + chrono::Duration::from_std(self.settings.sync_timeout)
-                .unwrap_or_else(|_| chrono::Duration::zero());
-        loop {
-            let Some(generation) = self.ports.generations.find(id).await? else {
-                return Ok(());
-            };
-            if generation.status.is_terminal() || self.ports.clock.now() >= deadline {
-                return Ok(());
-            }
-            self.ports.clock.sleep(self.settings.poll_interval).await;
-            self.poll_provider(&generation).await?;
-        }
-    }
-
-    /// Moves a generation to where the provider says it is. Terminal states are applied once:
-    /// failures by compare-and-set, successes by the holder of the finalisation lease.
-    async fn settle(
-        &self,
-        id: GenerationId,
-        prediction_id: &PredictionId,
-        state: ProviderState,
-    ) -> Result<(), GenerateError> {
-        let now = self.ports.clock.now();
-        match state {
-            ProviderState::Starting | ProviderState::Processing => Ok(()),
-            ProviderState::Failed { message } => {
-                self.ports
-                    .generations
-                    .transition(id, &Transition::Failed { message }, now)
-                    .await?;
-                Ok(())
-            }
-            ProviderState::Canceled => {
-                let cancelled = Transition::Cancelled {
-                    message: "Cancelled by the provider".to_owned(),
-                };
-                self.ports
-                    .generations
-                    .transition(id, &cancelled, now)
-                    .await?;
-                Ok(())
-            }
-            ProviderState::Succeeded {
-                outputs,
-                predict_time,
-            } => {
-                if !self
-                    .ports
-                    .generations
-                    .claim_finalization(id, self.settings.finalize_lease, now)
-                    .await?
-                {
-                    return Ok(());
-                }
-                let result = self.store_output(id, &outputs, predict_time).await;
-                if let Err(message) = result {
-                    tracing::warn!(generation_id = %id, %prediction_id, %message, "finalisation failed");
-                    let failed = Transition::Failed { message };
-                    self.ports
-                        .generations
-                        .transition(id, &failed, self.ports.clock.now())
-                        .await?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// Downloads the first output, stores it and completes the generation. `Err` carries the
-    /// user-facing reason the generation failed.
-    async fn store_output(
-        &self,
-        id: GenerationId,
-        outputs: &[crate::ports::ImageSource],
-        predict_time: Option<Duration>,
-    ) -> Result<(), String> {
-        let generation = match self.ports.generations.find(id).await {
-            Ok(Some(generation)) => generation,
-            Ok(None) => return Err("the generation disappeared".to_owned()),
-            Err(error) => return Err(format!("database error: {error}")),
-        };
-        let source = outputs
-            .first()
-            .ok_or_else(|| "The provider returned no image".to_owned())?;
-        let fetched = self
-            .ports
-            .fetcher
-            .fetch(source)
-            .await
-            .map_err(|e| e.to_string())?;
-        let image_id = ImageId::from_uuid(id.as_uuid());
-        let user = &generation.record.user_id;
-        let key = ObjectKey::for_image(user, image_id, fetched.extension);
-        let size = fetched.bytes.len() as u64;
-        self.ports
-            .store
-            .put(&key, fetched.bytes, fetched.content_type)
-            .await
-            .map_err(|e| format!("Storing the image failed: {e}"))?;
-        let image = NewImage {
-            id: image_id,
-            user_id: user.clone(),
-            generation_id: Some(id),
-            prompt: generation.record.prompt.clone(),
-            negative_prompt: generation.record.negative_prompt.clone(),
-            model: generation.record.model_name.clone(),
-            style: generation.record.style.clone(),
-            public_url: Some(self.ports.store.public_url(&key)),
-            storage_path: key.as_str().to_owned(),
-            filename: format!("generated-{id}.{}", fetched.extension),
-            format: Some(fetched.extension.to_owned()),
-            width: Some(fetched.width),
-            height: Some(fetched.height),
-            file_size: Some(size),
-            created_at: self.ports.clock.now(),
-        };
-        let seconds = predict_time.map(|t| i32::try_from(t.as_secs()).unwrap_or(i32::MAX));
-        match self
-            .ports
-            .generations
-            .complete(id, &image, seconds, self.ports.clock.now())
-            .await
-        {
-            Ok(Some(_)) => {
-                tracing::info!(generation_id = %id, bytes = size, "generation completed");
-                Ok(())
-            }
-            Ok(None) => Ok(()),
-            Err(error) => Err(format!("database error: {error}")),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::DateTime;
-
-    use super::*;
-    use crate::freemium::AccessDecision;
-    use crate::generation::Billing;
-    use crate::model::tests::sample_model;
-    use crate::params::RawGenerationRequest;
-    use crate::ports::{
-        Created, MockClock, MockGenerationRepository, MockIdempotencyStore, MockImageProvider,
-        MockImageRepository, MockModelCatalog, MockObjectStore, MockOutputFetcher,
-    };
-    use crate::{CreditAmount, Enforcement};
-
-    struct Mocks {
-        models: MockModelCatalog,
-        generations: MockGenerationRepository,
-        provider: MockImageProvider,
-        fetcher: MockOutputFetcher,
-    }
-
-    impl Mocks {
-        fn new() -> Self {
-            Self {
-                models: MockModelCatalog::new(),
-                generations: MockGenerationRepository::new(),
-                provider: MockImageProvider::new(),
-                fetcher: MockOutputFetcher::new(),
-            }
-        }
-
-        fn service(self) -> GenerationService {
-            let mut clock = MockClock::new();
-            clock.expect_now().return_const(DateTime::UNIX_EPOCH);
-            let ports = PipelinePorts {
-                models: Arc::new(self.models),
-                generations: Arc::new(self.generations),
-                images: Arc::new(MockImageRepository::new()),
-                provider: Arc::new(self.provider),
-                fetcher: Arc::new(self.fetcher),
-                store: Arc::new(MockObjectStore::new()),
-                clock: Arc::new(clock),
-                idempotency: Arc::new(MockIdempotencyStore::new()),
-            };
-            GenerationService::new(
-                ports,
-                FreemiumPolicy::new(3, CreditAmount::new(10).unwrap(), Enforcement::Enforce),
-                PipelineSettings {
-                    webhook_base_url: None,
-                    sync_timeout: Duration::ZERO,
-                    poll_interval: Duration::ZERO,
-                    finalize_lease: Duration::from_secs(60),
-                },
-            )
-        }
-    }
-
-    fn request(model: &crate::Model) -> GenerationRequest {
-        GenerationRequest::parse(RawGenerationRequest {
-            prompt: Some("a cat".into()),
-            model_id: Some(model.id.to_string()),
-            ..RawGenerationRequest::default()
-        })
-        .unwrap()
-    }
-
-    fn generation_for(new: &NewGeneration) -> Generation {
-        Generation {
-            record: new.clone(),
-            status: GenerationStatus::Pending,
-            prediction_id: None,
-            error_message: None,
-            generation_time_seconds: None,
-            billing: Billing::Free,
-            credits_used: 0,
-            completed_at: None,
-        }
-    }
-
-    fn user() -> UserId {
-        UserId::parse("u").unwrap()
-    }
-
-    #[tokio::test]
-    async fn an_inactive_model_is_not_found_and_nothing_is_recorded() {
-        let mut mocks = Mocks::new();
-        let mut model = sample_model();
-        model.spec.is_active = false;
-        let found = model.clone();
-        mocks
-            .models
-            .expect_get()
-            .returning(move |_| Ok(Some(found.clone())));
-        mocks.generations.expect_create().times(0);
-        let result = mocks.service().start(&user(), request(&model)).await;
-        assert!(matches!(result, Err(GenerateError::ModelNotFound)));
-    }
-
-    #[tokio::test]
-    async fn a_refusal_submits_nothing() {
-        let mut mocks = Mocks::new();
-        let model = sample_model();
-        let found = model.clone();
-        mocks
-            .models
-            .expect_get()
-            .returning(move |_| Ok(Some(found.clone())));
-        mocks
-            .generations
-            .expect_create()
-            .times(1)
-            .returning(|_, _| {
-                Ok(Err(InsufficientCredits {
-                    required: CreditAmount::new(10).unwrap(),
-                    balance: CreditAmount::ZERO,
-                    free_generations_remaining: 0,
-                }))
-            });
-        mocks.provider.expect_submit().times(0);
-        let result = mocks.service().start(&user(), request(&model)).await;
-        assert!(matches!(result, Err(GenerateError::Insufficient(_))));
-    }
-
-    #[tokio::test]
-    async fn a_provider_refusal_fails_the_generation_which_gives_its_access_back() {
-        let mut mocks = Mocks::new();
-        let model = sample_model();
-        let found = model.clone();
-        mocks
-            .models
-            .expect_get()
-            .returning(move |_| Ok(Some(found.clone())));
-        mocks.generations.expect_create().returning(|new, _| {
-            Ok(Ok(Created {
-                generation: generation_for(new),
-                decision: AccessDecision::Free { remaining_after: 2 },
-                free_generations_remaining: 2,
-            }))
-        });
-        mocks
-            .provider
-            .expect_submit()
-            .withf(|r| r.model_ref == "owner/sample" && r.negative_prompt.is_none())
-            .times(1)
-            .returning(|_| Err(ProviderError::Unauthorized));
-        mocks
-            .generations
-            .expect_transition()
-            .withf(|_, t, _| matches!(t, Transition::Failed { .. }))
-            .times(1)
-            .returning(|_, _, _| Ok(true));
-        let result = mocks.service().start(&user(), request(&model)).await;
-        assert!(matches!(
-            result,
-            Err(GenerateError::Provider(ProviderError::Unauthorized))
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_success_report_without_the_claim_downloads_nothing() {
-        let mut mocks = Mocks::new();
-        let new = NewGeneration {
-            id: GenerationId::new_random(),
-            user_id: user(),
-            model_id: None,
-            model_name: None,
-            prompt: "p".into(),
-            negative_prompt: None,
-            style: None,
-            source_image_url: None,
-            params: request(&sample_model()).resolve(&sample_model()),
-            created_at: DateTime::UNIX_EPOCH,
-        };
-        let mut processing = generation_for(&new);
-        processing.status = GenerationStatus::Processing;
-        mocks
-            .generations
-            .expect_find_by_prediction()
-            .returning(move |_| Ok(Some(processing.clone())));
-        mocks
-            .generations
-            .expect_claim_finalization()
-            .times(1)
-            .returning(|_, _, _| Ok(false));
-        mocks.fetcher.expect_fetch().times(0);
-        let state = ProviderState::Succeeded {
-            outputs: vec![crate::ports::ImageSource::Url(
-                "https://replicate.delivery/a.png".into(),
-            )],
-            predict_time: None,
-        };
-        let prediction = PredictionId::parse("p").unwrap();
-        let applied = mocks
-            .service()
-            .on_provider_report(&prediction, state, None)
-            .await
-            .unwrap();
-        assert_eq!(applied, Some(new.id));
-    }
-
-    #[tokio::test]
-    async fn a_report_for_an_unknown_prediction_changes_nothing() {
-        let mut mocks = Mocks::new();
-        mocks
-            .generations
-            .expect_find_by_prediction()
-            .returning(|_| Ok(None));
-        mocks.generations.expect_transition().times(0);
-        let prediction = PredictionId::parse("stranger").unwrap();
-        let applied = mocks
-            .service()
-            .on_provider_report(&prediction, ProviderState::Canceled, None)
-            .await
-            .unwrap();
-        assert_eq!(applied, None);
     }
 }

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picture_domain::catalog_seed::seed_models;
-use picture_domain::ports::{GenerationRepository, ModelCatalog, Transition};
+use picture_domain::ports::{Funds, GenerationRepository, ModelCatalog, Transition};
 use picture_domain::{
     Billing, CreditAmount, Enforcement, FreemiumPolicy, GenerationId, GenerationParams,
     GenerationStatus, ImageId, ModelId, NewGeneration, NewImage, PredictionId, RepositoryError,
@@ -72,7 +72,10 @@ pub(crate) fn image_of(generation: &NewGeneration) -> NewImage {
 }
 
 pub(crate) async fn created(repo: &DieselGenerationRepository, new: &NewGeneration) {
-    repo.create(new, &off()).await.unwrap().unwrap();
+    repo.create(new, &off(), Funds::Local)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 fn prediction(raw: &str) -> PredictionId {
@@ -91,7 +94,11 @@ async fn generations_are_stored_and_found_by_owner_and_prediction(db: &TestDatab
     let model = catalog.list_active().await.unwrap().remove(0);
     let repo = DieselGenerationRepository::new(db.database.clone());
     let new = new_generation("owner", Some(model.id));
-    let created = repo.create(&new, &off()).await.unwrap().unwrap();
+    let created = repo
+        .create(&new, &off(), Funds::Local)
+        .await
+        .unwrap()
+        .unwrap();
     let stored = created.generation;
     assert_eq!(stored.record, new);
     assert_eq!(stored.status, GenerationStatus::Pending);
@@ -151,7 +158,8 @@ async fn generations_only_move_forward(db: &TestDatabase) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(image.record, image_of(&new));
+    assert_eq!(image.image.record, image_of(&new));
+    assert_eq!(image.charge, None);
     assert!(!repo.transition(new.id, &failed, at(30)).await.unwrap());
     assert!(
         repo.complete(new.id, &image_of(&new), Some(4), at(40))
@@ -268,7 +276,7 @@ async fn a_duplicate_generation_id_is_a_conflict(db: &TestDatabase) {
     let repo = DieselGenerationRepository::new(db.database.clone());
     let new = new_generation("u", None);
     created(&repo, &new).await;
-    let again = repo.create(&new, &off()).await;
+    let again = repo.create(&new, &off(), Funds::Local).await;
     assert!(
         matches!(again, Err(RepositoryError::Conflict(_))),
         "{again:?}"

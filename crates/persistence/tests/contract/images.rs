@@ -32,6 +32,7 @@ async fn stored_image(db: &TestDatabase, user: &str, prediction: &str) -> ImageI
         .await
         .unwrap()
         .unwrap()
+        .image
         .record
         .id
 }
@@ -290,7 +291,8 @@ async fn deleting_an_image_returns_it_once(db: &TestDatabase) {
         .complete(new.id, &image_of(&new), None, at(2))
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .image;
     let carol = UserId::parse("carol").unwrap();
     let mallory = UserId::parse("mallory").unwrap();
     let id = image.record.id;

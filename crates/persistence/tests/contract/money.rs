@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use picture_domain::ports::{GenerationRepository, Transition};
+use picture_domain::ports::{
+    CreditAccounts, Funds, GenerationRepository, Grant, Refusal, Transition,
+};
 use picture_domain::{
     AccessDecision, Billing, CreditAmount, Enforcement, FreemiumPolicy, PredictionId, UserId,
 };
@@ -33,10 +35,20 @@ async fn grant(db: &TestDatabase, user: &str, amount: i64, key: &str) {
     let user = UserId::parse(user).unwrap();
     assert!(
         ledger
-            .grant(&user, credits(amount), "test", key, at(0))
+            .grant(&grant_of(&user, amount, key), at(0))
             .await
             .unwrap()
+            .applied
     );
+}
+
+fn grant_of(user: &UserId, amount: i64, key: &str) -> Grant {
+    Grant {
+        user: user.clone(),
+        amount: credits(amount),
+        reason: "test".into(),
+        idempotency_key: key.into(),
+    }
 }
 
 async fn processing(repo: &DieselGenerationRepository, id: picture_domain::GenerationId) {
@@ -53,7 +65,7 @@ async fn free_generations_count_down_and_then_are_unbilled_when_not_enforced(db:
     let mut seen = Vec::new();
     for _ in 0..5 {
         let created = repo
-            .create(&new_generation("dev", None), &off())
+            .create(&new_generation("dev", None), &off(), Funds::Local)
             .await
             .unwrap()
             .unwrap();
@@ -92,23 +104,38 @@ async fn enforcement_refuses_without_credits_and_holds_the_price_with_them(db: &
     let ledger = DieselLedger::new(db.database.clone());
     let user = UserId::parse("staging-user").unwrap();
     for _ in 0..3 {
-        repo.create(&new_generation("staging-user", None), &enforce())
-            .await
-            .unwrap()
-            .unwrap();
+        repo.create(
+            &new_generation("staging-user", None),
+            &enforce(),
+            Funds::Local,
+        )
+        .await
+        .unwrap()
+        .unwrap();
     }
     let refused = repo
-        .create(&new_generation("staging-user", None), &enforce())
+        .create(
+            &new_generation("staging-user", None),
+            &enforce(),
+            Funds::Local,
+        )
         .await
         .unwrap()
         .unwrap_err();
+    let Refusal::Insufficient(refused) = refused else {
+        panic!("expected insufficient credits, got {refused:?}");
+    };
     assert_eq!(
         (refused.required, refused.balance),
         (credits(10), credits(0))
     );
     grant(db, "staging-user", 15, "welcome").await;
     let paid = repo
-        .create(&new_generation("staging-user", None), &enforce())
+        .create(
+            &new_generation("staging-user", None),
+            &enforce(),
+            Funds::Local,
+        )
         .await
         .unwrap()
         .unwrap();
@@ -124,10 +151,14 @@ async fn enforcement_refuses_without_credits_and_holds_the_price_with_them(db: &
     assert_eq!(account.held, credits(10));
     assert_eq!(account.free_generations_used, 3);
     assert!(
-        repo.create(&new_generation("staging-user", None), &enforce())
-            .await
-            .unwrap()
-            .is_err()
+        repo.create(
+            &new_generation("staging-user", None),
+            &enforce(),
+            Funds::Local
+        )
+        .await
+        .unwrap()
+        .is_err()
     );
 }
 
@@ -138,7 +169,10 @@ async fn success_captures_the_hold_exactly_once(db: &TestDatabase) {
     let zero_free = FreemiumPolicy::new(0, credits(10), Enforcement::Enforce);
     grant(db, "payer", 30, "g1").await;
     let new = new_generation("payer", None);
-    repo.create(&new, &zero_free).await.unwrap().unwrap();
+    repo.create(&new, &zero_free, Funds::Local)
+        .await
+        .unwrap()
+        .unwrap();
     processing(&repo, new.id).await;
     for _ in 0..3 {
         repo.complete(new.id, &image_of(&new), None, at(5))
@@ -165,7 +199,10 @@ async fn failure_and_cancel_give_back_the_slot_and_the_hold(db: &TestDatabase) {
     let ledger = DieselLedger::new(db.database.clone());
     let user = UserId::parse("unlucky").unwrap();
     let free = new_generation("unlucky", None);
-    repo.create(&free, &enforce()).await.unwrap().unwrap();
+    repo.create(&free, &enforce(), Funds::Local)
+        .await
+        .unwrap()
+        .unwrap();
     processing(&repo, free.id).await;
     let failed = Transition::Failed {
         message: "All generated images contained NSFW content.".into(),
@@ -180,7 +217,10 @@ async fn failure_and_cancel_give_back_the_slot_and_the_hold(db: &TestDatabase) {
     let zero_free = FreemiumPolicy::new(0, credits(10), Enforcement::Enforce);
     grant(db, "unlucky", 10, "g").await;
     let paid = new_generation("unlucky", None);
-    repo.create(&paid, &zero_free).await.unwrap().unwrap();
+    repo.create(&paid, &zero_free, Funds::Local)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         ledger.account(&user).await.unwrap().credits.balance,
         credits(0)
@@ -204,7 +244,7 @@ async fn racing_requests_cannot_spend_the_same_slot_or_credits_twice(db: &TestDa
         .map(|_| {
             let repo = Arc::clone(&repo);
             tokio::spawn(async move {
-                repo.create(&new_generation("racer", None), &enforce())
+                repo.create(&new_generation("racer", None), &enforce(), Funds::Local)
                     .await
                     .unwrap()
             })
@@ -230,23 +270,24 @@ async fn racing_requests_cannot_spend_the_same_slot_or_credits_twice(db: &TestDa
 async fn grants_are_idempotent(db: &TestDatabase) {
     let ledger = DieselLedger::new(db.database.clone());
     let user = UserId::parse("granted").unwrap();
+    let first = ledger
+        .grant(&grant_of(&user, 50, "order-1"), at(0))
+        .await
+        .unwrap();
+    assert!(first.applied);
+    assert_eq!(first.account.credits.balance, credits(50));
+    let repeated = ledger
+        .grant(&grant_of(&user, 50, "order-1"), at(1))
+        .await
+        .unwrap();
+    assert!(!repeated.applied);
+    assert_eq!(repeated.account.credits.balance, credits(50));
     assert!(
         ledger
-            .grant(&user, credits(50), "purchase", "order-1", at(0))
+            .grant(&grant_of(&user, 5, "order-2"), at(2))
             .await
             .unwrap()
-    );
-    assert!(
-        !ledger
-            .grant(&user, credits(50), "purchase", "order-1", at(1))
-            .await
-            .unwrap()
-    );
-    assert!(
-        ledger
-            .grant(&user, credits(5), "bonus", "order-2", at(2))
-            .await
-            .unwrap()
+            .applied
     );
     let account = ledger.account(&user).await.unwrap();
     assert_eq!(account.credits.balance, credits(55));

@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod config;
+mod wire;
+
+pub use client::{InvalidBaseUrl, RemoteCredits};
+pub use config::CreditsConfig;

@@ -1,0 +1,263 @@
+//! Unit tests of the pipeline with mockall mocks of every port.
+
+use chrono::DateTime;
+
+use super::*;
+use crate::freemium::AccessDecision;
+use crate::generation::Billing;
+use crate::model::tests::sample_model;
+use crate::params::RawGenerationRequest;
+use crate::ports::{
+    Created, Funds, MockClock, MockCreditAccounts, MockCreditLedger, MockGenerationRepository,
+    MockIdempotencyStore, MockImageProvider, MockImageRepository, MockModelCatalog,
+    MockObjectStore, MockOutputFetcher,
+};
+use crate::services::credits::{CreditPorts, CreditService};
+use crate::{CreditAmount, Enforcement};
+
+mod money;
+
+/// A mock of every port the pipeline and its credit service use.
+pub(super) struct Mocks {
+    pub(super) models: MockModelCatalog,
+    pub(super) generations: MockGenerationRepository,
+    pub(super) images: MockImageRepository,
+    pub(super) provider: MockImageProvider,
+    pub(super) fetcher: MockOutputFetcher,
+    pub(super) store: MockObjectStore,
+    pub(super) accounts: MockCreditAccounts,
+    pub(super) remote: Option<MockCreditLedger>,
+    pub(super) fail_open: bool,
+}
+
+impl Mocks {
+    pub(super) fn new() -> Self {
+        Self {
+            models: MockModelCatalog::new(),
+            generations: MockGenerationRepository::new(),
+            images: MockImageRepository::new(),
+            provider: MockImageProvider::new(),
+            fetcher: MockOutputFetcher::new(),
+            store: MockObjectStore::new(),
+            accounts: MockCreditAccounts::new(),
+            remote: None,
+            fail_open: false,
+        }
+    }
+
+    /// The catalogue answers `sample_model()` for any id.
+    pub(super) fn with_model(&mut self) {
+        let model = sample_model();
+        self.models
+            .expect_get()
+            .returning(move |_| Ok(Some(model.clone())));
+    }
+
+    /// The user's account shows `free_used` free generations taken.
+    pub(super) fn with_free_used(&mut self, free_used: u32) {
+        self.accounts.expect_account().returning(move |_| {
+            Ok(crate::ports::CreditAccount {
+                free_generations_used: free_used,
+                ..crate::ports::CreditAccount::default()
+            })
+        });
+    }
+
+    pub(super) fn service(self) -> GenerationService {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(DateTime::UNIX_EPOCH);
+        clock.expect_sleep().return_const(());
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        let generations: Arc<dyn GenerationRepository> = Arc::new(self.generations);
+        let policy = FreemiumPolicy::new(3, CreditAmount::new(10).unwrap(), Enforcement::Enforce);
+        let credits = CreditService::new(
+            CreditPorts {
+                accounts: Arc::new(self.accounts),
+                remote: self
+                    .remote
+                    .map(|remote| Arc::new(remote) as Arc<dyn crate::ports::CreditLedger>),
+                generations: Arc::clone(&generations),
+                clock: Arc::clone(&clock),
+            },
+            policy,
+            self.fail_open,
+        );
+        let ports = PipelinePorts {
+            models: Arc::new(self.models),
+            generations,
+            images: Arc::new(self.images),
+            provider: Arc::new(self.provider),
+            fetcher: Arc::new(self.fetcher),
+            store: Arc::new(self.store),
+            clock,
+            idempotency: Arc::new(MockIdempotencyStore::new()),
+        };
+        GenerationService::new(
+            ports,
+            credits,
+            PipelineSettings {
+                webhook_base_url: None,
+                sync_timeout: Duration::ZERO,
+                poll_interval: Duration::ZERO,
+                finalize_lease: Duration::from_secs(60),
+            },
+        )
+    }
+}
+
+pub(super) fn request(model: &crate::Model) -> GenerationRequest {
+    GenerationRequest::parse(RawGenerationRequest {
+        prompt: Some("a cat".into()),
+        model_id: Some(model.id.to_string()),
+        ..RawGenerationRequest::default()
+    })
+    .unwrap()
+}
+
+pub(super) fn generation_for(new: &NewGeneration) -> Generation {
+    Generation {
+        record: new.clone(),
+        status: GenerationStatus::Pending,
+        prediction_id: None,
+        error_message: None,
+        generation_time_seconds: None,
+        billing: Billing::Free,
+        credits_used: 0,
+        completed_at: None,
+    }
+}
+
+pub(super) fn user() -> UserId {
+    UserId::parse("u").unwrap()
+}
+
+#[tokio::test]
+async fn an_inactive_model_is_not_found_and_nothing_is_recorded() {
+    let mut mocks = Mocks::new();
+    let mut model = sample_model();
+    model.spec.is_active = false;
+    let found = model.clone();
+    mocks
+        .models
+        .expect_get()
+        .returning(move |_| Ok(Some(found.clone())));
+    mocks.generations.expect_create().times(0);
+    let result = mocks.service().start(&user(), request(&model)).await;
+    assert!(matches!(result, Err(GenerateError::ModelNotFound)));
+}
+
+#[tokio::test]
+async fn a_refusal_submits_nothing() {
+    let mut mocks = Mocks::new();
+    let model = sample_model();
+    mocks.with_model();
+    mocks
+        .generations
+        .expect_create()
+        .times(1)
+        .returning(|_, _, _| {
+            Ok(Err(Refusal::Insufficient(InsufficientCredits {
+                required: CreditAmount::new(10).unwrap(),
+                balance: CreditAmount::ZERO,
+                free_generations_remaining: 0,
+            })))
+        });
+    mocks.provider.expect_submit().times(0);
+    let result = mocks.service().start(&user(), request(&model)).await;
+    assert!(matches!(result, Err(GenerateError::Insufficient(_))));
+}
+
+#[tokio::test]
+async fn a_provider_refusal_fails_the_generation_which_gives_its_access_back() {
+    let mut mocks = Mocks::new();
+    let model = sample_model();
+    mocks.with_model();
+    mocks
+        .generations
+        .expect_create()
+        .withf(|_, _, funds| *funds == Funds::Local)
+        .returning(|new, _, _| {
+            Ok(Ok(Created {
+                generation: generation_for(new),
+                decision: AccessDecision::Free { remaining_after: 2 },
+                free_generations_remaining: 2,
+                balance_after: Some(CreditAmount::ZERO),
+            }))
+        });
+    mocks
+        .provider
+        .expect_submit()
+        .withf(|r| r.model_ref == "owner/sample" && r.negative_prompt.is_none())
+        .times(1)
+        .returning(|_| Err(ProviderError::Unauthorized));
+    mocks
+        .generations
+        .expect_transition()
+        .withf(|_, t, _| matches!(t, Transition::Failed { .. }))
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    let result = mocks.service().start(&user(), request(&model)).await;
+    assert!(matches!(
+        result,
+        Err(GenerateError::Provider(ProviderError::Unauthorized))
+    ));
+}
+
+#[tokio::test]
+async fn a_success_report_without_the_claim_downloads_nothing() {
+    let mut mocks = Mocks::new();
+    let new = NewGeneration {
+        id: GenerationId::new_random(),
+        user_id: user(),
+        model_id: None,
+        model_name: None,
+        prompt: "p".into(),
+        negative_prompt: None,
+        style: None,
+        source_image_url: None,
+        params: request(&sample_model()).resolve(&sample_model()),
+        created_at: DateTime::UNIX_EPOCH,
+    };
+    let mut processing = generation_for(&new);
+    processing.status = GenerationStatus::Processing;
+    mocks
+        .generations
+        .expect_find_by_prediction()
+        .returning(move |_| Ok(Some(processing.clone())));
+    mocks
+        .generations
+        .expect_claim_finalization()
+        .times(1)
+        .returning(|_, _, _| Ok(false));
+    mocks.fetcher.expect_fetch().times(0);
+    let state = ProviderState::Succeeded {
+        outputs: vec![crate::ports::ImageSource::Url(
+            "https://replicate.delivery/a.png".into(),
+        )],
+        predict_time: None,
+    };
+    let prediction = PredictionId::parse("p").unwrap();
+    let applied = mocks
+        .service()
+        .on_provider_report(&prediction, state, None)
+        .await
+        .unwrap();
+    assert_eq!(applied, Some(new.id));
+}
+
+#[tokio::test]
+async fn a_report_for_an_unknown_prediction_changes_nothing() {
+    let mut mocks = Mocks::new();
+    mocks
+        .generations
+        .expect_find_by_prediction()
+        .returning(|_| Ok(None));
+    mocks.generations.expect_transition().times(0);
+    let prediction = PredictionId::parse("stranger").unwrap();
+    let applied = mocks
+        .service()
+        .on_provider_report(&prediction, ProviderState::Canceled, None)
+        .await
+        .unwrap();
+    assert_eq!(applied, None);
+}

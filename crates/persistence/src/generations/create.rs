@@ -1,0 +1,207 @@
+//! Creating a generation: the access decision, the free slot or the credit hold, and the row,
+//! in one transaction serialised on the user's account.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use picture_domain::ports::{Created, Funds, Refusal};
+use picture_domain::{
+    AccessDecision, Billing, CreditAmount, FreemiumPolicy, NewGeneration, RepositoryError,
+};
+
+use super::row::GenerationRow;
+use super::{DieselGenerationRepository, entry_key};
+use crate::database::{ensure_account, with_connection};
+use crate::error::query_error;
+use crate::money_events::{MoneyEvent, emit_all};
+use crate::schema::image_generations as generations;
+use crate::schema::{credit_accounts as accounts, credit_entries as entries};
+use crate::time::to_millis;
+
+/// A transaction's failure: the database's, or a refusal (which rolls back too).
+enum TxError {
+    Db(diesel::result::Error),
+    Refused(Refusal),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(error)
+    }
+}
+
+/// What the transaction decided, for the caller.
+struct Decided {
+    row: GenerationRow,
+    decision: AccessDecision,
+    free_used_after: u32,
+    balance_after: Option<CreditAmount>,
+    events: Vec<MoneyEvent>,
+}
+
+/// What the decision is made with: the account, the funds, and the policy.
+fn decide(
+    policy: &FreemiumPolicy,
+    funds: Funds,
+    free_used: u32,
+    balance: CreditAmount,
+    held: CreditAmount,
+) -> Result<AccessDecision, Refusal> {
+    let available = match funds {
+        Funds::Local => balance,
+        Funds::Remote(remote) => remote.checked_sub(held).unwrap_or(CreditAmount::ZERO),
+        Funds::RemoteNotFetched | Funds::RemoteUnavailable => CreditAmount::ZERO,
+    };
+    if policy.needs_balance(free_used) {
+        match funds {
+            Funds::RemoteNotFetched => return Err(Refusal::BalanceNeeded),
+            Funds::RemoteUnavailable => return Ok(AccessDecision::Unbilled),
+            Funds::Local | Funds::Remote(_) => {}
+        }
+    }
+    policy
+        .decide(free_used, available)
+        .map_err(Refusal::Insufficient)
+}
+
+impl DieselGenerationRepository {
+    pub(super) async fn create_with(
+        &self,
+        generation: &NewGeneration,
+        policy: &FreemiumPolicy,
+        funds: Funds,
+    ) -> Result<Result<Created, Refusal>, RepositoryError> {
+        let user = generation.user_id.as_str().to_owned();
+        let id = generation.id.to_string();
+        let now = to_millis(generation.created_at);
+        let policy = *policy;
+        let ledger = match funds {
+            Funds::Local => "local",
+            Funds::Remote(_) | Funds::RemoteNotFetched | Funds::RemoteUnavailable => "remote",
+        };
+        let outcome = with_connection!(self.database, |conn| conn
+            .transaction::<_, TxError, _>(async |conn| {
+                // A write first, then an update of the account row: it locks the row on
+                // PostgreSQL and takes the database write lock on SQLite, so concurrent
+                // requests of one user are decided one after the other.
+                ensure_account!(conn, &user, now);
+                diesel::update(accounts::table.find(&user))
+                    .set(accounts::updated_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                let (free_used, balance, held): (i32, i64, i64) = accounts::table
+                    .find(&user)
+                    .select((
+                        accounts::free_generations_used,
+                        accounts::balance,
+                        accounts::held,
+                    ))
+                    .first(conn)
+                    .await?;
+                let free_used = u32::try_from(free_used).unwrap_or(0);
+                let balance = CreditAmount::new(balance).unwrap_or(CreditAmount::ZERO);
+                let held = CreditAmount::new(held).unwrap_or(CreditAmount::ZERO);
+                let decision =
+                    decide(&policy, funds, free_used, balance, held).map_err(TxError::Refused)?;
+                let mut events = Vec::new();
+                let event = |op: &'static str, amount: i64| MoneyEvent {
+                    op,
+                    ledger,
+                    user: user.clone(),
+                    generation: Some(id.clone()),
+                    amount,
+                };
+                let mut balance_after = (ledger == "local").then_some(balance);
+                let (billing, free_used_after) = match decision {
+                    AccessDecision::Free { .. } => {
+                        diesel::update(accounts::table.find(&user))
+                            .set(
+                                accounts::free_generations_used
+                                    .eq(accounts::free_generations_used + 1),
+                            )
+                            .execute(conn)
+                            .await?;
+                        events.push(event("free_slot_taken", 0));
+                        (Billing::Free, free_used + 1)
+                    }
+                    AccessDecision::Paid { amount } => {
+                        let price = amount.get();
+                        let held_now = if ledger == "local" {
+                            balance_after = balance.checked_sub(amount);
+                            diesel::update(
+                                accounts::table
+                                    .find(&user)
+                                    .filter(accounts::balance.ge(price)),
+                            )
+                            .set((
+                                accounts::balance.eq(accounts::balance - price),
+                                accounts::held.eq(accounts::held + price),
+                            ))
+                            .execute(conn)
+                            .await?
+                        } else {
+                            diesel::update(accounts::table.find(&user))
+                                .set(accounts::held.eq(accounts::held + price))
+                                .execute(conn)
+                                .await?
+                        };
+                        if held_now != 1 {
+                            return Err(TxError::Db(diesel::result::Error::RollbackTransaction));
+                        }
+                        diesel::insert_into(entries::table)
+                            .values((
+                                entries::id.eq(uuid::Uuid::new_v4().to_string()),
+                                entries::user_id.eq(&user),
+                                entries::generation_id.eq(Some(&id)),
+                                entries::kind.eq("reserve"),
+                                entries::amount.eq(price),
+                                entries::idempotency_key.eq(entry_key("reserve", &id)),
+                                entries::created_at.eq(now),
+                            ))
+                            .execute(conn)
+                            .await?;
+                        events.push(event("reserve", price));
+                        (Billing::Paid, free_used)
+                    }
+                    AccessDecision::Unbilled => {
+                        events.push(event("unbilled", 0));
+                        (Billing::Unbilled, free_used)
+                    }
+                };
+                let row = GenerationRow::new(generation, billing, ledger).map_err(|e| {
+                    TxError::Db(diesel::result::Error::SerializationError(Box::new(e)))
+                })?;
+                let stored: GenerationRow = diesel::insert_into(generations::table)
+                    .values(&row)
+                    .returning(GenerationRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                Ok(Decided {
+                    row: stored,
+                    decision,
+                    free_used_after,
+                    balance_after,
+                    events,
+                })
+            })
+            .await
+            .map_or_else(
+                |e| match e {
+                    TxError::Refused(refusal) => Ok(Err(refusal)),
+                    TxError::Db(e) => Err(query_error(e)),
+                },
+                |ok| Ok(Ok(ok))
+            ))?;
+        match outcome {
+            Err(refusal) => Ok(Err(refusal)),
+            Ok(decided) => {
+                emit_all(&decided.events);
+                Ok(Ok(Created {
+                    generation: decided.row.into_generation()?,
+                    decision: decided.decision,
+                    free_generations_remaining: policy.free_remaining(decided.free_used_after),
+                    balance_after: decided.balance_after,
+                }))
+            }
+        }
+    }
+}

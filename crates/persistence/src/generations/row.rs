@@ -1,0 +1,130 @@
+//! The `image_generations` row and its conversion to and from the domain.
+
+use diesel::prelude::*;
+use picture_domain::{
+    Billing, Generation, GenerationParams, GenerationStatus, NewGeneration, PredictionId,
+    RepositoryError, UserId,
+};
+
+use crate::error::corrupt;
+use crate::schema::image_generations as generations;
+use crate::time::{from_millis, to_millis};
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = generations)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(super) struct GenerationRow {
+    pub(super) id: String,
+    user_id: String,
+    model_id: Option<String>,
+    prompt: String,
+    negative_prompt: Option<String>,
+    model: Option<String>,
+    style: Option<String>,
+    source_image_url: Option<String>,
+    width: Option<i32>,
+    height: Option<i32>,
+    steps: Option<i32>,
+    guidance_scale: Option<f64>,
+    seed: Option<i64>,
+    generation_strength: Option<f64>,
+    status: String,
+    billing: String,
+    replicate_prediction_id: Option<String>,
+    error_message: Option<String>,
+    generation_time_seconds: Option<i32>,
+    credits_used: i64,
+    ledger: String,
+    created_at: i64,
+    updated_at: i64,
+    completed_at: Option<i64>,
+}
+
+fn stored(value: u32, what: &str) -> Result<i32, RepositoryError> {
+    i32::try_from(value).map_err(|_| corrupt(what, value))
+}
+
+fn loaded(value: Option<i32>, what: &str) -> Result<u32, RepositoryError> {
+    value
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| corrupt(what, format!("{value:?}")))
+}
+
+impl GenerationRow {
+    pub(super) fn new(
+        generation: &NewGeneration,
+        billing: Billing,
+        ledger: &str,
+    ) -> Result<Self, RepositoryError> {
+        let at = to_millis(generation.created_at);
+        let params = &generation.params;
+        Ok(Self {
+            id: generation.id.to_string(),
+            user_id: generation.user_id.as_str().to_owned(),
+            model_id: generation.model_id.map(|id| id.to_string()),
+            prompt: generation.prompt.clone(),
+            negative_prompt: generation.negative_prompt.clone(),
+            model: generation.model_name.clone(),
+            style: generation.style.clone(),
+            source_image_url: generation.source_image_url.clone(),
+            width: Some(stored(params.width, "width")?),
+            height: Some(stored(params.height, "height")?),
+            steps: Some(stored(params.steps, "steps")?),
+            guidance_scale: Some(params.guidance_scale),
+            seed: params.seed,
+            generation_strength: params.generation_strength,
+            status: GenerationStatus::Pending.as_str().to_owned(),
+            billing: billing.as_str().to_owned(),
+            replicate_prediction_id: None,
+            error_message: None,
+            generation_time_seconds: None,
+            credits_used: 0,
+            ledger: ledger.to_owned(),
+            created_at: at,
+            updated_at: at,
+            completed_at: None,
+        })
+    }
+
+    pub(super) fn into_generation(self) -> Result<Generation, RepositoryError> {
+        Ok(Generation {
+            record: NewGeneration {
+                id: self
+                    .id
+                    .parse()
+                    .map_err(|_| corrupt("generation id", &self.id))?,
+                user_id: UserId::parse(self.user_id).map_err(|e| corrupt("user id", e))?,
+                model_id: self
+                    .model_id
+                    .map(|id| id.parse().map_err(|_| corrupt("model id", id)))
+                    .transpose()?,
+                model_name: self.model,
+                prompt: self.prompt,
+                negative_prompt: self.negative_prompt,
+                style: self.style,
+                source_image_url: self.source_image_url,
+                params: GenerationParams {
+                    width: loaded(self.width, "width")?,
+                    height: loaded(self.height, "height")?,
+                    steps: loaded(self.steps, "steps")?,
+                    guidance_scale: self
+                        .guidance_scale
+                        .ok_or_else(|| corrupt("guidance_scale", "null"))?,
+                    seed: self.seed,
+                    generation_strength: self.generation_strength,
+                },
+                created_at: from_millis(self.created_at)?,
+            },
+            status: self.status.parse().map_err(|e| corrupt("status", e))?,
+            prediction_id: self
+                .replicate_prediction_id
+                .map(|id| PredictionId::parse(id).map_err(|e| corrupt("prediction id", e)))
+                .transpose()?,
+            error_message: self.error_message,
+            generation_time_seconds: self.generation_time_seconds,
+            billing: Billing::parse(&self.billing).map_err(|e| corrupt("billing", e))?,
+            credits_used: self.credits_used,
+            completed_at: self.completed_at.map(from_millis).transpose()?,
+        })
+    }
+}

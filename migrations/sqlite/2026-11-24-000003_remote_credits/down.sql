@@ -1,0 +1,2 @@
+DROP TABLE remote_charges;
+ALTER TABLE image_generations DROP COLUMN ledger;
