@@ -82,3 +82,4 @@ mod images;
 mod models;
 mod money;
 mod profiles;
+mod remote_money;
