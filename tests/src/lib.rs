@@ -197,15 +197,18 @@ impl Drop for TestApp {
 }
 
 /// Declares each listed test twice, `on_sqlite::NAME` and `on_postgres::NAME`, each calling
-/// `NAME(app)` with a fresh server on that database.
+/// `NAME(app)` with a fresh server on that database; with `with CONFIGURE;` first, the
+/// server's settings are adjusted by `CONFIGURE(&mut RawSettings)`.
 #[macro_export]
 macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
+    (with $configure:path; $($name:ident),* $(,)?) => {
         mod on_sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = $crate::TestApp::spawn($crate::Db::Sqlite).await.unwrap();
+                    let app = $crate::TestApp::spawn_with($crate::Db::Sqlite, $configure)
+                        .await
+                        .unwrap();
                     super::$name(app).await;
                 }
             )*
@@ -214,7 +217,9 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(app) = $crate::TestApp::spawn($crate::Db::Postgres).await else {
+                    let Some(app) =
+                        $crate::TestApp::spawn_with($crate::Db::Postgres, $configure).await
+                    else {
                         return;
                     };
                     super::$name(app).await;
@@ -222,4 +227,10 @@ macro_rules! on_both_databases {
             )*
         }
     };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_databases!(with $crate::keep_defaults; $($name),*);
+    };
 }
+
+/// Leaves the test settings as they are (for [`on_both_databases!`]).
+pub fn keep_defaults(_: &mut RawSettings) {}

@@ -5,6 +5,7 @@
 )]
 
 mod auth;
+mod credits;
 mod generate;
 mod health;
 mod images;
