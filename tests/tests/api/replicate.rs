@@ -82,7 +82,7 @@ on_both!(
     an_output_from_a_host_not_allowed_fails_the_generation,
     an_invalid_provider_token_is_a_clear_502_and_costs_nothing,
     a_webhook_arriving_before_the_submit_call_returns_still_finds_its_generation,
-    after_a_restart_the_reconciler_finishes_a_generation_left_processing,
+    after_a_restart_the_reconciler_finishes_a_generation_left_processing_and_charges_it_once,
     a_paid_generation_is_charged_once_however_often_its_webhook_arrives,
     cancelling_a_processing_generation_cancels_the_prediction_and_gives_the_slot_back,
 );
@@ -154,6 +154,9 @@ async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db:
     let Some(fake) = setup(db, |raw| {
         raw.app_env = Some("staging".into());
         raw.free_generations = Some("0".into());
+        // The reconciler races the webhooks and the polls too.
+        raw.reconciler_interval_secs = Some("1".into());
+        raw.reconciler_min_age_secs = Some("0".into());
     })
     .await
     else {
@@ -168,13 +171,21 @@ async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db:
     fake.serve_output(1).await;
     let id = async_generation(&fake).await;
     let held = fake.app.account(user).await;
-    assert_eq!((held.credits.balance.get(), held.held.get()), (10, 10));
-    for _ in 0..5 {
-        assert_eq!(
-            fake.signed("", &done, SECRET, Utc::now().timestamp()).await,
-            200
-        );
-    }
+    assert_eq!(held.credits.balance.get(), 10, "the price is held at once");
+    assert_eq!(held.held.get() + held.credits.total_spent.get(), 10);
+    let now = Utc::now().timestamp();
+    let (a, b, c, d, e, _, _, _, ()) = tokio::join!(
+        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, SECRET, now),
+        fake.status(&id),
+        fake.status(&id),
+        fake.status(&id),
+        tokio::time::sleep(Duration::from_millis(1_500)),
+    );
+    assert_eq!([a, b, c, d, e], [200; 5]);
     let status = fake.status(&id).await;
     assert_eq!(status["status"], "completed");
     assert_eq!(status["creditsUsed"], 10);
@@ -576,7 +587,9 @@ async fn a_webhook_arriving_before_the_submit_call_returns_still_finds_its_gener
     fake.replicate.verify().await;
 }
 
-async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing(db: Db) {
+async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing_and_charges_it_once(
+    db: Db,
+) {
     let shared = tempfile::tempdir().unwrap();
     // Both servers use one database: a SQLite file, or a PostgreSQL database kept by the test.
     let pg = match db {
@@ -597,10 +610,16 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing(db
             raw.database_url = Some(database);
             raw.data_dir = Some(data_dir);
             raw.replicate_webhook_secret = None;
+            raw.app_env = Some("staging".into());
+            raw.free_generations = Some("0".into());
         })
         .await
         .unwrap()
     };
+    assert_eq!(
+        first.app.grant("replicate-user", 10, "g").await.status(),
+        201
+    );
     first
         .create_answers(prediction("p-restart", "starting", Value::Null))
         .await;
@@ -633,6 +652,8 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing(db
         raw.output_allow_private_addresses = Some("true".into());
         raw.reconciler_interval_secs = Some("1".into());
         raw.reconciler_min_age_secs = Some("0".into());
+        raw.app_env = Some("staging".into());
+        raw.free_generations = Some("0".into());
     })
     .await
     .unwrap();
@@ -653,6 +674,23 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing(db
     }
     assert_eq!(images.len(), 1, "the reconciler completed the generation");
     assert_eq!(images[0]["generationId"], id);
+    // Charged once, after the restart: the hold taken by the first server was captured.
+    let status: Value = second
+        .get(&format!("/api/v1/generate/{id}/status"), Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["creditsUsed"], 10);
+    let account = second.account("replicate-user").await;
+    assert_eq!(
+        (
+            account.credits.balance.get(),
+            account.held.get(),
+            account.credits.total_spent.get()
+        ),
+        (0, 0, 10)
+    );
     drop(second);
     drop(pg);
 }
