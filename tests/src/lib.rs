@@ -163,6 +163,26 @@ impl TestApp {
             .expect("account")
     }
 
+    /// `POST /api/v1/generate` of a short prompt on `model` for `token`'s user.
+    pub async fn generate(&self, token: &str, model: &str, wait: bool) -> reqwest::Response {
+        self.send_json(
+            reqwest::Method::POST,
+            "/api/v1/generate",
+            Some(token),
+            &serde_json::json!({"prompt": "a corgi", "modelId": model, "waitForResult": wait}),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/generate/{id}/status` as JSON.
+    pub async fn status(&self, token: &str, id: &str) -> serde_json::Value {
+        self.get(&format!("/api/v1/generate/{id}/status"), Some(token))
+            .await
+            .json()
+            .await
+            .expect("status JSON")
+    }
+
     /// The id of the default model.
     pub async fn default_model_id(&self) -> String {
         let models: serde_json::Value = self
@@ -234,3 +254,27 @@ macro_rules! on_both_databases {
 
 /// Leaves the test settings as they are (for [`on_both_databases!`]).
 pub fn keep_defaults(_: &mut RawSettings) {}
+
+/// Declares each listed test twice, `on_sqlite::NAME` and `on_postgres::NAME`, each calling
+/// `NAME(db)` with the [`Db`] to set its own server(s) up on.
+#[macro_export]
+macro_rules! for_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Db::Sqlite).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Db::Postgres).await;
+                }
+            )*
+        }
+    };
+}

@@ -12,4 +12,5 @@ mod images;
 mod jwks;
 mod models;
 mod profiles;
+mod remote_credits;
 mod replicate;

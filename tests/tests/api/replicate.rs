@@ -52,29 +52,7 @@ async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> Option<Fake>
     })
 }
 
-/// Declares each listed test on both databases; each takes the `Db` to set up with.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod on_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(picture_tests::Db::Sqlite).await;
-                }
-            )*
-        }
-        mod on_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(picture_tests::Db::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+picture_tests::for_both_databases!(
     a_signed_webhook_completes_the_generation_exactly_once_whatever_races_it,
     forged_stale_and_unsigned_webhooks_are_401_and_change_nothing,
     a_failed_prediction_fails_the_generation_and_gives_the_free_slot_back,
@@ -232,23 +210,11 @@ impl Fake {
     }
 
     async fn generate(&self, wait: bool) -> reqwest::Response {
-        self.app
-            .send_json(
-                Method::POST,
-                "/api/v1/generate",
-                Some(&self.token),
-                &json!({"prompt": "a corgi", "modelId": self.model, "waitForResult": wait}),
-            )
-            .await
+        self.app.generate(&self.token, &self.model, wait).await
     }
 
     async fn status(&self, id: &str) -> Value {
-        self.app
-            .get(&format!("/api/v1/generate/{id}/status"), Some(&self.token))
-            .await
-            .json()
-            .await
-            .unwrap()
+        self.app.status(&self.token, id).await
     }
 
     async fn gallery(&self) -> Vec<Value> {
