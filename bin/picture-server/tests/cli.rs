@@ -31,9 +31,59 @@ fn help_documents_every_subcommand() {
     let output = run(dir.path(), &["--help"], &[]);
     assert!(output.status.success());
     let help = stdout(&output);
-    for command in ["serve", "migrate", "token", "models"] {
+    for command in ["serve", "migrate", "token", "credits", "models"] {
         assert!(help.contains(command), "{command} missing from:\n{help}");
     }
+    let credits = stdout(&run(dir.path(), &["credits", "--help"], &[]));
+    assert!(credits.contains("grant"), "{credits}");
+}
+
+#[test]
+fn credits_grant_adds_to_the_local_balance_once_per_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "credits",
+        "grant",
+        "cli-user",
+        "25",
+        "--idempotency-key",
+        "order-7",
+    ];
+    let first = run(dir.path(), &args, &[]);
+    assert!(first.status.success(), "{first:?}");
+    let first = stdout(&first);
+    assert!(
+        first.starts_with("granted: user cli-user amount 25 key order-7"),
+        "{first}"
+    );
+    assert!(first.ends_with("balance 25\n"), "{first}");
+    let again = stdout(&run(dir.path(), &args, &[]));
+    assert!(again.starts_with("already granted"), "{again}");
+    assert!(again.ends_with("balance 25\n"), "{again}");
+    let more = stdout(&run(
+        dir.path(),
+        &["credits", "grant", "cli-user", "5"],
+        &[],
+    ));
+    assert!(more.ends_with("balance 30\n"), "{more}");
+    for bad in [
+        ["credits", "grant", "cli-user", "0"],
+        ["credits", "grant", "a/b", "5"],
+    ] {
+        let refused = run(dir.path(), &bad, &[]);
+        assert!(!refused.status.success(), "{bad:?}");
+    }
+    let remote = run(
+        dir.path(),
+        &["credits", "grant", "cli-user", "5"],
+        &[
+            ("MANA_CREDITS_URL", "http://127.0.0.1:9"),
+            ("MANA_CORE_SERVICE_KEY", "k"),
+        ],
+    );
+    assert!(!remote.status.success());
+    let stderr = String::from_utf8(remote.stderr).unwrap();
+    assert!(stderr.contains("remote credits service"), "{stderr}");
 }
 
 #[test]

@@ -168,3 +168,58 @@ fn the_environment_overrides_the_file_and_unknown_file_keys_are_refused() {
         .to_string();
     assert!(error.contains("prot"), "{error}");
 }
+
+#[test]
+fn the_remote_credits_service_needs_a_service_key_and_falls_back_to_the_auth_url() {
+    let local = load(&[("MANA_CORE_AUTH_URL", "https://auth.example.com")]).unwrap();
+    assert!(local.credits_service.is_none(), "no key: the local ledger");
+    let from_auth = load(&[
+        ("MANA_CORE_AUTH_URL", "https://auth.example.com/"),
+        ("MANA_CORE_SERVICE_KEY", "svc"),
+    ])
+    .unwrap();
+    let config = from_auth.credits_service.unwrap();
+    assert_eq!(config.base_url, "https://auth.example.com");
+    assert_eq!(config.app_id, "picture-app");
+    let own = load(&[
+        ("MANA_CORE_AUTH_URL", "https://auth.example.com"),
+        ("MANA_CREDITS_URL", "https://credits.example.com"),
+        ("MANA_CORE_SERVICE_KEY", "svc"),
+    ])
+    .unwrap();
+    assert_eq!(
+        own.credits_service.unwrap().base_url,
+        "https://credits.example.com"
+    );
+    let keyless = load(&[("MANA_CREDITS_URL", "https://credits.example.com")]);
+    assert!(matches!(
+        keyless,
+        Err(SettingsError::Invalid { variable, .. }) if variable == "MANA_CORE_SERVICE_KEY"
+    ));
+    assert!(
+        load(&[
+            ("MANA_CREDITS_URL", "ftp://x"),
+            ("MANA_CORE_SERVICE_KEY", "k")
+        ])
+        .is_err()
+    );
+}
+
+#[test]
+fn fail_open_and_the_admin_key_are_read() {
+    let defaults = load(&[]).unwrap();
+    assert!(!defaults.credits_fail_open);
+    assert!(defaults.admin_service_key.is_none());
+    let set = load(&[
+        ("CREDITS_FAIL_OPEN", "true"),
+        ("ADMIN_SERVICE_KEY", "admin-secret-value"),
+        ("MANA_CORE_SERVICE_KEY", "service-secret-value"),
+        ("MANA_CORE_AUTH_URL", "https://auth.example.com"),
+    ])
+    .unwrap();
+    assert!(set.credits_fail_open);
+    let debug = format!("{set:?}");
+    assert!(!debug.contains("admin-secret-value"), "{debug}");
+    assert!(!debug.contains("service-secret-value"), "{debug}");
+    assert!(load(&[("CREDITS_FAIL_OPEN", "sometimes")]).is_err());
+}
