@@ -18,6 +18,7 @@ picture_tests::for_both_databases!(
     a_low_remote_balance_is_402_and_nothing_is_charged,
     an_unknown_charge_outcome_is_retried_by_the_reconciler_with_the_same_key,
     a_refused_charge_leaves_the_generation_unpaid,
+    a_failed_paid_generation_charges_nothing_and_releases_its_hold,
 );
 
 struct Remote {
@@ -219,6 +220,31 @@ async fn a_refused_charge_leaves_the_generation_unpaid(db: Db) {
     let id = paid["generationId"].as_str().unwrap();
     assert_eq!(remote.status(id).await["creditsUsed"], 0);
     assert_eq!(remote.charges().await.len(), 1, "a refusal is not retried");
+}
+
+async fn a_failed_paid_generation_charges_nothing_and_releases_its_hold(db: Db) {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let Some(remote) = setup(db, |raw| {
+        raw.free_generations = Some("0".into());
+        // Storing the image fails: the store is unreachable.
+        raw.s3_endpoint = Some(format!("http://{closed}"));
+        raw.s3_access_key = Some("key".into());
+        raw.s3_secret_key = Some("secret".into());
+    })
+    .await
+    else {
+        return;
+    };
+    remote.balance_is(25).await;
+    remote.use_answers(201, None).await;
+    let failed = json_of(remote.generate().await).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["creditsUsed"], 0);
+    assert!(remote.charges().await.is_empty());
+    assert_eq!(remote.app.account(USER).await.held.get(), 0);
 }
 
 #[tokio::test]
