@@ -31,6 +31,12 @@ pub enum ApiError {
     /// 402 `insufficient_credits`, with `details {required, balance, freeGenerationsRemaining}`.
     #[error("{0}")]
     InsufficientCredits(InsufficientCredits),
+    /// 429 `rate_limited`, with `Retry-After`.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -74,6 +80,7 @@ impl ApiError {
             Self::ProviderError(_) => "provider_error",
             Self::ProviderUnavailable { .. } => "provider_unavailable",
             Self::CreditsUnavailable => "credits_unavailable",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -90,6 +97,9 @@ impl ApiError {
             Self::ProviderUnavailable { message, .. } => json!(message),
             Self::CreditsUnavailable => {
                 json!("The credits service is unavailable, please retry shortly")
+            }
+            Self::RateLimited { retry_after } => {
+                json!(format!("Too many requests, retry in {retry_after} s"))
             }
             Self::Unavailable(_) => json!("Service temporarily unavailable, please retry"),
             Self::Internal(_) => json!("Internal server error"),
@@ -194,6 +204,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
             Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) | Self::CreditsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -211,6 +222,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let Self::RateLimited { retry_after } = self {
+            response.insert_header(("Retry-After", retry_after.to_string()));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             let seconds = match self {

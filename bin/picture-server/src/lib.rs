@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clock;
 pub mod dto;
 pub mod error;
+pub mod ip_limit;
 pub mod metrics;
 pub mod routes;
 pub mod settings;

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use picture_credits::CreditsConfig;
+use picture_domain::services::GenerationQuota;
 use picture_domain::{CreditAmount, Enforcement, FreemiumPolicy};
 use picture_persistence::DatabaseUrl;
 use picture_replicate::{ReplicateConfig, WebhookVerifier};
@@ -144,6 +145,10 @@ pub struct Settings {
     pub app_id: String,
     /// `ADMIN_SERVICE_KEY`: the `X-Service-Key` of the admin routes; `None` hides them.
     pub admin_service_key: Option<SecretString>,
+    /// `RATE_LIMIT_GENERATIONS_PER_MINUTE`, `RATE_LIMIT_GENERATIONS_PER_DAY` (0: no limit).
+    pub generation_quota: GenerationQuota,
+    /// `RATE_LIMIT_IP_PER_MINUTE`: requests per client address and minute (0: no limit).
+    pub ip_requests_per_minute: u32,
     /// `CORS_ORIGINS`.
     pub cors_origins: Vec<String>,
     /// `RUST_LOG`, `LOG_FORMAT`.
@@ -393,6 +398,26 @@ impl Settings {
             credits_service,
             app_id,
             admin_service_key: raw.admin_service_key.map(SecretString::from),
+            generation_quota: GenerationQuota {
+                per_minute: parse(
+                    "RATE_LIMIT_GENERATIONS_PER_MINUTE",
+                    raw.rate_limit_generations_per_minute,
+                    30,
+                    "a whole number (0 switches the limit off)",
+                )?,
+                per_day: parse(
+                    "RATE_LIMIT_GENERATIONS_PER_DAY",
+                    raw.rate_limit_generations_per_day,
+                    1000,
+                    "a whole number (0 switches the limit off)",
+                )?,
+            },
+            ip_requests_per_minute: parse(
+                "RATE_LIMIT_IP_PER_MINUTE",
+                raw.rate_limit_ip_per_minute,
+                600,
+                "a whole number (0 switches the limit off)",
+            )?,
             cors_origins: list(raw.cors_origins).unwrap_or_else(|| {
                 DEFAULT_CORS_ORIGINS
                     .iter()

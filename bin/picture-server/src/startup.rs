@@ -6,21 +6,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, ServerHandle, Service};
+use actix_web::dev::{Server, ServerHandle, Service, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use anyhow::Context;
 use picture_credits::RemoteCredits;
 use picture_domain::ports::CreditLedger;
 use picture_domain::ports::{Clock, ImageProvider, ObjectStore};
 use picture_domain::services::{
-    CreditPorts, CreditService, GenerationService, ImageService, ModelService, PipelinePorts,
-    PipelineSettings, ProfileService,
+    CreditPorts, CreditService, DeliveryGuard, GenerationLimits, GenerationService, ImageService,
+    ModelService, PipelinePorts, PipelineSettings, ProfileService,
 };
 use picture_offline::OfflineRenderer;
 use picture_persistence::{
-    Database, DieselGenerationRepository, DieselIdempotencyStore, DieselImageRepository,
-    DieselLedger, DieselModelCatalog, DieselProfileRepository, PoolOptions,
+    Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
+    DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,
+    DieselRateCounter, PoolOptions,
 };
 use picture_replicate::ReplicateProvider;
 use picture_storage::{IngestConfig, Ingestor, LocalStore, S3Store};
@@ -31,6 +33,7 @@ use crate::clock::SystemClock;
 
 use crate::auth::{JwksVerifier, LocalTokens, TokenVerifier, load_or_create_secret};
 use crate::error::{configure_extractors, route_not_found};
+use crate::ip_limit::IpLimiter;
 use crate::routes;
 use crate::settings::{AuthMode, Settings};
 use crate::telemetry::PictureRootSpan;
@@ -40,6 +43,7 @@ pub struct Application {
     port: u16,
     server: Server,
     reconciler: JoinHandle<()>,
+    idle_buckets: JoinHandle<()>,
 }
 
 /// How many stuck generations one reconciler pass handles.
@@ -58,6 +62,36 @@ fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> JoinHan
             tokio::time::sleep(interval).await;
         }
     })
+}
+
+/// A request let through (its pending answer) or refused by the IP limiter (its answer).
+enum Gate<F> {
+    Pass(F),
+    Refused(ServiceResponse),
+}
+
+/// Forgets idle per-IP buckets every minute.
+fn spawn_bucket_cleaner(limiter: IpLimiter) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            limiter.forget_idle();
+        }
+    })
+}
+
+/// Headers every answer carries: no sniffing, no framing, no referrer, no caching of API
+/// answers by shared caches unless a handler says otherwise.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        .add(("Cross-Origin-Resource-Policy", "cross-origin"))
 }
 
 /// The object store: S3 when configured, else files under `DATA_DIR/files` (returned too, so
@@ -229,6 +263,18 @@ impl Application {
         let credits = web::Data::new(generations.credits().clone());
         let admin_key = web::Data::new(routes::AdminKey(settings.admin_service_key.clone()));
         let metrics = web::Data::new(crate::metrics::install());
+        let limits = web::Data::new(GenerationLimits::new(
+            Arc::new(DieselRateCounter::new(database.clone())),
+            Arc::clone(&clock),
+            settings.generation_quota,
+        ));
+        let deliveries = web::Data::new(DeliveryGuard::new(
+            Arc::new(DieselDeliveryLog::new(database.clone())),
+            Arc::clone(&clock),
+            Duration::from_secs(2 * picture_replicate::TOLERANCE_SECS.unsigned_abs()),
+        ));
+        let ip_limiter = IpLimiter::new(settings.ip_requests_per_minute);
+        let idle_buckets = spawn_bucket_cleaner(ip_limiter.clone());
         let generations = web::Data::new(generations);
         let images = web::Data::new(ImageService::new(
             Arc::new(DieselImageRepository::new(database.clone())),
@@ -252,6 +298,24 @@ impl Application {
         let origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap_fn({
+                    let ip_limiter = ip_limiter.clone();
+                    move |request, service| {
+                        let refused = ip_limiter.admit(&request).err();
+                        let answer = match refused {
+                            None => Gate::Pass(service.call(request)),
+                            Some(refused) => Gate::Refused(request.error_response(refused)),
+                        };
+                        async move {
+                            match answer {
+                                Gate::Pass(response) => {
+                                    response.await.map(ServiceResponse::map_into_left_body)
+                                }
+                                Gate::Refused(refused) => Ok(refused.map_into_right_body()),
+                            }
+                        }
+                    }
+                })
                 .wrap(cors(&origins))
                 .wrap_fn(|request, service| {
                     let request_id = request.extensions().get::<RequestId>().copied();
@@ -268,6 +332,7 @@ impl Application {
                         Ok(response)
                     }
                 })
+                .wrap(security_headers())
                 .wrap(TracingLogger::<PictureRootSpan>::new())
                 .configure(configure_extractors)
                 .app_data(models.clone())
@@ -278,6 +343,8 @@ impl Application {
                 .app_data(credits.clone())
                 .app_data(admin_key.clone())
                 .app_data(metrics.clone())
+                .app_data(limits.clone())
+                .app_data(deliveries.clone())
                 .app_data(images.clone())
                 .app_data(webhook_verifier.clone())
                 .configure(|config| {
@@ -303,6 +370,7 @@ impl Application {
             port,
             server,
             reconciler,
+            idle_buckets,
         })
     }
 
@@ -324,6 +392,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.reconciler.abort();
+        self.idle_buckets.abort();
         served
     }
 }

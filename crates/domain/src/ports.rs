@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod credit_accounts;
 pub mod credit_ledger;
+pub mod delivery_log;
 pub mod generation_repository;
 pub mod idempotency;
 pub mod image_provider;
@@ -15,10 +16,12 @@ pub mod model_catalog;
 pub mod object_store;
 pub mod output_fetcher;
 pub mod profile_repository;
+pub mod rate_counter;
 
 pub use clock::Clock;
 pub use credit_accounts::{CreditAccount, CreditAccounts, Grant, Granted};
 pub use credit_ledger::{Charge, CreditBalance, CreditLedger, LedgerError};
+pub use delivery_log::DeliveryLog;
 pub use generation_repository::{
     ChargeOutcome, Completion, Created, DueCharge, Funds, GenerationRepository, Refusal, Transition,
 };
@@ -31,6 +34,7 @@ pub use model_catalog::ModelCatalog;
 pub use object_store::{ObjectKey, ObjectStore, StoreError};
 pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};
 pub use profile_repository::ProfileRepository;
+pub use rate_counter::RateCounter;
 
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
@@ -38,6 +42,8 @@ pub use clock::MockClock;
 pub use credit_accounts::MockCreditAccounts;
 #[cfg(any(test, feature = "mock"))]
 pub use credit_ledger::MockCreditLedger;
+#[cfg(any(test, feature = "mock"))]
+pub use delivery_log::MockDeliveryLog;
 #[cfg(any(test, feature = "mock"))]
 pub use generation_repository::MockGenerationRepository;
 #[cfg(any(test, feature = "mock"))]
@@ -54,3 +60,5 @@ pub use object_store::MockObjectStore;
 pub use output_fetcher::MockOutputFetcher;
 #[cfg(any(test, feature = "mock"))]
 pub use profile_repository::MockProfileRepository;
+#[cfg(any(test, feature = "mock"))]
+pub use rate_counter::MockRateCounter;

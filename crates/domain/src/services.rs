@@ -1,16 +1,20 @@
 //! Domain services: use cases built from ports. Each holds only the ports it calls.
 
 pub mod credits;
+pub mod deliveries;
 pub mod generations;
 pub mod images;
+pub mod limits;
 pub mod models;
 pub mod profiles;
 
 pub use credits::{CreditError, CreditOverview, CreditPorts, CreditService};
+pub use deliveries::DeliveryGuard;
 pub use generations::{
     GenerateError, GenerationService, GenerationView, HistoryPage, IdempotencyKey, PipelinePorts,
     PipelineSettings, Started,
 };
 pub use images::ImageService;
+pub use limits::{GenerationLimits, GenerationQuota, RateLimited};
 pub use models::ModelService;
 pub use profiles::ProfileService;

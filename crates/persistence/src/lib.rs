@@ -2,6 +2,7 @@
 
 mod catalog;
 mod database;
+mod deliveries;
 mod error;
 mod generations;
 mod idempotency;
@@ -10,16 +11,19 @@ mod ledger;
 mod migrations;
 mod money_events;
 mod profiles;
+mod rate_counters;
 mod schema;
 mod time;
 mod url;
 
 pub use catalog::DieselModelCatalog;
 pub use database::{Database, PoolOptions};
+pub use deliveries::DieselDeliveryLog;
 pub use error::PersistenceError;
 pub use generations::DieselGenerationRepository;
 pub use idempotency::DieselIdempotencyStore;
 pub use images::DieselImageRepository;
 pub use ledger::DieselLedger;
 pub use profiles::DieselProfileRepository;
+pub use rate_counters::DieselRateCounter;
 pub use url::{Backend, DatabaseUrl};

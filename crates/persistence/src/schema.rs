@@ -172,3 +172,18 @@ diesel::table! {
         updated_at -> BigInt,
     }
 }
+
+diesel::table! {
+    webhook_deliveries (webhook_id) {
+        webhook_id -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    rate_counters (scope, window_start) {
+        scope -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
+    }
+}

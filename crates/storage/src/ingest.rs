@@ -16,6 +16,7 @@ use reqwest::Url;
 use reqwest::redirect::Policy;
 
 use crate::format::ImageFormat;
+use crate::resolver::{PublicOnlyResolver, refused_private};
 
 /// What may be fetched, how much, how fast.
 #[derive(Debug, Clone)]
@@ -106,7 +107,7 @@ fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-fn is_private(ip: IpAddr) -> bool {
+pub(crate) fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             v4.is_private()
@@ -134,11 +135,14 @@ impl Ingestor {
     /// # Errors
     /// When the HTTP client cannot be built.
     pub fn new(config: IngestConfig) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(Policy::none())
             .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .build()?;
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)));
+        if !config.allow_private_addresses {
+            builder = builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver));
+        }
+        let http = builder.build()?;
         Ok(Self { http, config })
     }
 
@@ -212,7 +216,9 @@ impl Ingestor {
     async fn download(&self, raw: &str) -> Result<IngestedImage, IngestError> {
         let url = self.check_url(raw)?;
         let transport = |e: reqwest::Error| {
-            if e.is_timeout() {
+            if refused_private(&e) {
+                IngestError::PrivateAddress
+            } else if e.is_timeout() {
                 IngestError::Timeout
             } else {
                 IngestError::Transport

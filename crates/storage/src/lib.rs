@@ -5,6 +5,7 @@ mod format;
 mod ingest;
 mod key;
 mod local;
+mod resolver;
 mod s3;
 
 pub use format::ImageFormat;

@@ -2,7 +2,9 @@
 //! `POST /generate/:id/cancel`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use picture_domain::services::{GenerateError, GenerationService, IdempotencyKey};
+use picture_domain::services::{
+    GenerateError, GenerationLimits, GenerationService, IdempotencyKey,
+};
 use picture_domain::{GenerationId, GenerationRequest, GenerationStatus};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -53,12 +55,19 @@ pub async fn generate(
     http: HttpRequest,
     body: web::Json<Value>,
     service: web::Data<GenerationService>,
+    limits: web::Data<GenerationLimits>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let key = idempotency_key(&http, &body)?;
     let parsed: GenerateBody =
         serde_json::from_value(body).map_err(|e| ApiError::Validation(vec![e.to_string()]))?;
     let request = GenerationRequest::parse(parsed.into())?;
+    limits.check(&user.id).await?.map_err(|limited| {
+        metrics::counter!("picture_rate_limited_total", "limit" => "generations").increment(1);
+        ApiError::RateLimited {
+            retry_after: limited.retry_after.as_secs().max(1),
+        }
+    })?;
     let model_id = request.model_id;
     let started = match key {
         Some(key) => service.start_once(&user.id, request, key).await,

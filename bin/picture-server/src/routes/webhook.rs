@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use picture_domain::GenerationId;
-use picture_domain::services::GenerationService;
+use picture_domain::services::{DeliveryGuard, GenerationService};
 use picture_replicate::{Prediction, WebhookHeaders, WebhookVerifier};
 use serde::Deserialize;
 use serde_json::json;
@@ -12,6 +12,9 @@ use crate::error::ApiError;
 
 /// Largest webhook body accepted (predictions may carry data URIs and logs).
 pub const MAX_WEBHOOK_BYTES: usize = 10 * 1024 * 1024;
+
+/// Longest `webhook-id` accepted (Replicate's are `msg_` plus a short id).
+const MAX_WEBHOOK_ID: usize = 256;
 
 /// The query of the webhook URL we hand the provider.
 #[derive(Debug, Deserialize)]
@@ -36,6 +39,7 @@ pub async fn webhook(
     body: web::Bytes,
     verifier: web::Data<Option<WebhookVerifier>>,
     service: web::Data<GenerationService>,
+    deliveries: web::Data<DeliveryGuard>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(verifier) = verifier.get_ref() else {
         return Err(ApiError::Unauthorized("Webhooks are not configured"));
@@ -45,11 +49,31 @@ pub async fn webhook(
         timestamp: header(&request, "webhook-timestamp"),
         signature: header(&request, "webhook-signature"),
     };
+    if headers.id.len() > MAX_WEBHOOK_ID {
+        tracing::warn!("webhook refused: oversized webhook-id");
+        return Err(ApiError::Unauthorized("Invalid webhook signature"));
+    }
     if let Err(error) = verifier.verify(&headers, &body, Utc::now().timestamp()) {
         tracing::warn!(%error, "webhook refused");
         return Err(ApiError::Unauthorized("Invalid webhook signature"));
     }
-    let prediction = match Prediction::parse(&body) {
+    let delivery = headers.id.trim();
+    if deliveries.is_replay(delivery).await? {
+        tracing::info!(webhook_id = delivery, "replayed webhook ignored");
+        return Ok(HttpResponse::Ok().json(json!({"received": true, "duplicate": true})));
+    }
+    let answer = apply(&query, &body, &service).await?;
+    deliveries.applied(delivery).await?;
+    Ok(answer)
+}
+
+/// Applies a verified report; 200 whatever it concerned.
+async fn apply(
+    query: &WebhookQuery,
+    body: &[u8],
+    service: &GenerationService,
+) -> Result<HttpResponse, ApiError> {
+    let prediction = match Prediction::parse(body) {
         Ok(prediction) => prediction,
         Err(error) => {
             tracing::warn!(%error, "signed webhook with an unusable body");

@@ -9,7 +9,7 @@ use super::SettingsError;
 
 /// The environment variables Picture reads. Only these are taken from the environment, so a
 /// configuration file can be checked for unknown keys.
-pub const VARIABLES: [&str; 42] = [
+pub const VARIABLES: [&str; 45] = [
     "HOST",
     "PORT",
     "HTTP_WORKERS",
@@ -52,6 +52,9 @@ pub const VARIABLES: [&str; 42] = [
     "CREDITS_FAIL_OPEN",
     "MANA_CREDITS_URL",
     "ADMIN_SERVICE_KEY",
+    "RATE_LIMIT_GENERATIONS_PER_MINUTE",
+    "RATE_LIMIT_GENERATIONS_PER_DAY",
+    "RATE_LIMIT_IP_PER_MINUTE",
 ];
 
 /// Every setting as the text it was given in. Deliberately not `Debug`: it holds secrets.
@@ -104,6 +107,9 @@ pub struct RawSettings {
     pub credits_fail_open: Option<String>,
     pub mana_credits_url: Option<String>,
     pub admin_service_key: Option<String>,
+    pub rate_limit_generations_per_minute: Option<String>,
+    pub rate_limit_generations_per_day: Option<String>,
+    pub rate_limit_ip_per_minute: Option<String>,
 }
 
 impl RawSettings {
@@ -176,6 +182,9 @@ impl RawSettings {
             credits_fail_open: keep(self.credits_fail_open),
             mana_credits_url: keep(self.mana_credits_url),
             admin_service_key: keep(self.admin_service_key),
+            rate_limit_generations_per_minute: keep(self.rate_limit_generations_per_minute),
+            rate_limit_generations_per_day: keep(self.rate_limit_generations_per_day),
+            rate_limit_ip_per_minute: keep(self.rate_limit_ip_per_minute),
         }
     }
 }

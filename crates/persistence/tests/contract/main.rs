@@ -77,6 +77,7 @@ macro_rules! contract {
     };
 }
 
+mod abuse;
 mod generations;
 mod images;
 mod models;
