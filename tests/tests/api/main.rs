@@ -14,3 +14,4 @@ mod models;
 mod profiles;
 mod remote_credits;
 mod replicate;
+mod security;

@@ -62,6 +62,7 @@ picture_tests::for_both_databases!(
     a_webhook_arriving_before_the_submit_call_returns_still_finds_its_generation,
     after_a_restart_the_reconciler_finishes_a_generation_left_processing_and_charges_it_once,
     a_paid_generation_is_charged_once_however_often_its_webhook_arrives,
+    a_replayed_delivery_is_recognised_by_another_instance,
     cancelling_a_processing_generation_cancels_the_prediction_and_gives_the_slot_back,
 );
 
@@ -172,6 +173,72 @@ async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db:
     assert_eq!(account.held.get(), 0);
     assert_eq!(account.credits.total_spent.get(), 10);
     fake.replicate.verify().await;
+}
+
+async fn a_replayed_delivery_is_recognised_by_another_instance(db: Db) {
+    let shared = tempfile::tempdir().unwrap();
+    let pg = match db {
+        Db::Sqlite => None,
+        Db::Postgres => match picture_test_support::PgTestDb::create().await {
+            Some(pg) => Some(pg),
+            None => return,
+        },
+    };
+    let database = match &pg {
+        Some(pg) => pg.url().to_owned(),
+        None => format!("sqlite://{}", shared.path().join("shared.db").display()),
+    };
+    let data_dir = shared.path().display().to_string();
+    let on_shared = |database: String, data_dir: String| {
+        move |raw: &mut RawSettings| {
+            raw.database_url = Some(database);
+            raw.data_dir = Some(data_dir);
+        }
+    };
+    let first = setup(Db::Sqlite, on_shared(database.clone(), data_dir.clone()))
+        .await
+        .unwrap();
+    let second = setup(Db::Sqlite, on_shared(database, data_dir))
+        .await
+        .unwrap();
+    first
+        .create_answers(prediction("p-replay", "starting", Value::Null))
+        .await;
+    let id = async_generation(&first).await;
+    let failed = json!({"id": "p-replay", "status": "failed", "error": "NSFW", "output": null});
+    let timestamp = Utc::now().timestamp().to_string();
+    let delivery = "msg_replayed_delivery";
+    let signature = WebhookVerifier::new(SECRET).unwrap().sign(
+        delivery,
+        timestamp.parse().unwrap(),
+        failed.to_string().as_bytes(),
+    );
+    let headers = [
+        ("webhook-id", delivery.to_owned()),
+        ("webhook-timestamp", timestamp),
+        ("webhook-signature", signature),
+    ];
+    let answer = |fake: &Fake| {
+        let request = fake
+            .app
+            .client
+            .post(format!("{}/api/v1/generate/webhook", fake.app.address))
+            .header("content-type", "application/json")
+            .body(failed.to_string());
+        headers
+            .iter()
+            .fold(request, |request, (name, value)| {
+                request.header(*name, value)
+            })
+            .send()
+    };
+    let applied: Value = answer(&first).await.unwrap().json().await.unwrap();
+    assert_eq!(applied, json!({"received": true}));
+    let replayed: Value = answer(&second).await.unwrap().json().await.unwrap();
+    assert_eq!(replayed, json!({"received": true, "duplicate": true}));
+    assert_eq!(first.status(&id).await["status"], "failed");
+    drop((first, second));
+    drop(pg);
 }
 
 impl Fake {
