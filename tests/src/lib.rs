@@ -27,6 +27,44 @@ pub enum Db {
     Postgres,
 }
 
+/// One database (and data directory) for several servers, as instances of one deployment.
+pub struct SharedDatabase {
+    /// The `DATABASE_URL` every instance uses.
+    pub url: String,
+    /// The `DATA_DIR` every instance uses.
+    pub data_dir: String,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgTestDb>,
+}
+
+impl SharedDatabase {
+    /// A SQLite file in a temporary directory, or a PostgreSQL database of its own. `None` when
+    /// PostgreSQL is absent on a developer's machine (in CI the helper panics instead).
+    pub async fn create(db: Db) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let pg = match db {
+            Db::Sqlite => None,
+            Db::Postgres => Some(PgTestDb::create().await?),
+        };
+        let url = match &pg {
+            Some(pg) => pg.url().to_owned(),
+            None => format!("sqlite://{}", dir.path().join("shared.db").display()),
+        };
+        Some(Self {
+            url,
+            data_dir: dir.path().display().to_string(),
+            _dir: dir,
+            _pg: pg,
+        })
+    }
+
+    /// Points `raw` at this database and data directory.
+    pub fn apply(&self, raw: &mut RawSettings) {
+        raw.database_url = Some(self.url.clone());
+        raw.data_dir = Some(self.data_dir.clone());
+    }
+}
+
 /// A running server and what it needs to stay alive.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.

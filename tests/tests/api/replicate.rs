@@ -176,19 +176,10 @@ async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db:
 }
 
 async fn a_replayed_delivery_is_recognised_by_another_instance(db: Db) {
-    let shared = tempfile::tempdir().unwrap();
-    let pg = match db {
-        Db::Sqlite => None,
-        Db::Postgres => match picture_test_support::PgTestDb::create().await {
-            Some(pg) => Some(pg),
-            None => return,
-        },
+    let Some(shared) = picture_tests::SharedDatabase::create(db).await else {
+        return;
     };
-    let database = match &pg {
-        Some(pg) => pg.url().to_owned(),
-        None => format!("sqlite://{}", shared.path().join("shared.db").display()),
-    };
-    let data_dir = shared.path().display().to_string();
+    let (database, data_dir) = (shared.url.clone(), shared.data_dir.clone());
     let on_shared = |database: String, data_dir: String| {
         move |raw: &mut RawSettings| {
             raw.database_url = Some(database);
@@ -238,7 +229,7 @@ async fn a_replayed_delivery_is_recognised_by_another_instance(db: Db) {
     assert_eq!(replayed, json!({"received": true, "duplicate": true}));
     assert_eq!(first.status(&id).await["status"], "failed");
     drop((first, second));
-    drop(pg);
+    drop(shared);
 }
 
 impl Fake {
@@ -623,20 +614,10 @@ async fn a_webhook_arriving_before_the_submit_call_returns_still_finds_its_gener
 async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing_and_charges_it_once(
     db: Db,
 ) {
-    let shared = tempfile::tempdir().unwrap();
-    // Both servers use one database: a SQLite file, or a PostgreSQL database kept by the test.
-    let pg = match db {
-        Db::Sqlite => None,
-        Db::Postgres => match picture_test_support::PgTestDb::create().await {
-            Some(pg) => Some(pg),
-            None => return,
-        },
+    let Some(shared) = picture_tests::SharedDatabase::create(db).await else {
+        return;
     };
-    let database = match &pg {
-        Some(pg) => pg.url().to_owned(),
-        None => format!("sqlite://{}", shared.path().join("shared.db").display()),
-    };
-    let data_dir = shared.path().display().to_string();
+    let (database, data_dir) = (shared.url.clone(), shared.data_dir.clone());
     let first = {
         let (database, data_dir) = (database.clone(), data_dir.clone());
         setup(Db::Sqlite, move |raw| {
@@ -725,5 +706,5 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing_an
         (0, 0, 10)
     );
     drop(second);
-    drop(pg);
+    drop(shared);
 }

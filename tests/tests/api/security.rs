@@ -174,19 +174,10 @@ async fn limited_instance(database: String, data_dir: String) -> TestApp {
 }
 
 pub(crate) async fn generation_quota_holds_across_instances(db: Db) {
-    let shared = tempfile::tempdir().unwrap();
-    let pg = match db {
-        Db::Sqlite => None,
-        Db::Postgres => match picture_test_support::PgTestDb::create().await {
-            Some(pg) => Some(pg),
-            None => return,
-        },
+    let Some(shared) = picture_tests::SharedDatabase::create(db).await else {
+        return;
     };
-    let database = match &pg {
-        Some(pg) => pg.url().to_owned(),
-        None => format!("sqlite://{}", shared.path().join("shared.db").display()),
-    };
-    let data_dir = shared.path().display().to_string();
+    let (database, data_dir) = (shared.url.clone(), shared.data_dir.clone());
     let first = limited_instance(database.clone(), data_dir.clone()).await;
     let second = limited_instance(database, data_dir).await;
     let token = first.token("eager", None);
@@ -208,7 +199,7 @@ pub(crate) async fn generation_quota_holds_across_instances(db: Db) {
     let other = first.token("patient", None);
     assert_eq!(first.generate(&other, &model, false).await.status(), 201);
     drop((first, second));
-    drop(pg);
+    drop(shared);
 }
 
 mod quota {
