@@ -54,11 +54,19 @@ fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> JoinHan
     let (interval, min_age) = (settings.reconciler_interval, settings.reconciler_min_age);
     tokio::spawn(async move {
         loop {
-            match pipeline.reconcile(min_age, RECONCILER_BATCH).await {
-                Ok(0) => {}
-                Ok(fixed) => tracing::info!(fixed, "reconciler finished stuck generations"),
-                Err(error) => tracing::warn!(%error, "reconciler pass failed"),
-            }
+            let outcome = match pipeline.reconcile(min_age, RECONCILER_BATCH).await {
+                Ok(0) => "ok",
+                Ok(fixed) => {
+                    metrics::counter!("picture_reconciler_fixed_total").increment(fixed as u64);
+                    tracing::info!(fixed, "reconciler finished stuck generations");
+                    "ok"
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "reconciler pass failed");
+                    "error"
+                }
+            };
+            metrics::counter!("picture_reconciler_runs_total", "outcome" => outcome).increment(1);
             tokio::time::sleep(interval).await;
         }
     })
@@ -333,6 +341,7 @@ impl Application {
                     }
                 })
                 .wrap(security_headers())
+                .wrap(crate::metrics::RequestMetrics)
                 .wrap(TracingLogger::<PictureRootSpan>::new())
                 .configure(configure_extractors)
                 .app_data(models.clone())

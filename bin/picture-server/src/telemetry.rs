@@ -1,5 +1,7 @@
 //! Logging: human-readable in development, one JSON object per line otherwise, every request
-//! in a span carrying its request id and (once authenticated) the user id — never the token.
+//! in a span carrying its request id and (once authenticated) the user id — never the token —
+//! and closed by one `request finished` line with route, status and duration (see
+//! `metrics::RequestMetrics`).
 
 use actix_web::Error;
 use actix_web::body::MessageBody;
@@ -22,7 +24,7 @@ pub fn init(settings: &LogSettings) -> Result<(), SettingsError> {
     })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_span_events(FmtSpan::CLOSE)
+        .with_span_events(FmtSpan::NONE)
         .with_writer(std::io::stderr);
     // An already installed subscriber (several servers in one test process) is fine.
     let _ = match settings.format {

@@ -165,6 +165,16 @@ impl Database {
         }
     }
 
+    /// The pool's connections: `(in use, idle, max)`.
+    pub fn pool_usage(&self) -> (usize, usize, usize) {
+        let status = match &self.pools {
+            Pools::Postgres(pool) => pool.status(),
+            Pools::Sqlite(pool) => pool.status(),
+        };
+        let idle = status.available;
+        (status.size.saturating_sub(idle), idle, status.max_size)
+    }
+
     pub(crate) fn pools(&self) -> &Pools {
         &self.pools
     }

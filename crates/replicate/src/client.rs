@@ -55,6 +55,27 @@ impl ReplicateProvider {
         request: RequestBuilder,
         timeout: Duration,
     ) -> Result<Prediction, ProviderError> {
+        let started = std::time::Instant::now();
+        let result = self.send_timed(call, request, timeout).await;
+        metrics::histogram!("picture_provider_request_duration_seconds", "call" => call.name())
+            .record(started.elapsed().as_secs_f64());
+        if let Err(error) = &result {
+            metrics::counter!(
+                "picture_provider_errors_total",
+                "call" => call.name(),
+                "kind" => error.kind()
+            )
+            .increment(1);
+        }
+        result
+    }
+
+    async fn send_timed(
+        &self,
+        call: Call,
+        request: RequestBuilder,
+        timeout: Duration,
+    ) -> Result<Prediction, ProviderError> {
         let response = request
             .bearer_auth(self.config.token.expose_secret())
             .timeout(timeout)

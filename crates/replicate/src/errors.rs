@@ -22,6 +22,16 @@ pub(crate) enum Call {
     Read,
 }
 
+impl Call {
+    /// The call's name in metrics.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Read => "read",
+        }
+    }
+}
+
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     headers
         .get(RETRY_AFTER)?

@@ -151,10 +151,21 @@ impl Ingestor {
     /// # Errors
     /// An [`IngestError`] saying why the output is refused.
     pub async fn fetch(&self, source: &ImageSource) -> Result<IngestedImage, IngestError> {
-        match source {
-            ImageSource::Url(url) => self.download(url).await,
-            ImageSource::DataUri(uri) => self.decode_data_uri(uri),
+        let started = std::time::Instant::now();
+        let (kind, result) = match source {
+            ImageSource::Url(url) => ("url", self.download(url).await),
+            ImageSource::DataUri(uri) => ("data_uri", self.decode_data_uri(uri)),
+        };
+        metrics::histogram!("picture_ingest_duration_seconds", "source" => kind)
+            .record(started.elapsed().as_secs_f64());
+        match &result {
+            Ok(image) => metrics::counter!("picture_ingest_bytes_total", "source" => kind)
+                .increment(image.bytes.len() as u64),
+            Err(_) => {
+                metrics::counter!("picture_ingest_failures_total", "source" => kind).increment(1)
+            }
         }
+        result
     }
 
     /// Checks `bytes`: size, format and dimensions.

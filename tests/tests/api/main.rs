@@ -10,6 +10,7 @@ mod generate;
 mod health;
 mod images;
 mod jwks;
+mod metrics;
 mod models;
 mod profiles;
 mod remote_credits;

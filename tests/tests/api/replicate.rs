@@ -488,6 +488,14 @@ async fn a_waiting_request_polls_until_the_prediction_succeeds(db: Db) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "completed", "{body}");
     assert_eq!(body["image"]["format"], "png");
+    let metrics = fake.app.get("/metrics", None).await.text().await.unwrap();
+    for family in [
+        r#"picture_provider_request_duration_seconds_bucket{call="create""#,
+        r#"picture_provider_request_duration_seconds_bucket{call="read""#,
+        r#"picture_ingest_bytes_total{source="url"}"#,
+    ] {
+        assert!(metrics.contains(family), "{family} missing");
+    }
     fake.replicate.verify().await;
 }
 
@@ -550,6 +558,11 @@ async fn an_invalid_provider_token_is_a_clear_502_and_costs_nothing(db: Db) {
     assert_eq!(
         next["freeGenerationsRemaining"], 2,
         "the failed attempt gave its slot back"
+    );
+    let metrics = fake.app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"picture_provider_errors_total{call="create",kind="unauthorized"}"#),
+        "{metrics}"
     );
 }
 

@@ -105,6 +105,22 @@ pub enum ProviderError {
     Unavailable(String),
 }
 
+impl ProviderError {
+    /// A short stable name of the kind of failure, for metrics and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::UnknownModel(_) => "unknown_model",
+            Self::Billing => "billing",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Rejected(_) => "rejected",
+            Self::NotFound => "not_found",
+            Self::Timeout => "timeout",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+}
+
 /// Runs generations.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]

@@ -268,6 +268,13 @@ impl GenerationService {
             created_at: self.ports.clock.now(),
         };
         let created = self.create(&new).await?;
+        metrics::counter!(
+            "picture_generations_started_total",
+            "model" => model.spec.name.clone(),
+            "mode" => if request.wait_for_result { "sync" } else { "async" },
+            "billing" => created.generation.billing.as_str()
+        )
+        .increment(1);
         let provider_request = ProviderRequest {
             generation_id: id,
             model_ref: model.spec.replicate_id.clone(),
@@ -298,10 +305,7 @@ impl GenerationService {
                 let failed = Transition::Failed {
                     message: error.to_string(),
                 };
-                self.ports
-                    .generations
-                    .transition(id, &failed, self.ports.clock.now())
-                    .await?;
+                self.end(id, &failed, self.ports.clock.now()).await?;
                 return Err(GenerateError::Provider(error));
             }
         };
@@ -319,10 +323,7 @@ impl GenerationService {
             let failed = Transition::Failed {
                 message: "The provider's answer could not be recorded".to_owned(),
             };
-            self.ports
-                .generations
-                .transition(id, &failed, self.ports.clock.now())
-                .await?;
+            self.end(id, &failed, self.ports.clock.now()).await?;
             return Err(GenerateError::Provider(ProviderError::Unavailable(
                 error.to_string(),
             )));
@@ -417,10 +418,7 @@ impl GenerationService {
         let cancelled = Transition::Cancelled {
             message: "Cancelled by user".to_owned(),
         };
-        self.ports
-            .generations
-            .transition(id, &cancelled, self.ports.clock.now())
-            .await?;
+        self.end(id, &cancelled, self.ports.clock.now()).await?;
         Ok(true)
     }
 

@@ -11,6 +11,39 @@ use crate::ports::{ObjectKey, ProviderError, ProviderState, Transition};
 use super::{GenerateError, GenerationService};
 
 impl GenerationService {
+    /// Applies a terminal `transition` (failed or cancelled) and counts it when this call moved
+    /// the generation. `true` when it did.
+    pub(super) async fn end(
+        &self,
+        id: GenerationId,
+        transition: &Transition,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, crate::error::RepositoryError> {
+        let moved = self
+            .ports
+            .generations
+            .transition(id, transition, at)
+            .await?;
+        if moved {
+            self.count_finished(id, transition.target()).await;
+        }
+        Ok(moved)
+    }
+
+    /// Counts a generation that became final, by model and status
+    /// (`picture_generations_finished_total`).
+    pub(super) async fn count_finished(&self, id: GenerationId, status: crate::GenerationStatus) {
+        let model = match self.ports.generations.find(id).await {
+            Ok(Some(generation)) => generation.record.model_name.unwrap_or_default(),
+            _ => String::new(),
+        };
+        metrics::counter!(
+            "picture_generations_finished_total",
+            "model" => model,
+            "status" => status.as_str()
+        )
+        .increment(1);
+    }
     pub(super) async fn poll_provider(&self, generation: &Generation) -> Result<(), GenerateError> {
         let Some(prediction_id) = &generation.prediction_id else {
             return Ok(());
@@ -24,9 +57,7 @@ impl GenerationService {
                 let failed = Transition::Failed {
                     message: "The provider no longer knows this prediction".to_owned(),
                 };
-                self.ports
-                    .generations
-                    .transition(generation.record.id, &failed, self.ports.clock.now())
+                self.end(generation.record.id, &failed, self.ports.clock.now())
                     .await?;
                 Ok(())
             }
@@ -65,20 +96,14 @@ impl GenerationService {
         match state {
             ProviderState::Starting | ProviderState::Processing => Ok(()),
             ProviderState::Failed { message } => {
-                self.ports
-                    .generations
-                    .transition(id, &Transition::Failed { message }, now)
-                    .await?;
+                self.end(id, &Transition::Failed { message }, now).await?;
                 Ok(())
             }
             ProviderState::Canceled => {
                 let cancelled = Transition::Cancelled {
                     message: "Cancelled by the provider".to_owned(),
                 };
-                self.ports
-                    .generations
-                    .transition(id, &cancelled, now)
-                    .await?;
+                self.end(id, &cancelled, now).await?;
                 Ok(())
             }
             ProviderState::Succeeded {
@@ -97,10 +122,7 @@ impl GenerationService {
                 if let Err(message) = result {
                     tracing::warn!(generation_id = %id, %prediction_id, %message, "finalisation failed");
                     let failed = Transition::Failed { message };
-                    self.ports
-                        .generations
-                        .transition(id, &failed, self.ports.clock.now())
-                        .await?;
+                    self.end(id, &failed, self.ports.clock.now()).await?;
                 }
                 Ok(())
             }
@@ -164,6 +186,8 @@ impl GenerationService {
         {
             Ok(Some(completion)) => {
                 tracing::info!(generation_id = %id, bytes = size, "generation completed");
+                self.count_finished(id, crate::GenerationStatus::Completed)
+                    .await;
                 if let Some(due) = completion.charge
                     && let Err(error) = self.credits.collect(&due).await
                 {

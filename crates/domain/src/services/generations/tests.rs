@@ -196,6 +196,7 @@ async fn a_provider_refusal_fails_the_generation_which_gives_its_access_back() {
         .withf(|_, t, _| matches!(t, Transition::Failed { .. }))
         .times(1)
         .returning(|_, _, _| Ok(true));
+    mocks.generations.expect_find().returning(|_| Ok(None));
     let result = mocks.service().start(&user(), request(&model)).await;
     assert!(matches!(
         result,
