@@ -446,6 +446,27 @@ impl GenerationRepository for DieselGenerationRepository {
             .collect()
     }
 
+    async fn stale_pending(
+        &self,
+        older_than: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Generation>, RepositoryError> {
+        let older_than = to_millis(older_than);
+        let rows: Vec<GenerationRow> = with_connection!(self.database, |conn| generations::table
+            .filter(generations::status.eq(GenerationStatus::Pending.as_str()))
+            .filter(generations::replicate_prediction_id.is_null())
+            .filter(generations::created_at.lt(older_than))
+            .order(generations::created_at.asc())
+            .limit(i64::from(limit))
+            .select(GenerationRow::as_select())
+            .load(conn)
+            .await
+            .map_err(query_error))?;
+        rows.into_iter()
+            .map(GenerationRow::into_generation)
+            .collect()
+    }
+
     async fn due_charges(
         &self,
         older_than: DateTime<Utc>,

@@ -202,6 +202,17 @@ pub trait GenerationRepository: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<Option<Completion>, RepositoryError>;
 
+    /// Up to `limit` generations still `pending` (never submitted: their server stopped
+    /// between recording and submitting them) created before `older_than`, oldest first.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn stale_pending(
+        &self,
+        older_than: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Generation>, RepositoryError>;
+
     /// Up to `limit` charges owed to the remote credits service since before `older_than`,
     /// oldest first (charges whose first attempt failed or whose server stopped before making
     /// it; younger ones are left to the request that is collecting them).

@@ -23,6 +23,10 @@ mod finalize;
 #[cfg(test)]
 mod tests;
 
+/// How long a generation may stay `pending` (recorded, not yet submitted) before the
+/// reconciler decides its server stopped and fails it: longer than any submit can take.
+pub const PENDING_GRACE: Duration = Duration::from_secs(600);
+
 /// How the pipeline behaves.
 #[derive(Debug, Clone)]
 pub struct PipelineSettings {
@@ -506,8 +510,10 @@ impl GenerationService {
     }
 
     /// Finalises up to `limit` generations stuck in `processing` for longer than `min_age`
-    /// (missed webhooks, restarts) by asking the provider, and retries up to `limit` charges
-    /// still owed to the remote credits service. Returns how many generations became final.
+    /// (missed webhooks, restarts) by asking the provider, fails those left `pending` for
+    /// longer than [`PENDING_GRACE`] (their server stopped before submitting them; their free
+    /// slot or hold is given back), and retries up to `limit` charges still owed to the remote
+    /// credits service. Returns how many generations became final.
     ///
     /// # Errors
     /// [`GenerateError::Repository`].
@@ -526,6 +532,26 @@ impl GenerationService {
             if let Some(after) = self.ports.generations.find(generation.record.id).await?
                 && after.status.is_terminal()
             {
+                finished += 1;
+            }
+        }
+        let interrupted = now
+            - chrono::Duration::from_std(PENDING_GRACE)
+                .unwrap_or_else(|_| chrono::Duration::zero());
+        for generation in self
+            .ports
+            .generations
+            .stale_pending(interrupted, limit)
+            .await?
+        {
+            let failed = Transition::Failed {
+                message: "The generation was interrupted before it reached the provider".to_owned(),
+            };
+            if self
+                .end(generation.record.id, &failed, self.ports.clock.now())
+                .await?
+            {
+                tracing::warn!(generation_id = %generation.record.id, "interrupted generation failed; its access was given back");
                 finished += 1;
             }
         }

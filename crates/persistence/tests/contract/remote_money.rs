@@ -20,6 +20,7 @@ contract!(
     a_remotely_paid_failure_releases_the_hold_and_owes_nothing,
     funds_not_fetched_or_unavailable_decide_without_a_balance,
     history_pages_newest_first_with_the_total,
+    stale_pending_lists_only_unsubmitted_generations_older_than_the_horizon,
 );
 
 fn credits(n: i64) -> CreditAmount {
@@ -231,4 +232,24 @@ async fn history_pages_newest_first_with_the_total(db: &TestDatabase) {
     let (beyond, total) = repo.history(&user, 10, 2).await.unwrap();
     assert!(beyond.is_empty());
     assert_eq!(total, 5);
+}
+
+async fn stale_pending_lists_only_unsubmitted_generations_older_than_the_horizon(
+    db: &TestDatabase,
+) {
+    let repo = DieselGenerationRepository::new(db.database.clone());
+    let off = FreemiumPolicy::new(3, credits(10), Enforcement::Off);
+    let mut old = new_generation("stuck", None);
+    old.created_at = at(1_000);
+    let mut submitted = new_generation("stuck", None);
+    submitted.created_at = at(1_000);
+    let mut young = new_generation("stuck", None);
+    young.created_at = at(50_000);
+    for new in [&old, &submitted, &young] {
+        repo.create(new, &off, Funds::Local).await.unwrap().unwrap();
+    }
+    processing(&repo, submitted.id).await;
+    let stale = repo.stale_pending(at(10_000), 10).await.unwrap();
+    let ids: Vec<_> = stale.iter().map(|g| g.record.id).collect();
+    assert_eq!(ids, vec![old.id]);
 }

@@ -451,6 +451,10 @@ async fn an_unknown_charge_outcome_stays_due_until_the_reconciler_charges_it() {
         .returning(|_, _, _| Ok(Vec::new()));
     mocks
         .generations
+        .expect_stale_pending()
+        .returning(|_, _| Ok(Vec::new()));
+    mocks
+        .generations
         .expect_due_charges()
         .times(1)
         .returning(move |_, _| Ok(vec![listed.clone()]));
@@ -484,4 +488,63 @@ async fn a_refused_charge_is_recorded_as_unpaid_and_not_retried() {
     let service = mocks.service();
     let outcome = service.credits().collect(&due()).await.unwrap();
     assert!(matches!(outcome, Some(ChargeOutcome::Refused { .. })));
+}
+
+#[tokio::test]
+async fn the_reconciler_fails_a_generation_its_server_never_submitted_and_gives_access_back() {
+    for payer in [Payer::Free, Payer::Local, Payer::Remote] {
+        let mut mocks = Mocks::new();
+        let mut stuck = generation_for(&NewGeneration {
+            id: GenerationId::new_random(),
+            user_id: user(),
+            model_id: None,
+            model_name: Some("flux-schnell".into()),
+            prompt: "p".into(),
+            negative_prompt: None,
+            style: None,
+            source_image_url: None,
+            params: request(&sample_model()).resolve(&sample_model()),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        });
+        stuck.billing = if payer == Payer::Free {
+            Billing::Free
+        } else {
+            Billing::Paid
+        };
+        let id = stuck.record.id;
+        mocks
+            .generations
+            .expect_stale_processing()
+            .returning(|_, _, _| Ok(Vec::new()));
+        let listed = stuck.clone();
+        mocks
+            .generations
+            .expect_stale_pending()
+            .withf(|older_than, _| {
+                *older_than == chrono::DateTime::UNIX_EPOCH - chrono::Duration::minutes(10)
+            })
+            .returning(move |_, _| Ok(vec![listed.clone()]));
+        mocks
+            .generations
+            .expect_transition()
+            .withf(move |moved, t, _| *moved == id && matches!(t, Transition::Failed { .. }))
+            .times(1)
+            .returning(|_, _, _| Ok(true));
+        mocks
+            .generations
+            .expect_find()
+            .returning(move |_| Ok(Some(stuck.clone())));
+        mocks.provider.expect_submit().times(0);
+        if payer == Payer::Remote {
+            let mut remote = MockCreditLedger::new();
+            remote.expect_charge().times(0);
+            mocks.remote = Some(remote);
+            mocks
+                .generations
+                .expect_due_charges()
+                .returning(|_, _| Ok(Vec::new()));
+        }
+        let finished = mocks.service().reconcile(Duration::ZERO, 10).await.unwrap();
+        assert_eq!(finished, 1, "{payer:?}");
+    }
 }
