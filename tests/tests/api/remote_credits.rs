@@ -168,7 +168,8 @@ async fn an_unknown_charge_outcome_is_retried_by_the_reconciler_with_the_same_ke
     let Some(remote) = setup(db, |raw| {
         raw.free_generations = Some("0".into());
         raw.reconciler_interval_secs = Some("1".into());
-        raw.reconciler_min_age_secs = Some("0".into());
+        // Owed charges older than 1 s only: the request's own attempt is never raced.
+        raw.reconciler_min_age_secs = Some("1".into());
     })
     .await
     else {
@@ -181,7 +182,7 @@ async fn an_unknown_charge_outcome_is_retried_by_the_reconciler_with_the_same_ke
     assert_eq!(paid["status"], "completed");
     let id = paid["generationId"].as_str().unwrap();
     let mut used = Value::Null;
-    for _ in 0..50 {
+    for _ in 0..80 {
         used = remote.status(id).await["creditsUsed"].clone();
         if used == 10 {
             break;
@@ -205,7 +206,8 @@ async fn a_refused_charge_leaves_the_generation_unpaid(db: Db) {
     let Some(remote) = setup(db, |raw| {
         raw.free_generations = Some("0".into());
         raw.reconciler_interval_secs = Some("1".into());
-        raw.reconciler_min_age_secs = Some("0".into());
+        // Owed charges older than 1 s only: the request's own attempt is never raced.
+        raw.reconciler_min_age_secs = Some("1".into());
     })
     .await
     else {
@@ -216,7 +218,7 @@ async fn a_refused_charge_leaves_the_generation_unpaid(db: Db) {
     let paid = json_of(remote.generate().await).await;
     assert_eq!(paid["status"], "completed");
     assert_eq!(paid["creditsUsed"], 0, "a refused charge is never reported");
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
     let id = paid["generationId"].as_str().unwrap();
     assert_eq!(remote.status(id).await["creditsUsed"], 0);
     assert_eq!(remote.charges().await.len(), 1, "a refusal is not retried");
