@@ -4,11 +4,17 @@ mod generation;
 mod image;
 mod model;
 mod profile;
+mod responses;
 
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;
 pub use model::ModelDto;
 pub use profile::ProfileDto;
+pub use responses::{
+    AffectedDto, CountDto, CreditBalanceDto, ErrorDto, ErrorMessage, GenerateCreditsDto,
+    GenerationParamsDto, GrantDto, GrantedDto, HealthDto, HistoryDto, InsufficientDetails,
+    LikesDto, ReadyChecks, ReadyDto, WebhookAckDto,
+};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

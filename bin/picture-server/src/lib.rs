@@ -7,6 +7,7 @@ pub mod dto;
 pub mod error;
 pub mod ip_limit;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -45,6 +45,8 @@ const LATENCY_BUCKETS: [f64; 14] = [
 
 /// `GET /metrics`: every metric in the Prometheus text format (the database pool's usage is
 /// read at scrape time).
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn render(
     handle: web::Data<PrometheusHandle>,
     database: web::Data<Database>,

@@ -1,15 +1,15 @@
 //! Routes. Handlers are thin: parse, call a domain service, shape the answer.
 
-mod admin;
-mod credits;
-mod files;
-mod generate;
-mod health;
-mod history;
-mod images;
-mod models;
-mod profiles;
-mod webhook;
+pub(crate) mod admin;
+pub(crate) mod credits;
+pub(crate) mod files;
+pub(crate) mod generate;
+pub(crate) mod health;
+pub(crate) mod history;
+pub(crate) mod images;
+pub(crate) mod models;
+pub(crate) mod profiles;
+pub(crate) mod webhook;
 
 use actix_web::web;
 
@@ -21,7 +21,7 @@ pub use webhook::MAX_WEBHOOK_BYTES;
 /// The routes under `/api/v1` (also served under `/api` for the mobile client).
 pub fn api(config: &mut web::ServiceConfig) {
     config
-        .route("/health", web::get().to(health))
+        .route("/health", web::get().to(health::api_health))
         .route("/models", web::get().to(models::list))
         .route("/models/{id}", web::get().to(models::get))
         .route("/profiles/me", web::get().to(profiles::me))
@@ -39,7 +39,10 @@ pub fn api(config: &mut web::ServiceConfig) {
         .route("/credits/balance", web::get().to(credits::balance))
         .route("/admin/credits/grant", web::post().to(admin::grant))
         .route("/generate/{id}/status", web::get().to(generate::status))
-        .route("/generate/{id}/cancel", web::post().to(generate::cancel))
+        .route(
+            "/generate/{id}/cancel",
+            web::post().to(generate::cancel_post),
+        )
         .route("/generate/{id}", web::delete().to(generate::cancel))
         .route("/images", web::get().to(images::list))
         .route(

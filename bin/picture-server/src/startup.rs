@@ -366,6 +366,7 @@ impl Application {
                 .route("/health", web::get().to(routes::health))
                 .route("/ready", web::get().to(routes::ready))
                 .route("/metrics", web::get().to(crate::metrics::render))
+                .service(crate::openapi::docs())
                 .service(web::scope("/api/v1").configure(routes::api))
                 .service(web::scope("/api").configure(routes::api))
                 .default_service(web::to(route_not_found))

@@ -12,6 +12,7 @@ mod images;
 mod jwks;
 mod metrics;
 mod models;
+mod openapi;
 mod profiles;
 mod remote_credits;
 mod replicate;

@@ -8,7 +8,7 @@ use super::image::ImageDto;
 use super::timestamp;
 
 /// `POST /generate` body, as the clients send it. Unknown fields are refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[expect(
     missing_docs,
@@ -51,7 +51,7 @@ impl From<GenerateBody> for RawGenerationRequest {
 }
 
 /// A generation as the clients read it (the original's `ImageGeneration` row).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[expect(
     missing_docs,
@@ -116,7 +116,7 @@ impl From<&Generation> for GenerationDto {
 
 /// `GET /generate/:id/status`: the generation, its image when completed (the key is absent
 /// otherwise), and the credits it cost.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[expect(
     missing_docs,
@@ -141,7 +141,7 @@ impl From<&GenerationView> for GenerationStatusDto {
 }
 
 /// `POST /generate`'s answer (201), sync and async alike.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[expect(
     missing_docs,

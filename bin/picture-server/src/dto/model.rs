@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::timestamp;
 
 /// A catalogue model as the clients read it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[expect(
     missing_docs,

@@ -7,9 +7,10 @@ use picture_domain::services::CreditService;
 use picture_domain::{CreditAmount, UserId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::dto::{ErrorDto, GrantDto, GrantedDto};
 use crate::error::ApiError;
 
 /// The admin key, if admin routes are enabled.
@@ -97,6 +98,16 @@ impl GrantBody {
 
 /// Adds credits to a user's local balance, once per idempotency key: 201 when applied, 200
 /// when the key was used before (nothing changes).
+#[utoipa::path(post, path = "/api/v1/admin/credits/grant", tag = "admin",
+    params(("X-Service-Key" = String, Header, description = "ADMIN_SERVICE_KEY")),
+    request_body = GrantDto,
+    responses(
+        (status = 201, description = "Granted", body = GrantedDto),
+        (status = 200, description = "Key used before: nothing changed", body = GrantedDto),
+        (status = 400, description = "Invalid input", body = ErrorDto),
+        (status = 401, description = "Missing or wrong service key", body = ErrorDto),
+        (status = 404, description = "Admin routes are disabled", body = ErrorDto),
+        (status = 409, description = "The remote credits service keeps the money", body = ErrorDto)))]
 pub async fn grant(
     request: HttpRequest,
     key: web::Data<AdminKey>,
@@ -113,12 +124,12 @@ pub async fn grant(
     } else {
         HttpResponse::Ok()
     };
-    Ok(response.json(json!({
-        "userId": grant.user.as_str(),
-        "amount": grant.amount.get(),
-        "applied": granted.applied,
-        "balance": granted.account.credits.balance.get(),
-        "totalEarned": granted.account.credits.total_earned.get(),
-        "totalSpent": granted.account.credits.total_spent.get(),
-    })))
+    Ok(response.json(GrantedDto {
+        user_id: grant.user.as_str().to_owned(),
+        amount: grant.amount.get(),
+        applied: granted.applied,
+        balance: granted.account.credits.balance.get(),
+        total_earned: granted.account.credits.total_earned.get(),
+        total_spent: granted.account.credits.total_spent.get(),
+    }))
 }

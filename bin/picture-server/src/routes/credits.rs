@@ -2,37 +2,39 @@
 
 use actix_web::{HttpResponse, web};
 use picture_domain::services::CreditService;
-use serde_json::json;
 
 use crate::auth::AuthenticatedUser;
+use crate::dto::{CreditBalanceDto, ErrorDto, GenerateCreditsDto};
 use crate::error::ApiError;
 
 /// The caller's balance with the freemium rule in force.
+#[utoipa::path(get, path = "/api/v1/credits/balance", tag = "credits", security(("bearer" = [])), responses((status = 200, description = "The caller's credits and free tier", body = CreditBalanceDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 503, description = "credits_unavailable", body = ErrorDto)))]
 pub async fn balance(
     user: AuthenticatedUser,
     credits: web::Data<CreditService>,
 ) -> Result<HttpResponse, ApiError> {
     let overview = credits.overview(&user.id).await?;
     let policy = credits.policy();
-    Ok(HttpResponse::Ok().json(json!({
-        "balance": overview.credits.balance.get(),
-        "freeGenerationsRemaining": overview.free_generations_remaining,
-        "freeGenerationsLimit": policy.free_generations(),
-        "creditsPerGeneration": policy.credits_per_generation().get(),
-        "enforcement": policy.enforcement().as_str(),
-    })))
+    Ok(HttpResponse::Ok().json(CreditBalanceDto {
+        balance: overview.credits.balance.get(),
+        free_generations_remaining: overview.free_generations_remaining,
+        free_generations_limit: policy.free_generations(),
+        credits_per_generation: policy.credits_per_generation().get(),
+        enforcement: policy.enforcement().as_str(),
+    }))
 }
 
 /// The final version's shape: balance, earned, spent and the price.
+#[utoipa::path(get, path = "/api/v1/generate/credits", tag = "credits", security(("bearer" = [])), responses((status = 200, description = "Balance, earned and spent", body = GenerateCreditsDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 503, description = "credits_unavailable", body = ErrorDto)))]
 pub async fn generate_credits(
     user: AuthenticatedUser,
     credits: web::Data<CreditService>,
 ) -> Result<HttpResponse, ApiError> {
     let overview = credits.overview(&user.id).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "balance": overview.credits.balance.get(),
-        "totalEarned": overview.credits.total_earned.get(),
-        "totalSpent": overview.credits.total_spent.get(),
-        "creditsPerGeneration": credits.policy().credits_per_generation().get(),
-    })))
+    Ok(HttpResponse::Ok().json(GenerateCreditsDto {
+        balance: overview.credits.balance.get(),
+        total_earned: overview.credits.total_earned.get(),
+        total_spent: overview.credits.total_spent.get(),
+        credits_per_generation: credits.policy().credits_per_generation().get(),
+    }))
 }

@@ -6,10 +6,12 @@ use actix_web::{HttpResponse, web};
 use picture_domain::ports::ObjectKey;
 use picture_storage::{ImageFormat, LocalStore};
 
+use crate::dto::ErrorDto;
 use crate::error::ApiError;
 
 /// The file of `key` with its content type and long-lived cache headers; 404 for unknown or
 /// unsafe keys.
+#[utoipa::path(get, path = "/files/{key}", tag = "files", params(("key" = String, Path, description = "The stored key")), responses((status = 200, description = "The image bytes", content_type = "image/png"), (status = 404, description = "Unknown key", body = ErrorDto)))]
 pub async fn file(
     key: web::Path<String>,
     store: web::Data<LocalStore>,

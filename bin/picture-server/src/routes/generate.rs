@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::auth::AuthenticatedUser;
-use crate::dto::{GenerateBody, GenerateResponseDto, GenerationStatusDto, ImageDto};
+use crate::dto::{ErrorDto, GenerateBody, GenerateResponseDto, GenerationStatusDto, ImageDto};
 use crate::error::ApiError;
 
 fn generation_not_found(id: &str) -> ApiError {
@@ -50,6 +50,19 @@ fn idempotency_key(
 /// Starts a generation; 201 with its state (completed or failed when the client waited and it
 /// finished in time, processing otherwise). With an `Idempotency-Key`, a retry with the same
 /// body answers with the first generation and starts nothing new.
+#[utoipa::path(post, path = "/api/v1/generate", tag = "generate", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body returns the first generation")),
+    request_body = GenerateBody,
+    responses(
+        (status = 201, description = "Started (completed or failed when waited for and finished in time)", body = GenerateResponseDto),
+        (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto),
+        (status = 402, description = "insufficient_credits", body = ErrorDto),
+        (status = 404, description = "Unknown or inactive model", body = ErrorDto),
+        (status = 409, description = "Idempotency-Key reused with another body", body = ErrorDto),
+        (status = 413, description = "Body too large", body = ErrorDto),
+        (status = 429, description = "rate_limited", body = ErrorDto),
+        (status = 502, description = "provider_error", body = ErrorDto),
+        (status = 503, description = "provider_unavailable or credits_unavailable", body = ErrorDto)))]
 pub async fn generate(
     user: AuthenticatedUser,
     http: HttpRequest,
@@ -95,6 +108,7 @@ pub async fn generate(
 }
 
 /// The caller's generation, its image when completed, and what it cost.
+#[utoipa::path(get, path = "/api/v1/generate/{id}/status", tag = "generate", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "The generation, its image when completed, what it cost", body = GenerationStatusDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
 pub async fn status(
     user: AuthenticatedUser,
     id: web::Path<String>,
@@ -108,8 +122,19 @@ pub async fn status(
     Ok(HttpResponse::Ok().json(GenerationStatusDto::from(&view)))
 }
 
+/// `POST /generate/:id/cancel`, as [`cancel`].
+#[utoipa::path(post, path = "/api/v1/generate/{id}/cancel", tag = "generate", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 204, description = "Cancelled, or already finished"), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+pub async fn cancel_post(
+    user: AuthenticatedUser,
+    id: web::Path<String>,
+    service: web::Data<GenerationService>,
+) -> Result<HttpResponse, ApiError> {
+    cancel(user, id, service).await
+}
+
 /// Cancels a pending or processing generation (its hold or free slot is given back); a
 /// finished one is left as it is. 204 either way; 404 for another user's or an unknown id.
+#[utoipa::path(delete, path = "/api/v1/generate/{id}", tag = "generate", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 204, description = "Cancelled, or already finished"), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
 pub async fn cancel(
     user: AuthenticatedUser,
     id: web::Path<String>,

@@ -1,34 +1,46 @@
 //! Liveness and readiness.
 
+use crate::dto::{HealthDto, ReadyChecks, ReadyDto, timestamp};
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use picture_persistence::Database;
-use serde_json::json;
-
-use crate::dto::timestamp;
 
 /// `GET /health`: the process is up. No dependency is checked.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, description = "The process is up", body = HealthDto)))]
 pub async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(json!({
-        "status": "ok",
-        "service": "picture-backend",
-        "timestamp": timestamp(Utc::now()),
-    }))
+    HttpResponse::Ok().json(HealthDto {
+        status: "ok",
+        service: "picture-backend",
+        timestamp: timestamp(Utc::now()),
+    })
+}
+
+/// `GET /api/v1/health`: the same as [`health`] under the API prefix.
+#[utoipa::path(get, path = "/api/v1/health", tag = "health",
+    responses((status = 200, description = "The process is up", body = HealthDto)))]
+pub async fn api_health() -> HttpResponse {
+    health().await
 }
 
 /// `GET /ready`: 200 when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/ready", tag = "health", responses(
+    (status = 200, description = "Ready to serve", body = ReadyDto),
+    (status = 503, description = "A dependency is down", body = ReadyDto)))]
 pub async fn ready(database: web::Data<Database>) -> HttpResponse {
     match database.ping().await {
-        Ok(()) => HttpResponse::Ok().json(json!({
-            "status": "ready",
-            "checks": {"database": "ok"},
-        })),
+        Ok(()) => HttpResponse::Ok().json(ReadyDto {
+            status: "ready",
+            checks: ReadyChecks { database: "ok" },
+        }),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(json!({
-                "status": "unavailable",
-                "checks": {"database": "unavailable"},
-            }))
+            HttpResponse::ServiceUnavailable().json(ReadyDto {
+                status: "unavailable",
+                checks: ReadyChecks {
+                    database: "unavailable",
+                },
+            })
         }
     }
 }

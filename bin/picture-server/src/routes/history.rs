@@ -3,10 +3,9 @@
 use actix_web::{HttpResponse, web};
 use picture_domain::services::GenerationService;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::AuthenticatedUser;
-use crate::dto::GenerationStatusDto;
+use crate::dto::{ErrorDto, GenerationStatusDto, HistoryDto};
 use crate::error::ApiError;
 
 /// The query as the final version read it (parsed by hand, never refused).
@@ -41,6 +40,9 @@ fn page_and_limit(query: &HistoryQuery) -> (u64, u32) {
 }
 
 /// One page of the caller's generations with `creditsUsed` and their images.
+#[utoipa::path(get, path = "/api/v1/generate/history", tag = "generate", security(("bearer" = [])),
+    params(("page" = Option<String>, Query, description = "From 1 (lenient, like the original)"), ("limit" = Option<String>, Query, description = "1 to 100, default 20")),
+    responses((status = 200, description = "A page of the caller's generations", body = HistoryDto), (status = 401, description = "No valid token", body = ErrorDto)))]
 pub async fn history(
     user: AuthenticatedUser,
     query: web::Query<HistoryQuery>,
@@ -51,13 +53,13 @@ pub async fn history(
     let found = service.history(&user.id, offset, limit).await?;
     let data: Vec<GenerationStatusDto> =
         found.items.iter().map(GenerationStatusDto::from).collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "data": data,
-        "total": found.total,
-        "page": page,
-        "limit": limit,
-        "totalPages": found.total.div_ceil(u64::from(limit)),
-    })))
+    Ok(HttpResponse::Ok().json(HistoryDto {
+        data,
+        total: found.total,
+        page,
+        limit,
+        total_pages: found.total.div_ceil(u64::from(limit)),
+    }))
 }
 
 #[cfg(test)]

@@ -6,10 +6,9 @@ use picture_domain::ports::{BatchAction, ImageChange, ImageQuery};
 use picture_domain::services::{GenerationService, ImageService};
 use picture_domain::{GenerationId, ImageId};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::AuthenticatedUser;
-use crate::dto::ImageDto;
+use crate::dto::{AffectedDto, CountDto, ErrorDto, GenerationParamsDto, ImageDto, LikesDto};
 use crate::error::ApiError;
 
 /// `GET /images` query, as the clients send it. Unknown parameters are refused.
@@ -61,6 +60,9 @@ fn image_not_found(id: &str) -> ApiError {
 }
 
 /// A page of the caller's images, newest first (a bare array, as the original).
+#[utoipa::path(get, path = "/api/v1/images", tag = "images", security(("bearer" = [])),
+    params(("page" = Option<u32>, Query), ("limit" = Option<u32>, Query, description = "1 to 100"), ("archived" = Option<String>, Query, description = "`true` for archived images"), ("favoritesOnly" = Option<String>, Query), ("tagIds" = Option<String>, Query, description = "Accepted, ignored (no tags yet)")),
+    responses((status = 200, description = "The caller's images, newest first", body = [ImageDto]), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto)))]
 pub async fn list(
     user: AuthenticatedUser,
     query: web::Query<ListQuery>,
@@ -85,6 +87,7 @@ pub async fn list(
 }
 
 /// One image the caller owns, or a public one; 404 otherwise.
+#[utoipa::path(get, path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "The image (own or public)", body = ImageDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
 pub async fn get(
     user: AuthenticatedUser,
     id: web::Path<String>,
@@ -99,6 +102,7 @@ pub async fn get(
 }
 
 /// Deletes one of the caller's images and its stored file; 204, or 404.
+#[utoipa::path(delete, path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 204, description = "Deleted with its file"), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
 pub async fn delete(
     user: AuthenticatedUser,
     id: web::Path<String>,
@@ -129,8 +133,14 @@ pub async fn change(
 
 /// Handler of one fixed [`ImageChange`].
 macro_rules! change_route {
-    ($name:ident, $change:expr, $doc:literal) => {
+    ($name:ident, $change:expr, $doc:literal, $path:literal) => {
         #[doc = $doc]
+        #[utoipa::path(patch, path = $path, tag = "images", security(("bearer" = [])),
+            params(("id" = String, Path, description = "The image id")),
+            responses(
+                (status = 200, description = "The changed image", body = ImageDto),
+                (status = 401, description = "No valid token", body = ErrorDto),
+                (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
         pub async fn $name(
             user: AuthenticatedUser,
             id: web::Path<String>,
@@ -144,32 +154,37 @@ macro_rules! change_route {
 change_route!(
     archive,
     ImageChange::Archive,
-    "`PATCH /images/:id/archive`."
+    "`PATCH /images/:id/archive`.",
+    "/api/v1/images/{id}/archive"
 );
 change_route!(
     unarchive,
     ImageChange::Unarchive,
-    "`PATCH /images/:id/unarchive`."
+    "`PATCH /images/:id/unarchive`.",
+    "/api/v1/images/{id}/unarchive"
 );
 change_route!(
     publish,
     ImageChange::Publish,
-    "`PATCH /images/:id/publish`."
+    "`PATCH /images/:id/publish`.",
+    "/api/v1/images/{id}/publish"
 );
 change_route!(
     unpublish,
     ImageChange::Unpublish,
-    "`PATCH /images/:id/unpublish`."
+    "`PATCH /images/:id/unpublish`.",
+    "/api/v1/images/{id}/unpublish"
 );
 
 /// `PATCH /images/:id/favorite` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FavoriteBody {
     is_favorite: bool,
 }
 
 /// `PATCH /images/:id/favorite {isFavorite}`.
+#[utoipa::path(patch, path = "/api/v1/images/{id}/favorite", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), request_body = FavoriteBody, responses((status = 200, description = "The changed image", body = ImageDto), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
 pub async fn favorite(
     user: AuthenticatedUser,
     id: web::Path<String>,
@@ -180,19 +195,20 @@ pub async fn favorite(
 }
 
 /// `GET /images/archived/count`: `{count}`.
+#[utoipa::path(get, path = "/api/v1/images/archived/count", tag = "images", security(("bearer" = [])), responses((status = 200, description = "How many archived images", body = CountDto), (status = 401, description = "No valid token", body = ErrorDto)))]
 pub async fn archived_count(
     user: AuthenticatedUser,
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
     let count = images.archived_count(&user.id).await?;
-    Ok(HttpResponse::Ok().json(json!({ "count": count })))
+    Ok(HttpResponse::Ok().json(CountDto { count }))
 }
 
 /// Most ids one batch request may name.
 pub const MAX_BATCH: usize = 100;
 
 /// `POST /images/batch/*` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BatchBody {
     image_ids: Vec<String>,
@@ -216,10 +232,11 @@ async fn batch(
         .filter_map(|id| id.parse().ok())
         .collect();
     let affected = images.batch(&user.id, &ids, action).await?;
-    Ok(HttpResponse::Created().json(json!({ "affected": affected })))
+    Ok(HttpResponse::Created().json(AffectedDto { affected }))
 }
 
 /// `POST /images/batch/archive {imageIds}`: `{affected}`.
+#[utoipa::path(post, path = "/api/v1/images/batch/archive", tag = "images", security(("bearer" = [])), request_body = BatchBody, responses((status = 201, description = "How many of the caller's images changed", body = AffectedDto), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto)))]
 pub async fn batch_archive(
     user: AuthenticatedUser,
     body: web::Json<BatchBody>,
@@ -229,6 +246,7 @@ pub async fn batch_archive(
 }
 
 /// `POST /images/batch/restore {imageIds}`: `{affected}`.
+#[utoipa::path(post, path = "/api/v1/images/batch/restore", tag = "images", security(("bearer" = [])), request_body = BatchBody, responses((status = 201, description = "How many of the caller's images changed", body = AffectedDto), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto)))]
 pub async fn batch_restore(
     user: AuthenticatedUser,
     body: web::Json<BatchBody>,
@@ -238,6 +256,7 @@ pub async fn batch_restore(
 }
 
 /// `POST /images/batch/delete {imageIds}`: `{affected}`; stored files are deleted too.
+#[utoipa::path(post, path = "/api/v1/images/batch/delete", tag = "images", security(("bearer" = [])), request_body = BatchBody, responses((status = 201, description = "How many of the caller's images changed", body = AffectedDto), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto)))]
 pub async fn batch_delete(
     user: AuthenticatedUser,
     body: web::Json<BatchBody>,
@@ -258,7 +277,10 @@ async fn like_state(
         None => images.likes(&user.id, image_id).await?,
     }
     .ok_or_else(|| image_not_found(&id))?;
-    let body = json!({ "liked": likes.liked, "likeCount": likes.count });
+    let body = LikesDto {
+        liked: likes.liked,
+        like_count: likes.count,
+    };
     Ok(match liked {
         Some(true) => HttpResponse::Created().json(body),
         _ => HttpResponse::Ok().json(body),
@@ -266,6 +288,7 @@ async fn like_state(
 }
 
 /// `POST /images/:id/like`: 201 `{liked: true, likeCount}`; idempotent.
+#[utoipa::path(post, path = "/api/v1/images/{id}/like", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 201, description = "Liked", body = LikesDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
 pub async fn like(
     user: AuthenticatedUser,
     id: web::Path<String>,
@@ -275,6 +298,7 @@ pub async fn like(
 }
 
 /// `DELETE /images/:id/like`: `{liked: false, likeCount}`.
+#[utoipa::path(delete, path = "/api/v1/images/{id}/like", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "Not liked", body = LikesDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
 pub async fn unlike(
     user: AuthenticatedUser,
     id: web::Path<String>,
@@ -284,6 +308,7 @@ pub async fn unlike(
 }
 
 /// `GET /images/:id/likes`: `{liked, likeCount}`.
+#[utoipa::path(get, path = "/api/v1/images/{id}/likes", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "Likes of the image", body = LikesDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
 pub async fn likes(
     user: AuthenticatedUser,
     id: web::Path<String>,
@@ -294,6 +319,7 @@ pub async fn likes(
 
 /// `GET /images/generation/:generationId`: the generation's parameters, or 204 when the caller
 /// has no such generation.
+#[utoipa::path(get, path = "/api/v1/images/generation/{id}", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "The generation's parameters", body = GenerationParamsDto), (status = 204, description = "No such generation of the caller's"), (status = 401, description = "No valid token", body = ErrorDto)))]
 pub async fn generation_params(
     user: AuthenticatedUser,
     id: web::Path<String>,
@@ -303,12 +329,12 @@ pub async fn generation_params(
         return Ok(HttpResponse::NoContent().finish());
     };
     Ok(match generations.find(&user.id, generation_id).await? {
-        Some(generation) => HttpResponse::Ok().json(json!({
-            "steps": generation.record.params.steps,
-            "guidanceScale": generation.record.params.guidance_scale,
-            "generationTimeSeconds": generation.generation_time_seconds,
-            "status": generation.status.as_str(),
-        })),
+        Some(generation) => HttpResponse::Ok().json(GenerationParamsDto {
+            steps: generation.record.params.steps,
+            guidance_scale: generation.record.params.guidance_scale,
+            generation_time_seconds: generation.generation_time_seconds,
+            status: generation.status.as_str(),
+        }),
         None => HttpResponse::NoContent().finish(),
     })
 }

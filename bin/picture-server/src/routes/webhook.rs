@@ -6,8 +6,8 @@ use picture_domain::GenerationId;
 use picture_domain::services::{DeliveryGuard, GenerationService};
 use picture_replicate::{Prediction, WebhookHeaders, WebhookVerifier};
 use serde::Deserialize;
-use serde_json::json;
 
+use crate::dto::{ErrorDto, WebhookAckDto};
 use crate::error::ApiError;
 
 /// Largest webhook body accepted (predictions may carry data URIs and logs).
@@ -33,6 +33,16 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> &'a str {
 /// Verifies the signature on the raw body, then applies the report. 401 (nothing changes) for
 /// a missing, wrong or stale signature or when no secret is configured; 200 otherwise, also
 /// for unknown predictions (so the provider stops retrying).
+#[utoipa::path(post, path = "/api/v1/generate/webhook", tag = "generate",
+    params(
+        ("generation" = Option<String>, Query, description = "The generation the webhook URL was made for"),
+        ("webhook-id" = String, Header, description = "Standard Webhooks message id"),
+        ("webhook-timestamp" = String, Header, description = "Unix seconds"),
+        ("webhook-signature" = String, Header, description = "v1,<base64 HMAC-SHA256>")),
+    request_body(content = Object, description = "A Replicate prediction"),
+    responses(
+        (status = 200, description = "Accepted (also for unknown predictions and replays)", body = WebhookAckDto),
+        (status = 401, description = "Missing, wrong or stale signature", body = ErrorDto)))]
 pub async fn webhook(
     request: HttpRequest,
     query: web::Query<WebhookQuery>,
@@ -60,7 +70,10 @@ pub async fn webhook(
     let delivery = headers.id.trim();
     if deliveries.is_replay(delivery).await? {
         tracing::info!(webhook_id = delivery, "replayed webhook ignored");
-        return Ok(HttpResponse::Ok().json(json!({"received": true, "duplicate": true})));
+        return Ok(HttpResponse::Ok().json(WebhookAckDto {
+            received: true,
+            duplicate: Some(true),
+        }));
     }
     let answer = apply(&query, &body, &service).await?;
     deliveries.applied(delivery).await?;
@@ -77,12 +90,18 @@ async fn apply(
         Ok(prediction) => prediction,
         Err(error) => {
             tracing::warn!(%error, "signed webhook with an unusable body");
-            return Ok(HttpResponse::Ok().json(json!({"received": false})));
+            return Ok(HttpResponse::Ok().json(WebhookAckDto {
+                received: false,
+                duplicate: None,
+            }));
         }
     };
     let Ok(prediction_id) = prediction.prediction_id() else {
         tracing::warn!("signed webhook without a usable prediction id");
-        return Ok(HttpResponse::Ok().json(json!({"received": false})));
+        return Ok(HttpResponse::Ok().json(WebhookAckDto {
+            received: false,
+            duplicate: None,
+        }));
     };
     let hint = query
         .generation
@@ -94,11 +113,17 @@ async fn apply(
     {
         Some(generation_id) => {
             tracing::info!(%generation_id, %prediction_id, status = %prediction.status, "webhook applied");
-            Ok(HttpResponse::Ok().json(json!({"received": true})))
+            Ok(HttpResponse::Ok().json(WebhookAckDto {
+                received: true,
+                duplicate: None,
+            }))
         }
         None => {
             tracing::info!(%prediction_id, "webhook for an unknown prediction");
-            Ok(HttpResponse::Ok().json(json!({"received": false})))
+            Ok(HttpResponse::Ok().json(WebhookAckDto {
+                received: false,
+                duplicate: None,
+            }))
         }
     }
 }
