@@ -88,6 +88,11 @@ fn spawn_bucket_cleaner(limiter: IpLimiter) -> JoinHandle<()> {
     })
 }
 
+/// The docs page's policy: its own scripts, styles (Swagger UI sets some inline), images and
+/// fonts, and requests back to this server only.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+
 /// Headers every answer carries: no sniffing, no framing, no referrer, no caching of API
 /// answers by shared caches unless a handler says otherwise.
 fn security_headers() -> DefaultHeaders {
@@ -336,6 +341,20 @@ impl Application {
                             response
                                 .headers_mut()
                                 .insert(HeaderName::from_static("x-request-id"), value);
+                        }
+                        Ok(response)
+                    }
+                })
+                .wrap_fn(|request, service| {
+                    let docs = request.path().starts_with("/api/docs");
+                    let response = service.call(request);
+                    async move {
+                        let mut response = response.await?;
+                        if docs {
+                            response.headers_mut().insert(
+                                actix_web::http::header::CONTENT_SECURITY_POLICY,
+                                HeaderValue::from_static(DOCS_CSP),
+                            );
                         }
                         Ok(response)
                     }

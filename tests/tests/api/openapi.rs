@@ -87,6 +87,12 @@ async fn the_docs_page_is_served_from_the_binary() {
     let app = TestApp::spawn(Db::Sqlite).await.unwrap();
     let page = app.get("/api/docs/", None).await;
     assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
     assert!(

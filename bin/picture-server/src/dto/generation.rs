@@ -15,15 +15,25 @@ use super::timestamp;
     reason = "each field is the contract's field of the same name"
 )]
 pub struct GenerateBody {
+    #[schema(required = true, min_length = 1, max_length = 10000)]
     pub prompt: Option<String>,
+    #[schema(required = true, format = Uuid)]
     pub model_id: Option<String>,
+    #[schema(max_length = 10000)]
     pub negative_prompt: Option<String>,
+    #[schema(value_type = Option<u32>, minimum = 256, maximum = 2048)]
     pub width: Option<f64>,
+    #[schema(value_type = Option<u32>, minimum = 256, maximum = 2048)]
     pub height: Option<f64>,
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 150)]
     pub steps: Option<f64>,
+    #[schema(minimum = 0, maximum = 30)]
     pub guidance_scale: Option<f64>,
+    #[schema(value_type = Option<i64>)]
     pub seed: Option<f64>,
+    #[schema(pattern = "^https://")]
     pub source_image_url: Option<String>,
+    #[schema(minimum = 0, maximum = 1)]
     pub generation_strength: Option<f64>,
     pub style: Option<String>,
     pub model_version: Option<String>,
