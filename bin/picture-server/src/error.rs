@@ -11,7 +11,8 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, error::JsonPayloadErro
 use picture_domain::ports::ProviderError;
 use picture_domain::services::{CreditError, GenerateError};
 use picture_domain::{InsufficientCredits, RepositoryError, ValidationErrors};
-use serde_json::{Map, Value, json};
+
+use crate::dto::{ErrorDto, ErrorMessage, InsufficientDetails};
 
 /// Every error a handler can answer with.
 #[derive(Debug, thiserror::Error)]
@@ -86,23 +87,24 @@ impl ApiError {
         }
     }
 
-    fn message(&self) -> Value {
+    fn message(&self) -> ErrorMessage {
+        let text = |t: &str| ErrorMessage::Text(t.to_owned());
         match self {
-            Self::Validation(messages) => json!(messages),
-            Self::Unauthorized(message) => json!(message),
-            Self::NotFound(message) | Self::Conflict(message) => json!(message),
-            Self::InsufficientCredits(refusal) => json!(refusal.to_string()),
-            Self::PayloadTooLarge => json!("Payload too large"),
-            Self::ProviderError(message) => json!(message),
-            Self::ProviderUnavailable { message, .. } => json!(message),
+            Self::Validation(messages) => ErrorMessage::List(messages.clone()),
+            Self::Unauthorized(message) => text(message),
+            Self::NotFound(message) | Self::Conflict(message) => text(message),
+            Self::InsufficientCredits(refusal) => ErrorMessage::Text(refusal.to_string()),
+            Self::PayloadTooLarge => text("Payload too large"),
+            Self::ProviderError(message) => text(message),
+            Self::ProviderUnavailable { message, .. } => text(message),
             Self::CreditsUnavailable => {
-                json!("The credits service is unavailable, please retry shortly")
+                text("The credits service is unavailable, please retry shortly")
             }
             Self::RateLimited { retry_after } => {
-                json!(format!("Too many requests, retry in {retry_after} s"))
+                ErrorMessage::Text(format!("Too many requests, retry in {retry_after} s"))
             }
-            Self::Unavailable(_) => json!("Service temporarily unavailable, please retry"),
-            Self::Internal(_) => json!("Internal server error"),
+            Self::Unavailable(_) => text("Service temporarily unavailable, please retry"),
+            Self::Internal(_) => text("Internal server error"),
         }
     }
 }
@@ -182,19 +184,6 @@ impl From<RepositoryError> for ApiError {
     }
 }
 
-/// The contract's error body for `status`, with `code` and `message`.
-pub fn error_body(status: StatusCode, code: &str, message: Value) -> Value {
-    let mut body = Map::new();
-    body.insert("statusCode".into(), json!(status.as_u16()));
-    body.insert(
-        "error".into(),
-        json!(status.canonical_reason().unwrap_or("Error")),
-    );
-    body.insert("code".into(), json!(code));
-    body.insert("message".into(), message);
-    Value::Object(body)
-}
-
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -236,16 +225,24 @@ impl ResponseError for ApiError {
             };
             response.insert_header(("Retry-After", seconds.to_string()));
         }
-        let mut body = error_body(status, self.code(), self.message());
-        if let Self::InsufficientCredits(refusal) = self {
-            metrics::counter!("picture_insufficient_credits_total").increment(1);
-            body["details"] = json!({
-                "required": refusal.required.get(),
-                "balance": refusal.balance.get(),
-                "freeGenerationsRemaining": refusal.free_generations_remaining,
-            });
-        }
-        response.json(body)
+        let details = match self {
+            Self::InsufficientCredits(refusal) => {
+                metrics::counter!("picture_insufficient_credits_total").increment(1);
+                Some(InsufficientDetails {
+                    required: refusal.required.get(),
+                    balance: refusal.balance.get(),
+                    free_generations_remaining: refusal.free_generations_remaining,
+                })
+            }
+            _ => None,
+        };
+        response.json(ErrorDto {
+            status_code: status.as_u16(),
+            error: status.canonical_reason().unwrap_or("Error").to_owned(),
+            code: self.code().to_owned(),
+            message: self.message(),
+            details,
+        })
     }
 }
 
@@ -301,6 +298,7 @@ pub fn configure_extractors(config: &mut web::ServiceConfig) {
 #[cfg(test)]
 mod tests {
     use actix_web::body::to_bytes;
+    use serde_json::{Value, json};
 
     use super::*;
 

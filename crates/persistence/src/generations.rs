@@ -122,7 +122,46 @@ enum Lookup<'a> {
     Prediction(&'a str),
 }
 
+/// Generations left behind, oldest first: the reconciler's two queries.
+enum Stale {
+    /// `processing` since before `older_than` (ms) and not leased at `now` (ms).
+    Processing { older_than: i64, now: i64 },
+    /// `pending`, never submitted, created before `older_than` (ms).
+    Pending { older_than: i64 },
+}
+
 impl DieselGenerationRepository {
+    async fn stale(&self, which: Stale, limit: u32) -> Result<Vec<Generation>, RepositoryError> {
+        let rows: Vec<GenerationRow> = with_connection!(self.database, |conn| {
+            let query = generations::table.into_boxed();
+            let query = match which {
+                Stale::Processing { older_than, now } => query
+                    .filter(generations::status.eq(GenerationStatus::Processing.as_str()))
+                    .filter(generations::updated_at.lt(older_than))
+                    .filter(
+                        generations::finalize_lease_until
+                            .is_null()
+                            .or(generations::finalize_lease_until.lt(now)),
+                    )
+                    .order(generations::updated_at.asc()),
+                Stale::Pending { older_than } => query
+                    .filter(generations::status.eq(GenerationStatus::Pending.as_str()))
+                    .filter(generations::replicate_prediction_id.is_null())
+                    .filter(generations::created_at.lt(older_than))
+                    .order(generations::created_at.asc()),
+            };
+            query
+                .limit(i64::from(limit))
+                .select(GenerationRow::as_select())
+                .load(conn)
+                .await
+                .map_err(query_error)
+        })?;
+        rows.into_iter()
+            .map(GenerationRow::into_generation)
+            .collect()
+    }
+
     async fn find_one(&self, lookup: Lookup<'_>) -> Result<Option<Generation>, RepositoryError> {
         let row: Option<GenerationRow> = with_connection!(self.database, |conn| {
             let query = generations::table.into_boxed();
@@ -425,25 +464,14 @@ impl GenerationRepository for DieselGenerationRepository {
         at: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Generation>, RepositoryError> {
-        let older_than = to_millis(older_than);
-        let now = to_millis(at);
-        let rows: Vec<GenerationRow> = with_connection!(self.database, |conn| generations::table
-            .filter(generations::status.eq(GenerationStatus::Processing.as_str()))
-            .filter(generations::updated_at.lt(older_than))
-            .filter(
-                generations::finalize_lease_until
-                    .is_null()
-                    .or(generations::finalize_lease_until.lt(now)),
-            )
-            .order(generations::updated_at.asc())
-            .limit(i64::from(limit))
-            .select(GenerationRow::as_select())
-            .load(conn)
-            .await
-            .map_err(query_error))?;
-        rows.into_iter()
-            .map(GenerationRow::into_generation)
-            .collect()
+        self.stale(
+            Stale::Processing {
+                older_than: to_millis(older_than),
+                now: to_millis(at),
+            },
+            limit,
+        )
+        .await
     }
 
     async fn stale_pending(
@@ -451,20 +479,13 @@ impl GenerationRepository for DieselGenerationRepository {
         older_than: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Generation>, RepositoryError> {
-        let older_than = to_millis(older_than);
-        let rows: Vec<GenerationRow> = with_connection!(self.database, |conn| generations::table
-            .filter(generations::status.eq(GenerationStatus::Pending.as_str()))
-            .filter(generations::replicate_prediction_id.is_null())
-            .filter(generations::created_at.lt(older_than))
-            .order(generations::created_at.asc())
-            .limit(i64::from(limit))
-            .select(GenerationRow::as_select())
-            .load(conn)
-            .await
-            .map_err(query_error))?;
-        rows.into_iter()
-            .map(GenerationRow::into_generation)
-            .collect()
+        self.stale(
+            Stale::Pending {
+                older_than: to_millis(older_than),
+            },
+            limit,
+        )
+        .await
     }
 
     async fn due_charges(

@@ -165,13 +165,14 @@ impl CreditService {
             .accounts
             .grant(grant, self.ports.clock.now())
             .await?;
-        tracing::info!(
-            target: "picture::ledger",
-            op = "grant", user_id = %grant.user, amount = grant.amount.get(),
-            outcome = if granted.applied { "applied" } else { "repeated" },
-            balance = granted.account.credits.balance.get(),
-            "credit grant"
-        );
+        // An applied grant is logged by the ledger with its entry; a repeated key only here.
+        if !granted.applied {
+            tracing::info!(
+                target: "picture::ledger",
+                op = "grant", user_id = %grant.user, amount = grant.amount.get(),
+                outcome = "repeated", "credit grant repeated: nothing changed"
+            );
+        }
         Ok(granted)
     }
 

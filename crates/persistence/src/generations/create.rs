@@ -9,7 +9,7 @@ use picture_domain::{
 };
 
 use super::row::GenerationRow;
-use super::{DieselGenerationRepository, entry_key};
+use super::{DieselGenerationRepository, entry_key, money_event};
 use crate::database::{ensure_account, with_connection};
 use crate::error::query_error;
 use crate::money_events::{MoneyEvent, emit_all};
@@ -103,13 +103,7 @@ impl DieselGenerationRepository {
                 let decision =
                     decide(&policy, funds, free_used, balance, held).map_err(TxError::Refused)?;
                 let mut events = Vec::new();
-                let event = |op: &'static str, amount: i64| MoneyEvent {
-                    op,
-                    ledger,
-                    user: user.clone(),
-                    generation: Some(id.clone()),
-                    amount,
-                };
+                let event = |op, amount| money_event(op, ledger, &user, &id, amount);
                 let mut balance_after = (ledger == "local").then_some(balance);
                 let (billing, free_used_after) = match decision {
                     AccessDecision::Free { .. } => {

@@ -25,25 +25,15 @@ impl GenerationService {
             .transition(id, transition, at)
             .await?;
         if moved {
-            self.count_finished(id, transition.target()).await;
+            let model = match self.ports.generations.find(id).await {
+                Ok(Some(generation)) => generation.record.model_name,
+                _ => None,
+            };
+            count_finished(model, transition.target());
         }
         Ok(moved)
     }
 
-    /// Counts a generation that became final, by model and status
-    /// (`picture_generations_finished_total`).
-    pub(super) async fn count_finished(&self, id: GenerationId, status: crate::GenerationStatus) {
-        let model = match self.ports.generations.find(id).await {
-            Ok(Some(generation)) => generation.record.model_name.unwrap_or_default(),
-            _ => String::new(),
-        };
-        metrics::counter!(
-            "picture_generations_finished_total",
-            "model" => model,
-            "status" => status.as_str()
-        )
-        .increment(1);
-    }
     pub(super) async fn poll_provider(&self, generation: &Generation) -> Result<(), GenerateError> {
         let Some(prediction_id) = &generation.prediction_id else {
             return Ok(());
@@ -186,8 +176,10 @@ impl GenerationService {
         {
             Ok(Some(completion)) => {
                 tracing::info!(generation_id = %id, bytes = size, "generation completed");
-                self.count_finished(id, crate::GenerationStatus::Completed)
-                    .await;
+                count_finished(
+                    generation.record.model_name.clone(),
+                    crate::GenerationStatus::Completed,
+                );
                 if let Some(due) = completion.charge
                     && let Err(error) = self.credits.collect(&due).await
                 {
@@ -199,4 +191,15 @@ impl GenerationService {
             Err(error) => Err(format!("database error: {error}")),
         }
     }
+}
+
+/// Counts a generation that became final, by model and status
+/// (`picture_generations_finished_total`).
+fn count_finished(model: Option<String>, status: crate::GenerationStatus) {
+    metrics::counter!(
+        "picture_generations_finished_total",
+        "model" => model.unwrap_or_default(),
+        "status" => status.as_str()
+    )
+    .increment(1);
 }
