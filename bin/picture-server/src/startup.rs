@@ -255,7 +255,7 @@ fn cors(origins: &[String]) -> Cors {
         })
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         .allow_any_header()
-        .expose_headers(["x-request-id", "retry-after"])
+        .expose_headers(["x-request-id", "retry-after", "x-next-cursor"])
         .supports_credentials()
         .block_on_origin_mismatch(false)
         .max_age(3600)

@@ -202,6 +202,9 @@ impl ImageRepository for DieselImageRepository {
     ) -> Result<Vec<Image>, RepositoryError> {
         let limit = i64::from(query.limit.clamp(1, 100));
         let offset = i64::from(query.page.max(1) - 1) * limit;
+        let after = query
+            .after
+            .map(|cursor| (to_millis(cursor.created_at), cursor.id.to_string()));
         let rows: Vec<ImageRow> = with_connection!(self.database, |conn| {
             let mut select = images::table
                 .into_boxed()
@@ -214,6 +217,19 @@ impl ImageRepository for DieselImageRepository {
             if query.favorites_only {
                 select = select.filter(images::is_favorite.eq(true));
             }
+            let offset = match &after {
+                // `created_at <= t` bounds the index range scan; the `or` only drops the images
+                // of that same millisecond already seen.
+                Some((at, id)) => {
+                    select = select.filter(
+                        images::created_at
+                            .le(*at)
+                            .and(images::created_at.lt(*at).or(images::id.lt(id))),
+                    );
+                    0
+                }
+                None => offset,
+            };
             select
                 .order((images::created_at.desc(), images::id.desc()))
                 .limit(limit)

@@ -8,6 +8,7 @@ on_both_databases!(
     owners_archive_publish_and_favourite_while_others_get_404,
     batches_affect_only_the_callers_images_and_delete_their_files,
     likes_and_generation_parameters,
+    the_next_cursor_walks_the_gallery_and_a_forged_one_is_a_400,
 );
 
 /// Generates a small image for `token` and returns (image id, generation id).
@@ -212,4 +213,41 @@ async fn likes_and_generation_parameters(app: TestApp) {
         )
         .await;
     assert_eq!(hidden.status(), 204);
+}
+
+async fn the_next_cursor_walks_the_gallery_and_a_forged_one_is_a_400(app: TestApp) {
+    let owner = app.token("walker", None);
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(image(&app, &owner).await.0);
+    }
+    made.reverse();
+    let mut walked = Vec::new();
+    let mut path = "/api/v1/images?limit=2".to_owned();
+    loop {
+        let response = app.get(&path, Some(&owner)).await;
+        assert_eq!(response.status(), 200);
+        let next = response
+            .headers()
+            .get("x-next-cursor")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let page: Vec<Value> = response.json().await.unwrap();
+        walked.extend(page.iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+        match next {
+            Some(cursor) => {
+                assert_eq!(page.len(), 2, "a cursor only on full pages");
+                path = format!("/api/v1/images?limit=2&cursor={cursor}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!(walked, made);
+    for forged in ["nope", "12_34", "1_"] {
+        let response = app
+            .get(&format!("/api/v1/images?cursor={forged}"), Some(&owner))
+            .await;
+        assert_eq!(response.status(), 400, "{forged}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "validation_failed", "{body}");
+    }
 }

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
+use crate::gallery_cursor::GalleryCursor;
 use crate::ids::{GenerationId, ImageId, UserId};
 use crate::image::Image;
 
@@ -14,8 +15,11 @@ pub struct ImageQuery {
     pub archived: bool,
     /// Only favourites.
     pub favorites_only: bool,
-    /// Page, from 1.
+    /// Page, from 1 (`OFFSET`: its cost grows with the page number). Ignored when `after` is set.
     pub page: u32,
+    /// Start just after this position instead of at `page`: the keyset form, whose cost does
+    /// not depend on how deep into the gallery it is.
+    pub after: Option<GalleryCursor>,
     /// Page size, 1 to 100.
     pub limit: u32,
 }
@@ -79,7 +83,8 @@ pub trait ImageRepository: Send + Sync {
         id: ImageId,
     ) -> Result<Option<Image>, RepositoryError>;
 
-    /// A page of `user`'s images, newest first.
+    /// A page of `user`'s images, newest first (same instant: higher id first), starting after
+    /// `query.after` when set, else at `query.page`.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.

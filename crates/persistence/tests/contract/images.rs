@@ -1,7 +1,7 @@
 use picture_domain::ports::{
     BatchAction, GenerationRepository, ImageChange, ImageQuery, ImageRepository, Likes, Transition,
 };
-use picture_domain::{ImageId, PredictionId, UserId};
+use picture_domain::{GalleryCursor, ImageId, PredictionId, UserId};
 use picture_persistence::{DieselGenerationRepository, DieselImageRepository};
 
 use crate::generations::{created, image_of, new_generation};
@@ -13,6 +13,7 @@ contract!(
     owners_archive_publish_and_favourite_their_images,
     batches_touch_only_the_callers_images,
     likes_are_idempotent_and_private_images_cannot_be_liked_by_others,
+    cursors_walk_the_whole_gallery_in_order_including_images_of_the_same_instant,
 );
 
 /// Completes a generation of `user` and returns its image id.
@@ -190,6 +191,7 @@ fn query(page: u32, limit: u32) -> ImageQuery {
         favorites_only: false,
         page,
         limit,
+        after: None,
     }
 }
 
@@ -314,4 +316,63 @@ async fn deleting_an_image_returns_it_once(db: &TestDatabase) {
             .unwrap()
             .is_none()
     );
+}
+
+/// Keyset pages (`after`) give exactly the offset pages' order, with no image skipped or
+/// repeated where several share one millisecond.
+async fn cursors_walk_the_whole_gallery_in_order_including_images_of_the_same_instant(
+    db: &TestDatabase,
+) {
+    let generations = DieselGenerationRepository::new(db.database.clone());
+    let images = DieselImageRepository::new(db.database.clone());
+    let stamps = [5, 9, 9, 9, 2, 9, 7];
+    for (i, (user, stamp)) in ["cara", "dan"]
+        .into_iter()
+        .flat_map(|user| stamps.iter().map(move |stamp| (user, *stamp)))
+        .enumerate()
+    {
+        let new = new_generation(user, None);
+        created(&generations, &new).await;
+        let prediction_id = PredictionId::parse(format!("k{i}")).unwrap();
+        generations
+            .transition(new.id, &Transition::Processing { prediction_id }, at(1))
+            .await
+            .unwrap();
+        let mut image = image_of(&new);
+        image.created_at = at(1_000 + stamp);
+        generations
+            .complete(new.id, &image, None, at(2))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let cara = UserId::parse("cara").unwrap();
+    let everything: Vec<ImageId> = images
+        .list_for_user(&cara, query(1, 100))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.record.id)
+        .collect();
+    assert_eq!(everything.len(), stamps.len());
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = images
+            .list_for_user(
+                &cara,
+                // `page` is ignored once there is a cursor.
+                ImageQuery {
+                    after,
+                    page: if after.is_some() { 3 } else { 1 },
+                    ..query(1, 2)
+                },
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(GalleryCursor::after(last));
+        walked.extend(page.iter().map(|i| i.record.id));
+    }
+    assert_eq!(walked, everything);
 }
