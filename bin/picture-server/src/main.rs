@@ -16,10 +16,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(error) = picture_server::telemetry::init(&settings.log) {
-        eprintln!("{error}");
-        return ExitCode::from(2);
-    }
+    let _logs = match picture_server::telemetry::init(&settings.log) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
     match cli::run(args.command.unwrap_or(Command::Serve), settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -228,37 +228,41 @@ impl GenerationRepository for DieselGenerationRepository {
         let id = id.to_string();
         let at = to_millis(at);
         let status = target.as_str();
+        let message = match transition {
+            Transition::Failed { message } | Transition::Cancelled { message } => message,
+            Transition::Processing { prediction_id } => {
+                // A single statement moves no money: no transaction round trips around it.
+                let updated = with_connection!(self.database, |conn| diesel::update(
+                    generations::table
+                        .filter(generations::id.eq(&id))
+                        .filter(generations::status.eq_any(&from))
+                )
+                .set((
+                    generations::status.eq(status),
+                    generations::replicate_prediction_id.eq(Some(prediction_id.as_str())),
+                    generations::updated_at.eq(at),
+                ))
+                .execute(conn)
+                .await
+                .map_err(query_error))?;
+                return Ok(updated == 1);
+            }
+        };
         let moved: Option<Vec<MoneyEvent>> = with_connection!(self.database, |conn| conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
                 let guarded = generations::table
                     .filter(generations::id.eq(&id))
                     .filter(generations::status.eq_any(&from));
-                let update = diesel::update(guarded);
-                let updated = match transition {
-                    Transition::Processing { prediction_id } => {
-                        update
-                            .set((
-                                generations::status.eq(status),
-                                generations::replicate_prediction_id
-                                    .eq(Some(prediction_id.as_str())),
-                                generations::updated_at.eq(at),
-                            ))
-                            .execute(conn)
-                            .await?
-                    }
-                    Transition::Failed { message } | Transition::Cancelled { message } => {
-                        update
-                            .set((
-                                generations::status.eq(status),
-                                generations::error_message.eq(Some(message.as_str())),
-                                generations::completed_at.eq(Some(at)),
-                                generations::updated_at.eq(at),
-                                generations::finalize_lease_until.eq(None::<i64>),
-                            ))
-                            .execute(conn)
-                            .await?
-                    }
-                };
+                let updated = diesel::update(guarded)
+                    .set((
+                        generations::status.eq(status),
+                        generations::error_message.eq(Some(message.as_str())),
+                        generations::completed_at.eq(Some(at)),
+                        generations::updated_at.eq(at),
+                        generations::finalize_lease_until.eq(None::<i64>),
+                    ))
+                    .execute(conn)
+                    .await?;
                 if updated != 1 {
                     return Ok(None);
                 }

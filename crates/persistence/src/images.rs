@@ -28,6 +28,9 @@ impl DieselImageRepository {
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = images)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+// `None` is written as NULL (every such column defaults to NULL), so the insert's prepared
+// statement is cached.
+#[diesel(treat_none_as_default_value = false)]
 pub(crate) struct ImageRow {
     id: String,
     user_id: String,

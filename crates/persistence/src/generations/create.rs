@@ -10,7 +10,7 @@ use picture_domain::{
 
 use super::row::GenerationRow;
 use super::{DieselGenerationRepository, entry_key, money_event};
-use crate::database::{ensure_account, with_connection};
+use crate::database::with_connection;
 use crate::error::query_error;
 use crate::money_events::{MoneyEvent, emit_all};
 use crate::schema::image_generations as generations;
@@ -80,23 +80,27 @@ impl DieselGenerationRepository {
         };
         let outcome = with_connection!(self.database, |conn| conn
             .transaction::<_, TxError, _>(async |conn| {
-                // A write first, then an update of the account row: it locks the row on
-                // PostgreSQL and takes the database write lock on SQLite, so concurrent
-                // requests of one user are decided one after the other.
-                ensure_account!(conn, &user, now);
-                diesel::update(accounts::table.find(&user))
-                    .set(accounts::updated_at.eq(now))
-                    .execute(conn)
-                    .await?;
-                let (free_used, balance, held): (i32, i64, i64) = accounts::table
-                    .find(&user)
-                    .select((
-                        accounts::free_generations_used,
-                        accounts::balance,
-                        accounts::held,
-                    ))
-                    .first(conn)
-                    .await?;
+                // One upsert that creates or touches the account row and reads it back: a
+                // write, so it locks the row on PostgreSQL and takes the database write lock
+                // on SQLite, and concurrent requests of one user are decided one after the
+                // other (one round trip instead of insert, update and select).
+                let (free_used, balance, held): (i32, i64, i64) =
+                    diesel::insert_into(accounts::table)
+                        .values((
+                            accounts::user_id.eq(&user),
+                            accounts::created_at.eq(now),
+                            accounts::updated_at.eq(now),
+                        ))
+                        .on_conflict(accounts::user_id)
+                        .do_update()
+                        .set(accounts::updated_at.eq(now))
+                        .returning((
+                            accounts::free_generations_used,
+                            accounts::balance,
+                            accounts::held,
+                        ))
+                        .get_result(conn)
+                        .await?;
                 let free_used = u32::try_from(free_used).unwrap_or(0);
                 let balance = CreditAmount::new(balance).unwrap_or(CreditAmount::ZERO);
                 let held = CreditAmount::new(held).unwrap_or(CreditAmount::ZERO);

@@ -13,6 +13,9 @@ use crate::time::{from_millis, to_millis};
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = generations)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+// `None` is written as NULL (every such column defaults to NULL anyway), so the insert's SQL
+// is the same for every row and its prepared statement is cached.
+#[diesel(treat_none_as_default_value = false)]
 pub(super) struct GenerationRow {
     pub(super) id: String,
     user_id: String,

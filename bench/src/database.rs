@@ -1,0 +1,182 @@
+//! The benchmark's own PostgreSQL database: created fresh, seeded in bulk with SQL, dropped
+//! at the end.
+
+use anyhow::Context;
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+/// The user whose gallery holds 1,000 images.
+pub const SMALL_USER: &str = "bench-gallery-1k";
+/// The user whose gallery holds 100,000 images.
+pub const LARGE_USER: &str = "bench-gallery-100k";
+/// Other users' images seeded around theirs.
+const NEIGHBOUR_IMAGES: i64 = 50_000;
+
+#[derive(QueryableByName)]
+struct TextValue {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+#[derive(QueryableByName)]
+struct Position {
+    #[diesel(sql_type = BigInt)]
+    created_at: i64,
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// A database created for one harness run.
+pub struct BenchDatabase {
+    admin_url: String,
+    name: String,
+    /// Its URL, for the server and the direct calls.
+    pub url: String,
+}
+
+fn database_url(admin_url: &str, name: &str) -> String {
+    match admin_url.rsplit_once('/') {
+        Some((server, _)) if server.contains("://") && !server.ends_with('/') => {
+            format!("{server}/{name}")
+        }
+        _ => format!("{}/{name}", admin_url.trim_end_matches('/')),
+    }
+}
+
+async fn execute(conn: &mut AsyncPgConnection, sql: &str) -> anyhow::Result<usize> {
+    diesel::sql_query(sql)
+        .execute(conn)
+        .await
+        .with_context(|| format!("running {}", sql.lines().next().unwrap_or(sql)))
+}
+
+impl BenchDatabase {
+    /// Creates `picture_bench_<pid>` on the server of `admin_url` (dropping a leftover one).
+    pub async fn create(admin_url: &str) -> anyhow::Result<Self> {
+        let name = format!("picture_bench_{}", std::process::id());
+        let mut admin = AsyncPgConnection::establish(admin_url)
+            .await
+            .with_context(|| format!("connecting to PostgreSQL at {admin_url}"))?;
+        execute(&mut admin, &format!("DROP DATABASE IF EXISTS {name}")).await?;
+        execute(&mut admin, &format!("CREATE DATABASE {name}")).await?;
+        Ok(Self {
+            url: database_url(admin_url, &name),
+            admin_url: admin_url.to_owned(),
+            name,
+        })
+    }
+
+    /// Drops it.
+    pub async fn drop_database(self) -> anyhow::Result<()> {
+        let mut admin = AsyncPgConnection::establish(&self.admin_url).await?;
+        execute(
+            &mut admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn connect(&self) -> anyhow::Result<AsyncPgConnection> {
+        Ok(AsyncPgConnection::establish(&self.url).await?)
+    }
+
+    /// Seeds the two galleries and the neighbours' images (interleaved in time), then
+    /// `VACUUM ANALYZE`, as a database that has lived a while would be. Needs the migrations.
+    pub async fn seed(&self) -> anyhow::Result<()> {
+        let mut conn = self.connect().await?;
+        let base = chrono::Utc::now().timestamp_millis() - 200 * 24 * 3_600_000;
+        for (user, count, spacing) in [
+            (SMALL_USER, 1_000, 17_280_000),
+            (LARGE_USER, 100_000, 172_800),
+        ] {
+            execute(
+                &mut conn,
+                &images_insert(&format!("'{user}'"), count, base, spacing),
+            )
+            .await?;
+        }
+        execute(
+            &mut conn,
+            &images_insert(
+                "'bench-neighbour-' || (g % 50)",
+                NEIGHBOUR_IMAGES,
+                base,
+                345_600,
+            ),
+        )
+        .await?;
+        execute(&mut conn, "VACUUM ANALYZE").await?;
+        Ok(())
+    }
+
+    /// The id of `user`'s newest image.
+    pub async fn newest_image(&self, user: &str) -> anyhow::Result<String> {
+        let mut conn = self.connect().await?;
+        let row: TextValue = diesel::sql_query(
+            "SELECT id AS value FROM images WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind::<Text, _>(user)
+        .get_result(&mut conn)
+        .await?;
+        Ok(row.value)
+    }
+
+    /// The gallery cursor after `user`'s image at `offset` (newest first), as the server
+    /// would hand it out.
+    pub async fn cursor_at(&self, user: &str, offset: i64) -> anyhow::Result<String> {
+        let mut conn = self.connect().await?;
+        let row: Position = diesel::sql_query(
+            "SELECT created_at, id FROM images WHERE user_id = $1 AND archived_at IS NULL \
+             ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1",
+        )
+        .bind::<Text, _>(user)
+        .bind::<BigInt, _>(offset)
+        .get_result(&mut conn)
+        .await?;
+        Ok(format!("{}_{}", row.created_at, row.id))
+    }
+
+    /// `SELECT version()`.
+    pub async fn server_version(&self) -> anyhow::Result<String> {
+        let mut conn = self.connect().await?;
+        let row: TextValue = diesel::sql_query("SELECT version() AS value")
+            .get_result(&mut conn)
+            .await?;
+        Ok(row.value)
+    }
+}
+
+/// `count` images of `owner` (an SQL expression of `g`), `spacing` ms apart from `base`.
+fn images_insert(owner: &str, count: i64, base: i64, spacing: i64) -> String {
+    format!(
+        "INSERT INTO images (id, user_id, prompt, negative_prompt, model, style, public_url, \
+         storage_path, filename, format, width, height, file_size, is_public, is_favorite, \
+         download_count, created_at, updated_at) \
+         SELECT gen_random_uuid()::text, {owner}, \
+         'a watercolour fox in a snowy forest, seeded image ' || g, 'blurry, low quality', \
+         'black-forest-labs/flux-schnell', 'watercolor', \
+         'http://127.0.0.1/files/users/seeded/' || g || '.png', \
+         'users/seeded/' || g || '.png', g || '.png', 'png', 1024, 1024, 1048576, \
+         g % 10 = 0, g % 7 = 0, g % 5, {base}::bigint + g::bigint * {spacing}, {base}::bigint + g::bigint * {spacing} \
+         FROM generate_series(1, {count}) AS g"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_replaces_the_admin_urls() {
+        assert_eq!(
+            database_url("postgres://postgres@127.0.0.1:5432/postgres", "b"),
+            "postgres://postgres@127.0.0.1:5432/b"
+        );
+        assert_eq!(
+            database_url("postgres://postgres@127.0.0.1:5432", "b"),
+            "postgres://postgres@127.0.0.1:5432/b"
+        );
+    }
+}
