@@ -15,8 +15,8 @@ use picture_credits::RemoteCredits;
 use picture_domain::ports::CreditLedger;
 use picture_domain::ports::{Clock, ImageProvider, ObjectStore};
 use picture_domain::services::{
-    CreditPorts, CreditService, DeliveryGuard, GenerationLimits, GenerationService, ImageService,
-    ModelService, PipelinePorts, PipelineSettings, ProfileService,
+    CATALOG_CACHE_TTL, CachedCatalog, CreditPorts, CreditService, DeliveryGuard, GenerationLimits,
+    GenerationService, ImageService, ModelService, PipelinePorts, PipelineSettings, ProfileService,
 };
 use picture_offline::OfflineRenderer;
 use picture_persistence::{
@@ -163,7 +163,10 @@ fn pipeline(
         settings.credits_fail_open,
     );
     let ports = PipelinePorts {
-        models: Arc::new(DieselModelCatalog::new(database.clone())),
+        models: Arc::new(CachedCatalog::new(
+            Arc::new(DieselModelCatalog::new(database.clone())),
+            CATALOG_CACHE_TTL,
+        )),
         generations,
         images: Arc::new(DieselImageRepository::new(database.clone())),
         provider: image_provider(settings)?,
@@ -296,8 +299,9 @@ impl Application {
         ));
         let webhook_verifier = web::Data::new(settings.webhook_verifier());
         let local_files = local_files.map(web::Data::new);
-        let models = web::Data::new(ModelService::new(Arc::new(DieselModelCatalog::new(
-            database.clone(),
+        let models = web::Data::new(ModelService::new(Arc::new(CachedCatalog::new(
+            Arc::new(DieselModelCatalog::new(database.clone())),
+            CATALOG_CACHE_TTL,
         ))));
         let profiles = web::Data::new(ProfileService::new(
             Arc::new(DieselProfileRepository::new(database.clone())),

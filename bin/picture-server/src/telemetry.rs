@@ -8,8 +8,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use std::io::BufWriter;
 
+use actix_web::HttpMessage;
 use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
@@ -57,13 +58,24 @@ pub fn init(settings: &LogSettings) -> Result<LogGuard, SettingsError> {
     Ok(LogGuard { _worker: worker })
 }
 
-/// The root span of every request: tracing-actix-web's fields (method, route, status, request
-/// id, …) plus `user_id`, recorded by the authentication extractor.
+/// The root span of every request: its request id, and `user_id` once the authentication
+/// extractor has recorded it. Method, route, status and duration are on the `request finished`
+/// line; the span stays this small because every line logged inside the request repeats it
+/// (tracing-actix-web's default span has some fifteen fields, and formatting them on every line
+/// cost more than the gallery's JSON; see bench/README.md).
 pub struct PictureRootSpan;
 
 impl RootSpanBuilder for PictureRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        tracing_actix_web::root_span!(request, user_id = tracing::field::Empty)
+        let request_id = request.extensions().get::<RequestId>().copied();
+        match request_id {
+            Some(id) => tracing::info_span!(
+                "request",
+                request_id = %id,
+                user_id = tracing::field::Empty
+            ),
+            None => tracing::info_span!("request", user_id = tracing::field::Empty),
+        }
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {

@@ -1,5 +1,6 @@
 //! Domain services: use cases built from ports. Each holds only the ports it calls.
 
+pub mod cached_catalog;
 pub mod credits;
 pub mod deliveries;
 pub mod generations;
@@ -8,6 +9,7 @@ pub mod limits;
 pub mod models;
 pub mod profiles;
 
+pub use cached_catalog::{CATALOG_CACHE_TTL, CachedCatalog};
 pub use credits::{CreditError, CreditOverview, CreditPorts, CreditService};
 pub use deliveries::DeliveryGuard;
 pub use generations::{
