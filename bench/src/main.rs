@@ -96,7 +96,15 @@ fn main() -> anyhow::Result<()> {
     let outcome = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(scenarios::run(&options, placement.clone()));
+        .block_on(async {
+            tokio::select! {
+                outcome = scenarios::run(&options, placement.clone()) => outcome,
+                _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!(
+                    "interrupted (the database picture_bench_{} may be left behind)",
+                    std::process::id()
+                )),
+            }
+        });
     if let Some(placement) = &placement {
         placement.release_postgres()?;
     }

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use std::future::{Ready, ready};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
@@ -33,9 +33,31 @@ pub fn install() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("another metrics recorder is installed; /metrics stays empty");
             }
+            spawn_upkeep(handle.clone());
             handle
         })
         .clone()
+}
+
+/// How often recorded histogram samples are folded into their buckets.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Folds the samples the recorder keeps for each histogram into its buckets every
+/// [`UPKEEP_INTERVAL`], on a thread of its own for the life of the process. Without it every
+/// sample stays in memory until the next scrape: the load harness saw the server grow to 280 MiB
+/// in three minutes of 60,000 requests a second with nobody scraping.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("picture-metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot start the metrics upkeep thread; histograms grow until scraped");
+    }
 }
 
 /// Histogram buckets (seconds) for every latency.
