@@ -26,6 +26,8 @@ const MIB: u64 = 1024 * 1024;
 const GALLERY_FIRST: &str = "gallery first page, 1,000-image user";
 const DIRECT_FIRST: &str = "direct repository call (same query, no HTTP), 1,000-image user";
 const SYNC_LARGE: &str = "sync generate, 1 MB image";
+/// A little longer than jemalloc's default decay of freed pages (10 s).
+const ALLOCATOR_DECAY: Duration = Duration::from_secs(11);
 const WAITERS: &str = "concurrent sync generations, provider takes 5 s";
 const ASYNC_SUBMIT: &str = "async generate submit (instant provider)";
 
@@ -114,9 +116,9 @@ impl Bench<'_> {
         }
         self.sync_generations(&server, &fixtures).await?;
         self.waiters(&server, &fixtures).await?;
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        tokio::time::sleep(ALLOCATOR_DECAY).await;
         self.report.figure(
-            "idle RSS after all the load",
+            "idle RSS after all the load (11 s later)",
             format!("{:.1} MiB", mib(rss(server.pid()?))),
         );
         server.stop().await?;
@@ -131,7 +133,11 @@ impl Bench<'_> {
             .find_map(|l| l.strip_prefix("model name"))
             .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
             .unwrap_or_else(|| "unknown CPU".into());
-        let cores = std::thread::available_parallelism().map_or(0, usize::from);
+        // Counted from /proc: this process has already been placed on its own core.
+        let cores = cpuinfo
+            .lines()
+            .filter(|l| l.starts_with("processor"))
+            .count();
         let memory = std::fs::read_to_string("/proc/meminfo")
             .unwrap_or_default()
             .lines()
@@ -146,10 +152,17 @@ impl Bench<'_> {
         let o = self.options;
         self.report.machine = vec![
             format!("date: {}", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")),
-            format!("CPU: {cpu}, {cores} cores visible; memory {memory}; Linux {}", kernel.trim()),
+            format!("CPU: {cpu}, {cores} cores; memory {memory}; Linux {}", kernel.trim()),
             format!("PostgreSQL: {}", self.database.server_version().await?),
             format!(
-                "server: release build of commit {commit}, production mode (JSON logs to a file, credits enforced, local ledger, local file store), rate limits off, reconciler idle; server, PostgreSQL and this harness share the machine"
+                "server: release build of commit {commit}, production mode (JSON logs to a file, credits enforced, local ledger, local file store), rate limits off, reconciler idle; {}",
+                match &self.config.placement {
+                    Some(p) => format!(
+                        "server and PostgreSQL on core {}, this harness (load generator, provider fake) on core {}",
+                        p.server, p.load
+                    ),
+                    None => "server, PostgreSQL and this harness share every core".to_owned(),
+                }
             ),
             format!(
                 "load: closed-loop HTTP/1.1 keep-alive connections over loopback from the harness (hyper); {} s warm-up, then {} runs of {} s per row, medians",
@@ -261,6 +274,10 @@ impl Bench<'_> {
                     .run(connections, duration(self.options.duration))
                     .await?,
             );
+            if scenario == SYNC_LARGE {
+                // jemalloc hands freed pages back after a 10 s decay: read what stays.
+                tokio::time::sleep(ALLOCATOR_DECAY).await;
+            }
             self.rss_after_runs.push(rss(server.pid()?));
             clear_stored_images(&self.config.data_dir)?;
         }
