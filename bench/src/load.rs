@@ -53,6 +53,29 @@ impl Target {
         }
     }
 
+    /// The HTTP request to `addr` with `token` as bearer.
+    fn request(
+        &self,
+        addr: SocketAddr,
+        token: Option<&str>,
+    ) -> anyhow::Result<Request<Full<Bytes>>> {
+        let mut request = Request::builder()
+            .method(self.method.clone())
+            .uri(&self.path)
+            .header(hyper::header::HOST, addr.to_string());
+        if let Some(token) = token {
+            request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match &self.body {
+            Some(body) => {
+                request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+                body.clone()
+            }
+            None => Bytes::new(),
+        };
+        Ok(request.body(Full::new(body))?)
+    }
+
     /// The same, successful only when the body contains `text`.
     pub fn containing(mut self, text: &'static str) -> Self {
         self.must_contain = Some(text);
@@ -144,15 +167,9 @@ pub async fn fetch(
     target: &Target,
     token: Option<&str>,
 ) -> anyhow::Result<(StatusCode, Bytes)> {
-    let load = Load {
-        addr,
-        target: target.clone(),
-        tokens: Arc::new(Vec::new()),
-        timeout: Duration::from_secs(30),
-    };
     let mut sender = connect(addr).await?;
     sender.ready().await?;
-    let response = sender.send_request(load.request(token)?).await?;
+    let response = sender.send_request(target.request(addr, token)?).await?;
     let status = response.status();
     Ok((status, response.into_body().collect().await?.to_bytes()))
 }
@@ -166,24 +183,6 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
 }
 
 impl Load {
-    fn request(&self, token: Option<&str>) -> anyhow::Result<Request<Full<Bytes>>> {
-        let mut request = Request::builder()
-            .method(self.target.method.clone())
-            .uri(&self.target.path)
-            .header(hyper::header::HOST, self.addr.to_string());
-        if let Some(token) = token {
-            request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let body = match &self.target.body {
-            Some(body) => {
-                request = request.header(hyper::header::CONTENT_TYPE, "application/json");
-                body.clone()
-            }
-            None => Bytes::new(),
-        };
-        Ok(request.body(Full::new(body))?)
-    }
-
     /// One request on `sender`, answered whole: `Ok(status)` or the transport error.
     async fn once(
         &self,
@@ -191,7 +190,9 @@ impl Load {
         token: Option<&str>,
     ) -> anyhow::Result<StatusCode> {
         sender.ready().await?;
-        let response = sender.send_request(self.request(token)?).await?;
+        let response = sender
+            .send_request(self.target.request(self.addr, token)?)
+            .await?;
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         if let Some(text) = self.target.must_contain

@@ -2,6 +2,7 @@
 //! generator, provider fake) gets the rest, so the load generator's own work does not count
 //! against the server. Done with `taskset` (util-linux).
 
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, bail};
@@ -60,17 +61,17 @@ impl Placement {
         }
         Ok(())
     }
+}
 
-    /// `command` prefixed to run on the server cores.
-    pub fn on_server_cores(&self, program: &std::path::Path) -> (String, Vec<String>) {
-        (
-            "taskset".to_owned(),
-            vec![
-                "-c".to_owned(),
-                self.server.clone(),
-                program.display().to_string(),
-            ],
-        )
+/// A command running `program`, on the server's cores when `placement` is set.
+pub fn on_server_cores(placement: Option<&Placement>, program: &Path) -> tokio::process::Command {
+    match placement {
+        Some(placement) => {
+            let mut command = tokio::process::Command::new("taskset");
+            command.args(["-c", &placement.server]).arg(program);
+            command
+        }
+        None => tokio::process::Command::new(program),
     }
 }
 

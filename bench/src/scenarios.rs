@@ -14,7 +14,7 @@ use crate::fake_provider::{FakeProvider, Mode};
 use crate::load::{Load, Outcome, Target, fetch};
 use crate::loopback;
 use crate::memory::{PeakSampler, mib, rss};
-use crate::pinning::Placement;
+use crate::pinning::{Placement, on_server_cores};
 use crate::report::RunFigures;
 use crate::report::{Report, Row};
 use crate::server::{Server, ServerConfig, clear_stored_images};
@@ -315,15 +315,7 @@ impl Bench<'_> {
         }
         let o = self.options;
         let harness = std::env::current_exe()?;
-        let mut command = match &self.config.placement {
-            Some(placement) => {
-                let (program, args) = placement.on_server_cores(&harness);
-                let mut command = tokio::process::Command::new(program);
-                command.args(args);
-                command
-            }
-            None => tokio::process::Command::new(harness),
-        };
+        let mut command = on_server_cores(self.config.placement.as_ref(), &harness);
         let output = command
             .args(["direct", "--url", &self.database.url, "--user", SMALL_USER])
             .args(["--connections", &connections.to_string()])

@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
-use crate::pinning::Placement;
+use crate::pinning::{Placement, on_server_cores};
 
 /// The `JWT_SECRET` of the benchmarked server.
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-01";
@@ -41,15 +41,7 @@ impl ServerConfig {
     /// The environment: production mode (JSON logs, credits enforced), every rate limit off,
     /// the fake provider, outputs from loopback allowed, the reconciler out of the way.
     fn command(&self, port: u16) -> Command {
-        let mut command = match &self.placement {
-            Some(placement) => {
-                let (program, args) = placement.on_server_cores(&self.binary);
-                let mut command = Command::new(program);
-                command.args(args);
-                command
-            }
-            None => Command::new(&self.binary),
-        };
+        let mut command = on_server_cores(self.placement.as_ref(), &self.binary);
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

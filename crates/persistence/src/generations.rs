@@ -267,10 +267,7 @@ impl GenerationRepository for DieselGenerationRepository {
                     return Ok(None);
                 }
                 let mut events = Vec::new();
-                if !target.is_terminal() {
-                    return Ok(Some(events));
-                }
-                // Give back what the generation took: its free slot, or its credit hold.
+                // Failed or cancelled: give back its free slot or its credit hold.
                 let (user, billing, ledger): (String, String, String) = generations::table
                     .find(&id)
                     .select((
