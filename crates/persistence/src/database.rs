@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use picture_domain::RepositoryError;
@@ -106,13 +108,21 @@ impl Database {
     ) -> Result<Self, PersistenceError> {
         let pools = match url.backend() {
             Backend::Postgres => {
-                let manager =
-                    AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.connection_string());
+                // A pooled connection is handed out again after a check of its transaction
+                // state and its socket, without the default `SELECT 1` round trip on every
+                // checkout (a third of a gallery read's round trips).
+                let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                config.recycling_method = RecyclingMethod::Fast;
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+                    url.connection_string(),
+                    config,
+                );
                 Pools::Postgres(build_pool(manager, options)?)
             }
             Backend::Sqlite => {
                 url.ensure_sqlite_directory()?;
                 let mut config = ManagerConfig::<SqliteAsync>::default();
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(|path| {
                     Box::pin(async move {
                         let mut conn = SqliteAsync::establish(path).await?;

@@ -14,6 +14,7 @@ use picture_domain::{
     NewGeneration, NewImage, PredictionId, RepositoryError, UserId,
 };
 
+use crate::cached_statement::CacheStatement;
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};
 use crate::images::ImageRow;
@@ -59,6 +60,7 @@ macro_rules! settle_hold {
 }
 
 mod create;
+mod record;
 mod remote_charges;
 mod row;
 
@@ -242,6 +244,7 @@ impl GenerationRepository for DieselGenerationRepository {
                     generations::replicate_prediction_id.eq(Some(prediction_id.as_str())),
                     generations::updated_at.eq(at),
                 ))
+                .cached()
                 .execute(conn)
                 .await
                 .map_err(query_error))?;
@@ -261,6 +264,7 @@ impl GenerationRepository for DieselGenerationRepository {
                         generations::updated_at.eq(at),
                         generations::finalize_lease_until.eq(None::<i64>),
                     ))
+                    .cached()
                     .execute(conn)
                     .await?;
                 if updated != 1 {
@@ -288,6 +292,7 @@ impl GenerationRepository for DieselGenerationRepository {
                         accounts::free_generations_used.eq(accounts::free_generations_used - 1),
                         accounts::updated_at.eq(at),
                     ))
+                    .cached()
                     .execute(conn)
                     .await?;
                     if returned == 1 {
@@ -305,6 +310,7 @@ impl GenerationRepository for DieselGenerationRepository {
                             accounts::held.eq(accounts::held - amount),
                             accounts::updated_at.eq(at),
                         ))
+                        .cached()
                         .execute(conn)
                         .await?;
                     events.push(money_event("release", ledger, &user, &id, amount));
@@ -343,6 +349,7 @@ impl GenerationRepository for DieselGenerationRepository {
                         generations::updated_at.eq(at),
                         generations::finalize_lease_until.eq(None::<i64>),
                     ))
+                    .cached()
                     .execute(conn)
                     .await?;
                     if updated != 1 {
@@ -376,11 +383,13 @@ impl GenerationRepository for DieselGenerationRepository {
                                 accounts::total_spent.eq(accounts::total_spent + spent),
                                 accounts::updated_at.eq(at),
                             ))
+                            .cached()
                             .execute(conn)
                             .await?;
                         if ledger == "local" {
                             diesel::update(generations::table.find(&id))
                                 .set(generations::credits_used.eq(amount))
+                                .cached()
                                 .execute(conn)
                                 .await?;
                         } else {
@@ -441,6 +450,7 @@ impl GenerationRepository for DieselGenerationRepository {
                 ),
         )
         .set(generations::finalize_lease_until.eq(Some(until)))
+        .cached()
         .execute(conn)
         .await
         .map_err(query_error))?;
@@ -453,6 +463,7 @@ impl GenerationRepository for DieselGenerationRepository {
             generations::table.filter(generations::id.eq(&id))
         )
         .set(generations::finalize_lease_until.eq(None::<i64>))
+        .cached()
         .execute(conn)
         .await
         .map_err(query_error))?;

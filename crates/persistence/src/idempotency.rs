@@ -7,6 +7,7 @@ use diesel_async::RunQueryDsl;
 use picture_domain::ports::{IdempotencyClaim, IdempotencyStore};
 use picture_domain::{GenerationId, RepositoryError, UserId};
 
+use crate::cached_statement::CacheStatement;
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};
 use crate::schema::idempotency_keys as keys;
@@ -88,6 +89,7 @@ impl IdempotencyStore for DieselIdempotencyStore {
             keys::table.find((user.as_str(), key))
         )
         .set(keys::free_generations_remaining.eq(Some(remaining)))
+        .cached()
         .execute(conn)
         .await
         .map_err(query_error))?;

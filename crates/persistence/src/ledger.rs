@@ -9,6 +9,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use picture_domain::ports::{CreditAccount, CreditAccounts, CreditBalance, Grant, Granted};
 use picture_domain::{CreditAmount, RepositoryError, UserId};
 
+use crate::cached_statement::CacheStatement;
 use crate::database::{Database, ensure_account, with_connection};
 use crate::error::query_error;
 use crate::money_events::MoneyEvent;
@@ -94,6 +95,7 @@ impl CreditAccounts for DieselLedger {
                         accounts::total_earned.eq(accounts::total_earned + credits),
                         accounts::updated_at.eq(now),
                     ))
+                    .cached()
                     .execute(conn)
                     .await?;
                 Ok(true)

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod cached_statement;
 mod catalog;
 mod database;
 mod deliveries;

@@ -7,6 +7,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use picture_domain::RepositoryError;
 use picture_domain::ports::RateCounter;
 
+use crate::cached_statement::CacheStatement;
 use crate::database::{Database, with_connection};
 use crate::error::query_error;
 use crate::schema::rate_counters as counters;
@@ -46,6 +47,7 @@ impl RateCounter for DieselRateCounter {
                     .do_update()
                     .set(counters::hits.eq(counters::hits + 1))
                     .returning(counters::hits)
+                    .cached()
                     .get_result(conn)
                     .await?;
                 diesel::delete(

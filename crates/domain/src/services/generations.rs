@@ -333,15 +333,34 @@ impl GenerationService {
             )));
         }
         tracing::info!(generation_id = %id, prediction_id = %submission.prediction_id, "generation submitted");
+        let running = matches!(
+            submission.state,
+            ProviderState::Starting | ProviderState::Processing
+        );
         self.settle(id, &submission.prediction_id, submission.state)
             .await?;
-        if request.wait_for_result {
-            self.wait_until_final(id).await?;
-        }
-        Ok(Started {
-            view: self.view(id).await?.ok_or(RepositoryError::Other(
+        let view = if running && !request.wait_for_result {
+            // Nothing this request did moved it past `processing`: answer with what it wrote
+            // instead of reading it back (a webhook that finished it meanwhile shows on the
+            // next read).
+            GenerationView {
+                generation: Generation {
+                    status: GenerationStatus::Processing,
+                    prediction_id: Some(submission.prediction_id),
+                    ..created.generation
+                },
+                image: None,
+            }
+        } else {
+            if request.wait_for_result {
+                self.wait_until_final(id).await?;
+            }
+            self.view(id).await?.ok_or(RepositoryError::Other(
                 "generation vanished after creation".into(),
-            ))?,
+            ))?
+        };
+        Ok(Started {
+            view,
             free_generations_remaining: created.free_generations_remaining,
             credit_balance: created.balance_after,
         })

@@ -8,13 +8,14 @@ use picture_domain::{
     AccessDecision, Billing, CreditAmount, FreemiumPolicy, NewGeneration, RepositoryError,
 };
 
+use super::record::{AccountWrite, RecordCreation, Writes};
 use super::row::GenerationRow;
-use super::{DieselGenerationRepository, entry_key, money_event};
+use super::{DieselGenerationRepository, money_event};
+use crate::cached_statement::CacheStatement;
 use crate::database::with_connection;
 use crate::error::query_error;
 use crate::money_events::{MoneyEvent, emit_all};
-use crate::schema::image_generations as generations;
-use crate::schema::{credit_accounts as accounts, credit_entries as entries};
+use crate::schema::credit_accounts as accounts;
 use crate::time::to_millis;
 
 /// A transaction's failure: the database's, or a refusal (which rolls back too).
@@ -99,6 +100,7 @@ impl DieselGenerationRepository {
                             accounts::balance,
                             accounts::held,
                         ))
+                        .cached()
                         .get_result(conn)
                         .await?;
                 let free_used = u32::try_from(free_used).unwrap_or(0);
@@ -109,72 +111,42 @@ impl DieselGenerationRepository {
                 let mut events = Vec::new();
                 let event = |op, amount| money_event(op, ledger, &user, &id, amount);
                 let mut balance_after = (ledger == "local").then_some(balance);
-                let (billing, free_used_after) = match decision {
+                let (billing, free_used_after, account) = match decision {
                     AccessDecision::Free { .. } => {
-                        diesel::update(accounts::table.find(&user))
-                            .set(
-                                accounts::free_generations_used
-                                    .eq(accounts::free_generations_used + 1),
-                            )
-                            .execute(conn)
-                            .await?;
                         events.push(event("free_slot_taken", 0));
-                        (Billing::Free, free_used + 1)
+                        (Billing::Free, free_used + 1, AccountWrite::TakeFreeSlot)
                     }
                     AccessDecision::Paid { amount } => {
                         let price = amount.get();
-                        let held_now = if ledger == "local" {
-                            balance_after = balance.checked_sub(amount);
-                            diesel::update(
-                                accounts::table
-                                    .find(&user)
-                                    .filter(accounts::balance.ge(price)),
-                            )
-                            .set((
-                                accounts::balance.eq(accounts::balance - price),
-                                accounts::held.eq(accounts::held + price),
-                            ))
-                            .execute(conn)
-                            .await?
-                        } else {
-                            diesel::update(accounts::table.find(&user))
-                                .set(accounts::held.eq(accounts::held + price))
-                                .execute(conn)
-                                .await?
-                        };
-                        if held_now != 1 {
-                            return Err(TxError::Db(diesel::result::Error::RollbackTransaction));
-                        }
-                        diesel::insert_into(entries::table)
-                            .values((
-                                entries::id.eq(uuid::Uuid::new_v4().to_string()),
-                                entries::user_id.eq(&user),
-                                entries::generation_id.eq(Some(&id)),
-                                entries::kind.eq("reserve"),
-                                entries::amount.eq(price),
-                                entries::idempotency_key.eq(entry_key("reserve", &id)),
-                                entries::created_at.eq(now),
-                            ))
-                            .execute(conn)
-                            .await?;
                         events.push(event("reserve", price));
-                        (Billing::Paid, free_used)
+                        let account = if ledger == "local" {
+                            balance_after = balance.checked_sub(amount);
+                            AccountWrite::HoldFromBalance { price }
+                        } else {
+                            AccountWrite::HoldRemote { price }
+                        };
+                        (Billing::Paid, free_used, account)
                     }
                     AccessDecision::Unbilled => {
                         events.push(event("unbilled", 0));
-                        (Billing::Unbilled, free_used)
+                        (Billing::Unbilled, free_used, AccountWrite::Nothing)
                     }
                 };
                 let row = GenerationRow::new(generation, billing, ledger).map_err(|e| {
                     TxError::Db(diesel::result::Error::SerializationError(Box::new(e)))
                 })?;
-                let stored: GenerationRow = diesel::insert_into(generations::table)
-                    .values(&row)
-                    .returning(GenerationRow::as_returning())
-                    .get_result(conn)
-                    .await?;
+                let writes = Writes {
+                    user: &user,
+                    id: &id,
+                    now,
+                    account,
+                    row: &row,
+                };
+                if conn.record(&writes).await? != 1 {
+                    return Err(TxError::Db(diesel::result::Error::RollbackTransaction));
+                }
                 Ok(Decided {
-                    row: stored,
+                    row,
                     decision,
                     free_used_after,
                     balance_after,

@@ -8,6 +8,7 @@ use picture_domain::ports::{ChargeOutcome, DueCharge};
 use picture_domain::{CreditAmount, GenerationId, RepositoryError, UserId};
 
 use super::{DieselGenerationRepository, money_event};
+use crate::cached_statement::CacheStatement;
 use crate::database::with_connection;
 use crate::error::{corrupt, query_error};
 use crate::money_events::emit_all;
@@ -70,6 +71,7 @@ impl DieselGenerationRepository {
                     charges::reason.eq(reason),
                     charges::updated_at.eq(at),
                 ))
+                .cached()
                 .execute(conn)
                 .await?;
                 if updated != 1 {
@@ -86,6 +88,7 @@ impl DieselGenerationRepository {
                             generations::credits_used.eq(amount),
                             generations::updated_at.eq(at),
                         ))
+                        .cached()
                         .execute(conn)
                         .await?;
                 }

@@ -168,6 +168,47 @@ async fn a_refusal_submits_nothing() {
 }
 
 #[tokio::test]
+async fn an_async_submit_answers_what_it_wrote_without_reading_it_back() {
+    let mut mocks = Mocks::new();
+    let model = sample_model();
+    mocks.with_model();
+    mocks
+        .generations
+        .expect_create()
+        .times(1)
+        .returning(|new, _, _| {
+            Ok(Ok(Created {
+                generation: generation_for(new),
+                decision: AccessDecision::Free { remaining_after: 2 },
+                free_generations_remaining: 2,
+                balance_after: None,
+            }))
+        });
+    mocks.provider.expect_submit().times(1).returning(|_| {
+        Ok(crate::ports::Submission {
+            prediction_id: PredictionId::parse("pred-9").unwrap(),
+            state: ProviderState::Starting,
+        })
+    });
+    mocks
+        .generations
+        .expect_transition()
+        .withf(|_, t, _| matches!(t, Transition::Processing { .. }))
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    mocks.generations.expect_find().times(0);
+
+    let started = mocks.service().start(&user(), request(&model)).await.unwrap();
+
+    let generation = &started.view.generation;
+    assert_eq!(generation.status, GenerationStatus::Processing);
+    assert_eq!(generation.prediction_id.as_ref().unwrap().as_str(), "pred-9");
+    assert_eq!(generation.record.prompt, "a cat");
+    assert!(started.view.image.is_none());
+    assert_eq!(started.free_generations_remaining, 2);
+}
+
+#[tokio::test]
 async fn a_provider_refusal_fails_the_generation_which_gives_its_access_back() {
     let mut mocks = Mocks::new();
     let model = sample_model();
