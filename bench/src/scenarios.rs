@@ -308,11 +308,13 @@ impl Bench<'_> {
         self.report.rows.push(row);
     }
 
-    /// The direct calls, in a child process on the server's cores.
-    async fn direct(&mut self, connections: usize) -> anyhow::Result<()> {
-        if !self.wanted(DIRECT_FIRST) {
-            return Ok(());
-        }
+    /// `runs` runs of the direct call (after its own warm-up), in a child process on the
+    /// server's cores.
+    async fn direct_runs(
+        &self,
+        connections: usize,
+        runs: usize,
+    ) -> anyhow::Result<Vec<RunFigures>> {
         let o = self.options;
         let harness = std::env::current_exe()?;
         let mut command = on_server_cores(self.config.placement.as_ref(), &harness);
@@ -325,7 +327,7 @@ impl Bench<'_> {
                 "--warmup",
                 &o.warmup.to_string(),
             ])
-            .args(["--runs", &o.runs.to_string()])
+            .args(["--runs", &runs.to_string()])
             .output()
             .await?;
         anyhow::ensure!(
@@ -333,11 +335,69 @@ impl Bench<'_> {
             "the direct calls failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let runs = String::from_utf8(output.stdout)?
+        Ok(String::from_utf8(output.stdout)?
             .lines()
             .map(serde_json::from_str::<RunFigures>)
-            .collect::<Result<Vec<_>, _>>()?;
-        self.push(Row::from_figures(DIRECT_FIRST, connections, runs, 0));
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The scenarios the ratio targets compare — the direct repository call, the gallery's
+    /// first page and the async submit — run in turns (one run of each, `runs` times), so a
+    /// shared machine that slows down or speeds up during the benchmark moves all three alike.
+    async fn compared(
+        &mut self,
+        server: &Server,
+        f: &Fixtures,
+        connections: usize,
+    ) -> anyhow::Result<()> {
+        self.fake.set_mode(Mode::Instant);
+        let submit = Target::post(
+            "/api/v1/generate",
+            &json!({"prompt": "a fox in the snow", "modelId": f.model, "waitForResult": false}),
+            StatusCode::CREATED,
+        )
+        .containing("\"status\":\"processing\"");
+        let candidates = [
+            (GALLERY_FIRST, Target::get("/api/v1/images?limit=20"), &f.small),
+            (ASYNC_SUBMIT, submit, &f.generating),
+        ];
+        let mut http = Vec::new();
+        for (scenario, target, tokens) in candidates {
+            if self.wanted(scenario) {
+                let load = Arc::new(Load {
+                    addr: server.addr,
+                    target,
+                    tokens: Arc::clone(tokens),
+                    timeout: Duration::from_secs(30),
+                });
+                Arc::clone(&load)
+                    .run(connections, duration(self.options.warmup))
+                    .await?;
+                http.push((scenario, load, Vec::new(), 0_u64));
+            }
+        }
+        let with_direct = self.wanted(DIRECT_FIRST);
+        let mut direct = Vec::new();
+        for _ in 0..self.options.runs {
+            if with_direct {
+                direct.extend(self.direct_runs(connections, 1).await?);
+            }
+            for (_, load, runs, peak) in &mut http {
+                let sampler = PeakSampler::start(server.pid()?);
+                runs.push(
+                    Arc::clone(load)
+                        .run(connections, duration(self.options.duration))
+                        .await?,
+                );
+                *peak = (*peak).max(sampler.finish().await);
+            }
+        }
+        if with_direct {
+            self.push(Row::from_figures(DIRECT_FIRST, connections, direct, 0));
+        }
+        for (scenario, _, runs, peak) in http {
+            self.push(Row::from_runs(scenario, connections, runs, peak));
+        }
         Ok(())
     }
 
@@ -364,10 +424,8 @@ impl Bench<'_> {
             &f.small,
         )
         .await?;
-        self.direct(connections).await?;
+        self.compared(server, f, connections).await?;
         let first = Target::get("/api/v1/images?limit=20");
-        self.measure(server, GALLERY_FIRST, connections, first.clone(), &f.small)
-            .await?;
         self.measure(
             server,
             "gallery first page, 100,000-image user",
@@ -423,15 +481,7 @@ impl Bench<'_> {
             &f.small,
         )
         .await?;
-        self.fake.set_mode(Mode::Instant);
-        let submit = Target::post(
-            "/api/v1/generate",
-            &json!({"prompt": "a fox in the snow", "modelId": f.model, "waitForResult": false}),
-            StatusCode::CREATED,
-        )
-        .containing("\"status\":\"processing\"");
-        self.measure(server, ASYNC_SUBMIT, connections, submit, &f.generating)
-            .await
+        Ok(())
     }
 
     fn sync_target(model: &str) -> Target {

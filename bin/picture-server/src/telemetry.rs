@@ -53,6 +53,8 @@ pub fn init(settings: &LogSettings) -> Result<LogGuard, SettingsError> {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            // The one request span is already in `span`; a `spans` list would repeat it.
+            .with_span_list(false)
             .try_init(),
     };
     Ok(LogGuard { _worker: worker })
