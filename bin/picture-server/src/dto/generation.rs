@@ -132,16 +132,16 @@ impl From<&Generation> for GenerationDto {
     missing_docs,
     reason = "each field is the contract's field of the same name"
 )]
-pub struct GenerationStatusDto {
+pub struct GenerationStatusDto<'a> {
     #[serde(flatten)]
     pub generation: GenerationDto,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageDto>,
+    pub image: Option<ImageDto<'a>>,
     pub credits_used: i64,
 }
 
-impl From<&GenerationView> for GenerationStatusDto {
-    fn from(view: &GenerationView) -> Self {
+impl<'a> From<&'a GenerationView> for GenerationStatusDto<'a> {
+    fn from(view: &'a GenerationView) -> Self {
         Self {
             generation: GenerationDto::from(&view.generation),
             image: view.image.as_ref().map(ImageDto::from),
@@ -157,11 +157,11 @@ impl From<&GenerationView> for GenerationStatusDto {
     missing_docs,
     reason = "each field is the contract's field of the same name"
 )]
-pub struct GenerateResponseDto {
+pub struct GenerateResponseDto<'a> {
     pub generation_id: String,
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageDto>,
+    pub image: Option<ImageDto<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     pub credits_used: i64,

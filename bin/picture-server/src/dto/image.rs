@@ -5,30 +5,31 @@ use serde::Serialize;
 
 use super::timestamp;
 
-/// An image as the clients read it.
+/// An image as the clients read it, borrowing its text from the [`Image`] (a gallery page
+/// serialises twenty of them without copying their strings first).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[expect(
     missing_docs,
     reason = "each field is the contract's field of the same name"
 )]
-pub struct ImageDto {
+pub struct ImageDto<'a> {
     pub id: String,
-    pub user_id: String,
+    pub user_id: &'a str,
     pub generation_id: Option<String>,
     pub source_image_id: Option<String>,
-    pub prompt: String,
-    pub negative_prompt: Option<String>,
-    pub model: Option<String>,
-    pub style: Option<String>,
-    pub public_url: Option<String>,
-    pub storage_path: String,
-    pub filename: String,
-    pub format: Option<String>,
+    pub prompt: &'a str,
+    pub negative_prompt: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub style: Option<&'a str>,
+    pub public_url: Option<&'a str>,
+    pub storage_path: &'a str,
+    pub filename: &'a str,
+    pub format: Option<&'a str>,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub file_size: Option<u64>,
-    pub blurhash: Option<String>,
+    pub blurhash: Option<&'a str>,
     pub is_public: bool,
     pub is_favorite: bool,
     pub download_count: i32,
@@ -38,26 +39,26 @@ pub struct ImageDto {
     pub updated_at: String,
 }
 
-impl From<&Image> for ImageDto {
-    fn from(image: &Image) -> Self {
+impl<'a> From<&'a Image> for ImageDto<'a> {
+    fn from(image: &'a Image) -> Self {
         let r = &image.record;
         Self {
             id: r.id.to_string(),
-            user_id: r.user_id.as_str().to_owned(),
+            user_id: r.user_id.as_str(),
             generation_id: r.generation_id.map(|id| id.to_string()),
             source_image_id: image.source_image_id.map(|id| id.to_string()),
-            prompt: r.prompt.clone(),
-            negative_prompt: r.negative_prompt.clone(),
-            model: r.model.clone(),
-            style: r.style.clone(),
-            public_url: r.public_url.clone(),
-            storage_path: r.storage_path.clone(),
-            filename: r.filename.clone(),
-            format: r.format.clone(),
+            prompt: &r.prompt,
+            negative_prompt: r.negative_prompt.as_deref(),
+            model: r.model.as_deref(),
+            style: r.style.as_deref(),
+            public_url: r.public_url.as_deref(),
+            storage_path: &r.storage_path,
+            filename: &r.filename,
+            format: r.format.as_deref(),
             width: r.width,
             height: r.height,
             file_size: r.file_size,
-            blurhash: image.blurhash.clone(),
+            blurhash: image.blurhash.as_deref(),
             is_public: image.is_public,
             is_favorite: image.is_favorite,
             download_count: image.download_count,

@@ -66,9 +66,9 @@ pub struct GenerateCreditsDto {
 /// `GET /generate/history`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct HistoryDto {
+pub struct HistoryDto<'a> {
     /// The page, newest first.
-    pub data: Vec<GenerationStatusDto>,
+    pub data: Vec<GenerationStatusDto<'a>>,
     /// The caller's generations in all.
     pub total: u64,
     /// This page (from 1).
