@@ -358,7 +358,11 @@ impl Bench<'_> {
         )
         .containing("\"status\":\"processing\"");
         let candidates = [
-            (GALLERY_FIRST, Target::get("/api/v1/images?limit=20"), &f.small),
+            (
+                GALLERY_FIRST,
+                Target::get("/api/v1/images?limit=20"),
+                &f.small,
+            ),
             (ASYNC_SUBMIT, submit, &f.generating),
         ];
         let mut http = Vec::new();

@@ -198,11 +198,18 @@ async fn an_async_submit_answers_what_it_wrote_without_reading_it_back() {
         .returning(|_, _, _| Ok(true));
     mocks.generations.expect_find().times(0);
 
-    let started = mocks.service().start(&user(), request(&model)).await.unwrap();
+    let started = mocks
+        .service()
+        .start(&user(), request(&model))
+        .await
+        .unwrap();
 
     let generation = &started.view.generation;
     assert_eq!(generation.status, GenerationStatus::Processing);
-    assert_eq!(generation.prediction_id.as_ref().unwrap().as_str(), "pred-9");
+    assert_eq!(
+        generation.prediction_id.as_ref().unwrap().as_str(),
+        "pred-9"
+    );
     assert_eq!(generation.record.prompt, "a cat");
     assert!(started.view.image.is_none());
     assert_eq!(started.free_generations_remaining, 2);
