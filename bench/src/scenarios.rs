@@ -244,6 +244,26 @@ impl Bench<'_> {
                 .any(|o| scenario.contains(o.as_str()))
     }
 
+    /// A load of `target` on `server`, after its warm-up at `connections` connections.
+    async fn warmed_load(
+        &self,
+        server: &Server,
+        target: Target,
+        tokens: &Arc<Vec<String>>,
+        connections: usize,
+    ) -> anyhow::Result<Arc<Load>> {
+        let load = Arc::new(Load {
+            addr: server.addr,
+            target,
+            tokens: Arc::clone(tokens),
+            timeout: Duration::from_secs(30),
+        });
+        Arc::clone(&load)
+            .run(connections, duration(self.options.warmup))
+            .await?;
+        Ok(load)
+    }
+
     /// Warm-up, then the runs of one HTTP scenario, with the server's peak RSS.
     async fn measure(
         &mut self,
@@ -256,14 +276,8 @@ impl Bench<'_> {
         if !self.wanted(scenario) {
             return Ok(());
         }
-        let load = Arc::new(Load {
-            addr: server.addr,
-            target,
-            tokens: Arc::clone(tokens),
-            timeout: Duration::from_secs(30),
-        });
-        Arc::clone(&load)
-            .run(connections, duration(self.options.warmup))
+        let load = self
+            .warmed_load(server, target, tokens, connections)
             .await?;
         let sampler = PeakSampler::start(server.pid()?);
         let mut runs = Vec::new();
@@ -368,14 +382,8 @@ impl Bench<'_> {
         let mut http = Vec::new();
         for (scenario, target, tokens) in candidates {
             if self.wanted(scenario) {
-                let load = Arc::new(Load {
-                    addr: server.addr,
-                    target,
-                    tokens: Arc::clone(tokens),
-                    timeout: Duration::from_secs(30),
-                });
-                Arc::clone(&load)
-                    .run(connections, duration(self.options.warmup))
+                let load = self
+                    .warmed_load(server, target, tokens, connections)
                     .await?;
                 http.push((scenario, load, Vec::new(), 0_u64));
             }

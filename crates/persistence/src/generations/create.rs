@@ -119,11 +119,15 @@ impl DieselGenerationRepository {
                     AccessDecision::Paid { amount } => {
                         let price = amount.get();
                         events.push(event("reserve", price));
-                        let account = if ledger == "local" {
+                        let from_balance = if ledger == "local" {
                             balance_after = balance.checked_sub(amount);
-                            AccountWrite::HoldFromBalance { price }
+                            price
                         } else {
-                            AccountWrite::HoldRemote { price }
+                            0
+                        };
+                        let account = AccountWrite::Hold {
+                            price,
+                            from_balance,
                         };
                         (Billing::Paid, free_used, account)
                     }

@@ -20,10 +20,10 @@ pub(super) enum AccountWrite {
     Nothing,
     /// One free slot taken.
     TakeFreeSlot,
-    /// `price` moved from the local balance to the held amount; only while the balance covers it.
-    HoldFromBalance { price: i64 },
-    /// `price` held against the remote credits service's balance.
-    HoldRemote { price: i64 },
+    /// `price` held, `from_balance` of it taken out of the local balance (all of it on the
+    /// local ledger, none for a hold against the remote service); only while the balance
+    /// covers `from_balance`.
+    Hold { price: i64, from_balance: i64 },
 }
 
 /// Everything a decided creation writes.
@@ -50,26 +50,18 @@ macro_rules! take_free_slot {
     };
 }
 
-macro_rules! hold_from_balance {
-    ($w:expr, $price:expr) => {
+macro_rules! hold {
+    ($w:expr, $price:expr, $from_balance:expr) => {
         diesel::update(
             accounts::table
                 .find($w.user)
-                .filter(accounts::balance.ge($price)),
+                .filter(accounts::balance.ge($from_balance)),
         )
         .set((
-            accounts::balance.eq(accounts::balance - $price),
+            accounts::balance.eq(accounts::balance - $from_balance),
             accounts::held.eq(accounts::held + $price),
         ))
         .cached()
-    };
-}
-
-macro_rules! hold_remote {
-    ($w:expr, $price:expr) => {
-        diesel::update(accounts::table.find($w.user))
-            .set(accounts::held.eq(accounts::held + $price))
-            .cached()
     };
 }
 
@@ -111,20 +103,12 @@ impl RecordCreation for AsyncPgConnection {
                 row?;
                 Ok(slot)
             }
-            AccountWrite::HoldFromBalance { price } => {
+            AccountWrite::Hold {
+                price,
+                from_balance,
+            } => {
                 let (held, entry, row) = tokio::join!(
-                    hold_from_balance!(w, price).execute(&mut conn),
-                    reserve_entry!(w, price).execute(&mut conn),
-                    insert_generation!(w).execute(&mut conn)
-                );
-                let held = held?;
-                entry?;
-                row?;
-                Ok(held)
-            }
-            AccountWrite::HoldRemote { price } => {
-                let (held, entry, row) = tokio::join!(
-                    hold_remote!(w, price).execute(&mut conn),
+                    hold!(w, price, from_balance).execute(&mut conn),
                     reserve_entry!(w, price).execute(&mut conn),
                     insert_generation!(w).execute(&mut conn)
                 );
@@ -142,13 +126,11 @@ impl RecordCreation for SqliteAsync {
         let changed = match w.account {
             AccountWrite::Nothing => 1,
             AccountWrite::TakeFreeSlot => take_free_slot!(w).execute(self).await?,
-            AccountWrite::HoldFromBalance { price } => {
-                let held = hold_from_balance!(w, price).execute(self).await?;
-                reserve_entry!(w, price).execute(self).await?;
-                held
-            }
-            AccountWrite::HoldRemote { price } => {
-                let held = hold_remote!(w, price).execute(self).await?;
+            AccountWrite::Hold {
+                price,
+                from_balance,
+            } => {
+                let held = hold!(w, price, from_balance).execute(self).await?;
                 reserve_entry!(w, price).execute(self).await?;
                 held
             }
