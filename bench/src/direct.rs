@@ -13,7 +13,7 @@ use crate::load::Outcome;
 use crate::report::RunFigures;
 
 /// The first page (20) of `user`'s gallery, the query `GET /api/v1/images?limit=20` runs.
-fn first_page() -> ImageQuery {
+pub fn first_page() -> ImageQuery {
     ImageQuery {
         archived: false,
         favorites_only: false,

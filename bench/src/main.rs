@@ -4,6 +4,7 @@
 //! scenario is driven over loopback at each concurrency, after a warm-up, several times; the
 //! medians and the targets go to a markdown file.
 
+mod bare;
 mod database;
 mod direct;
 mod fake_provider;
@@ -63,7 +64,7 @@ struct Options {
     /// Do not place the server and PostgreSQL on their own cores.
     #[arg(long)]
     no_pin: bool,
-    /// Internal: run the direct repository calls (started by the harness itself).
+    /// Internal: the direct repository calls or the bare handler (started by the harness itself).
     #[command(subcommand)]
     command: Option<Internal>,
 }
@@ -73,16 +74,24 @@ struct Options {
 enum Internal {
     /// The direct repository calls, printing one JSON line per run.
     Direct(direct::DirectArgs),
+    /// The bare actix-web handler, printing its port.
+    Bare(bare::BareArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let options = Options::parse();
-    if let Some(Internal::Direct(args)) = &options.command {
+    match &options.command {
         // Placed on the server's cores by the harness, like a one-worker server.
-        return tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?
-            .block_on(direct::main(args));
+        Some(Internal::Direct(args)) => {
+            return tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(direct::main(args));
+        }
+        Some(Internal::Bare(args)) => {
+            return actix_web::rt::System::new().block_on(bare::main(args));
+        }
+        None => {}
     }
     let placement = if options.no_pin {
         None

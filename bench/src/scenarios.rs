@@ -9,6 +9,7 @@ use hyper::StatusCode;
 use serde_json::{Value, json};
 
 use crate::Options;
+use crate::bare::BareServer;
 use crate::database::{BenchDatabase, LARGE_USER, SMALL_USER};
 use crate::fake_provider::{FakeProvider, Mode};
 use crate::load::{Load, Outcome, Target, fetch};
@@ -25,6 +26,8 @@ const GENERATING_USERS: usize = 64;
 const MIB: u64 = 1024 * 1024;
 const GALLERY_FIRST: &str = "gallery first page, 1,000-image user";
 const DIRECT_FIRST: &str = "direct repository call (same query, no HTTP), 1,000-image user";
+const BARE_FIRST: &str =
+    "bare actix-web handler (same query and JSON; no auth, middleware or log), 1,000-image user";
 const SYNC_LARGE: &str = "sync generate, 1 MB image";
 /// A little longer than jemalloc's default decay of freed pages (10 s).
 const ALLOCATOR_DECAY: Duration = Duration::from_secs(11);
@@ -244,16 +247,16 @@ impl Bench<'_> {
                 .any(|o| scenario.contains(o.as_str()))
     }
 
-    /// A load of `target` on `server`, after its warm-up at `connections` connections.
+    /// A load of `target` on the server at `addr`, after its warm-up at `connections` connections.
     async fn warmed_load(
         &self,
-        server: &Server,
+        addr: std::net::SocketAddr,
         target: Target,
         tokens: &Arc<Vec<String>>,
         connections: usize,
     ) -> anyhow::Result<Arc<Load>> {
         let load = Arc::new(Load {
-            addr: server.addr,
+            addr,
             target,
             tokens: Arc::clone(tokens),
             timeout: Duration::from_secs(30),
@@ -277,7 +280,7 @@ impl Bench<'_> {
             return Ok(());
         }
         let load = self
-            .warmed_load(server, target, tokens, connections)
+            .warmed_load(server.addr, target, tokens, connections)
             .await?;
         let sampler = PeakSampler::start(server.pid()?);
         let mut runs = Vec::new();
@@ -355,9 +358,10 @@ impl Bench<'_> {
             .collect::<Result<Vec<_>, _>>()?)
     }
 
-    /// The scenarios the ratio targets compare — the direct repository call, the gallery's
-    /// first page and the async submit — run in turns (one run of each, `runs` times), so a
-    /// shared machine that slows down or speeds up during the benchmark moves all three alike.
+    /// The scenarios the ratio targets compare — the direct repository call, the bare handler,
+    /// the gallery's first page and the async submit — run in turns (one run of each, `runs`
+    /// times), so a shared machine that slows down or speeds up during the benchmark moves them
+    /// alike.
     async fn compared(
         &mut self,
         server: &Server,
@@ -371,21 +375,42 @@ impl Bench<'_> {
             StatusCode::CREATED,
         )
         .containing("\"status\":\"processing\"");
-        let candidates = [
-            (
-                GALLERY_FIRST,
-                Target::get("/api/v1/images?limit=20"),
-                &f.small,
-            ),
-            (ASYNC_SUBMIT, submit, &f.generating),
-        ];
+        let bare = if self.wanted(BARE_FIRST) {
+            Some(self.bare_server().await?)
+        } else {
+            None
+        };
+        let mut candidates = vec![(
+            GALLERY_FIRST,
+            server.addr,
+            server.pid()?,
+            Target::get("/api/v1/images?limit=20"),
+            &f.small,
+        )];
+        if let Some(bare) = &bare {
+            candidates.insert(
+                0,
+                (
+                    BARE_FIRST,
+                    bare.addr,
+                    bare.pid()?,
+                    Target::get("/api/v1/images?limit=20"),
+                    &f.small,
+                ),
+            );
+        }
+        candidates.push((
+            ASYNC_SUBMIT,
+            server.addr,
+            server.pid()?,
+            submit,
+            &f.generating,
+        ));
         let mut http = Vec::new();
-        for (scenario, target, tokens) in candidates {
+        for (scenario, addr, pid, target, tokens) in candidates {
             if self.wanted(scenario) {
-                let load = self
-                    .warmed_load(server, target, tokens, connections)
-                    .await?;
-                http.push((scenario, load, Vec::new(), 0_u64));
+                let load = self.warmed_load(addr, target, tokens, connections).await?;
+                http.push((scenario, pid, load, Vec::new(), 0_u64));
             }
         }
         let with_direct = self.wanted(DIRECT_FIRST);
@@ -394,8 +419,8 @@ impl Bench<'_> {
             if with_direct {
                 direct.extend(self.direct_runs(connections, 1).await?);
             }
-            for (_, load, runs, peak) in &mut http {
-                let sampler = PeakSampler::start(server.pid()?);
+            for (_, pid, load, runs, peak) in &mut http {
+                let sampler = PeakSampler::start(*pid);
                 runs.push(
                     Arc::clone(load)
                         .run(connections, duration(self.options.duration))
@@ -407,10 +432,18 @@ impl Bench<'_> {
         if with_direct {
             self.push(Row::from_figures(DIRECT_FIRST, connections, direct, 0));
         }
-        for (scenario, _, runs, peak) in http {
+        for (scenario, _, _, runs, peak) in http {
             self.push(Row::from_runs(scenario, connections, runs, peak));
         }
         Ok(())
+    }
+
+    /// The bare handler (`picture-bench bare`), on the server's cores.
+    async fn bare_server(&self) -> anyhow::Result<BareServer> {
+        let harness = std::env::current_exe()?;
+        let mut command = on_server_cores(self.config.placement.as_ref(), &harness);
+        command.args(["bare", "--url", &self.database.url, "--user", SMALL_USER]);
+        BareServer::start(command).await
     }
 
     async fn reads(
@@ -679,6 +712,17 @@ impl Bench<'_> {
                 ),
                 rate >= 0.75 * direct_rate,
             );
+            if let Some(bare) = self.report.row(BARE_FIRST, c) {
+                let bare_rate = bare.rate;
+                self.report.figure(
+                    &format!("gallery over HTTP against the bare handler at {c} connections"),
+                    format!(
+                        "{rate:.0} vs {bare_rate:.0} req/s = {:.0} %; the bare handler reaches {:.0} % of the direct call",
+                        100.0 * rate / bare_rate,
+                        100.0 * bare_rate / direct_rate
+                    ),
+                );
+            }
             if Some(&c) == self.options.connections.first() {
                 self.report.check(
                     &format!("gallery p99 at {c} connections ≤ 2× the direct call's"),
