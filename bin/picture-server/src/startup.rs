@@ -46,6 +46,12 @@ pub struct Application {
     idle_buckets: JoinHandle<()>,
 }
 
+/// The reconciler's own pool: one pass works through its batch one generation at a time.
+const RECONCILER_POOL: PoolOptions = PoolOptions {
+    max_size: 2,
+    timeout: Duration::from_secs(5),
+};
+
 /// How many stuck generations one reconciler pass handles.
 const RECONCILER_BATCH: u32 = 50;
 
@@ -201,14 +207,19 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
-    let database = Database::connect(&settings.database_url, PoolOptions::default())
+    // Seeded through a pool of its own, closed afterwards: a PostgreSQL connection's I/O task
+    // stays on the runtime that opened it, and one opened here and then pooled would relay an
+    // HTTP worker's queries between two threads for the rest of the process's life.
+    let seeding = Database::connect(&settings.database_url, PoolOptions::default())
         .await
         .context("connecting to the database")?;
-    ModelService::new(Arc::new(DieselModelCatalog::new(database.clone())))
+    ModelService::new(Arc::new(DieselModelCatalog::new(seeding)))
         .seed(settings.provider_configured())
         .await
         .context("seeding the model catalogue")?;
-    Ok(database)
+    Database::connect(&settings.database_url, PoolOptions::default())
+        .await
+        .context("connecting to the database")
 }
 
 /// The local token issuer of embedded mode.
@@ -275,7 +286,21 @@ impl Application {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (store, local_files) = object_store(&settings)?;
         let generations = pipeline(&settings, &database, Arc::clone(&store), Arc::clone(&clock))?;
-        let reconciler = spawn_reconciler(generations.clone(), &settings);
+        // The reconciler runs on the start-up runtime, so it gets a pool of its own: its
+        // connections (whose I/O tasks stay where they were opened) never serve an HTTP
+        // worker, and it cannot take the requests' connections.
+        let reconciler_database = Database::connect(&settings.database_url, RECONCILER_POOL)
+            .await
+            .context("connecting the reconciler to the database")?;
+        let reconciler = spawn_reconciler(
+            pipeline(
+                &settings,
+                &reconciler_database,
+                Arc::clone(&store),
+                Arc::clone(&clock),
+            )?,
+            &settings,
+        );
         let credits = web::Data::new(generations.credits().clone());
         let admin_key = web::Data::new(routes::AdminKey(settings.admin_service_key.clone()));
         let metrics = web::Data::new(crate::metrics::install());

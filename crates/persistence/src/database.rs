@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use diesel::SqliteConnection;
-use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
@@ -141,10 +141,22 @@ impl Database {
         };
         let database = Self { pools };
         database
-            .ping()
+            .first_check()
             .await
             .map_err(|e| PersistenceError::Connect(e.to_string()))?;
         Ok(database)
+    }
+
+    /// Checks the database answers, on a connection that is then closed instead of pooled.
+    /// A PostgreSQL connection's I/O task runs on the runtime that opened it: pooled, the one
+    /// opened here at start-up would relay every query an HTTP worker sends through it between
+    /// two threads (a wake-up and a context switch each way). Pooled connections are opened
+    /// by whoever first needs one, a worker.
+    async fn first_check(&self) -> Result<(), RepositoryError> {
+        match &self.pools {
+            Pools::Postgres(pool) => check_and_close(pool).await,
+            Pools::Sqlite(pool) => check_and_close(pool).await,
+        }
     }
 
     /// Applies the pending embedded migrations (under an advisory lock on PostgreSQL, so
@@ -188,6 +200,21 @@ impl Database {
     pub(crate) fn pools(&self) -> &Pools {
         &self.pools
     }
+}
+
+/// `SELECT 1` on a connection of `pool`, which is then closed rather than given back.
+async fn check_and_close<C>(pool: &Pool<C>) -> Result<(), RepositoryError>
+where
+    C: AsyncConnection + SimpleAsyncConnection + 'static,
+    AsyncDieselConnectionManager<C>:
+        deadpool::managed::Manager<Type = C, Error = diesel_async::pooled_connection::PoolError>,
+{
+    let mut conn = pool.get().await.map_err(pool_error)?;
+    conn.batch_execute("SELECT 1")
+        .await
+        .map_err(|e| pool_error(query_error(e)))?;
+    drop(Object::take(conn));
+    Ok(())
 }
 
 fn build_pool<C>(
