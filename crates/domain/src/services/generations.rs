@@ -352,12 +352,15 @@ impl GenerationService {
                 image: None,
             }
         } else {
-            if request.wait_for_result {
-                self.wait_until_final(id).await?;
-            }
-            self.view(id).await?.ok_or(RepositoryError::Other(
+            let found = if request.wait_for_result {
+                self.wait_until_final(id).await?
+            } else {
+                self.ports.generations.find(id).await?
+            };
+            let generation = found.ok_or(RepositoryError::Other(
                 "generation vanished after creation".into(),
-            ))?
+            ))?;
+            self.view_of(generation).await?
         };
         Ok(Started {
             view,
@@ -579,14 +582,22 @@ impl GenerationService {
     }
 
     async fn view(&self, id: GenerationId) -> Result<Option<GenerationView>, RepositoryError> {
-        let Some(generation) = self.ports.generations.find(id).await? else {
-            return Ok(None);
-        };
+        match self.ports.generations.find(id).await? {
+            Some(generation) => Ok(Some(self.view_of(generation).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// `generation` with its image when it is completed.
+    async fn view_of(&self, generation: Generation) -> Result<GenerationView, RepositoryError> {
         let image = if generation.status == GenerationStatus::Completed {
-            self.ports.images.find_for_generation(id).await?
+            self.ports
+                .images
+                .find_for_generation(generation.record.id)
+                .await?
         } else {
             None
         };
-        Ok(Some(GenerationView { generation, image }))
+        Ok(GenerationView { generation, image })
     }
 }

@@ -58,16 +58,21 @@ impl GenerationService {
         }
     }
 
-    pub(super) async fn wait_until_final(&self, id: GenerationId) -> Result<(), GenerateError> {
+    /// Reads `id` until it is final or the sync timeout has passed, asking the provider
+    /// between reads: the last read (`None` when the generation is gone).
+    pub(super) async fn wait_until_final(
+        &self,
+        id: GenerationId,
+    ) -> Result<Option<Generation>, GenerateError> {
         let deadline = self.ports.clock.now()
             + chrono::Duration::from_std(self.settings.sync_timeout)
                 .unwrap_or_else(|_| chrono::Duration::zero());
         loop {
             let Some(generation) = self.ports.generations.find(id).await? else {
-                return Ok(());
+                return Ok(None);
             };
             if generation.status.is_terminal() || self.ports.clock.now() >= deadline {
-                return Ok(());
+                return Ok(Some(generation));
             }
             self.ports.clock.sleep(self.settings.poll_interval).await;
             self.poll_provider(&generation).await?;

@@ -238,6 +238,12 @@ async fn sync_success_completes_once_and_charges_only_the_remote_payer() {
             .await
             .unwrap();
         assert_eq!(status_of(&state), GenerationStatus::Completed, "{payer:?}");
+        // The answer is the final read of the wait, not an earlier state.
+        assert_eq!(
+            started.view.generation.status,
+            GenerationStatus::Completed,
+            "{payer:?}"
+        );
         let expected_free = if payer == Payer::Free { 2 } else { 0 };
         assert_eq!(started.free_generations_remaining, expected_free);
     }
