@@ -10,5 +10,5 @@ mod s3;
 
 pub use format::ImageFormat;
 pub use ingest::{IngestConfig, IngestError, IngestedImage, Ingestor};
-pub use local::LocalStore;
+pub use local::{LocalStore, write_durably};
 pub use s3::{S3Config, S3Store};
