@@ -142,6 +142,21 @@ impl BenchDatabase {
         Ok(format!("{}_{}", row.created_at, row.id))
     }
 
+    /// Median time, over `rounds`, of one durable commit: a one-row `INSERT` in its own
+    /// transaction, into a scratch table dropped afterwards.
+    pub async fn commit_time(&self, rounds: usize) -> anyhow::Result<std::time::Duration> {
+        let mut conn = self.connect().await?;
+        execute(&mut conn, "CREATE TABLE commit_probe (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())").await?;
+        let mut times = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            let started = std::time::Instant::now();
+            execute(&mut conn, "INSERT INTO commit_probe DEFAULT VALUES").await?;
+            times.push(started.elapsed());
+        }
+        execute(&mut conn, "DROP TABLE commit_probe").await?;
+        Ok(crate::durable::median(times))
+    }
+
     /// `SELECT version()`.
     pub async fn server_version(&self) -> anyhow::Result<String> {
         let mut conn = self.connect().await?;

@@ -7,6 +7,7 @@
 mod bare;
 mod database;
 mod direct;
+mod durable;
 mod fake_provider;
 mod load;
 mod loopback;

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::Options;
 use crate::bare::BareServer;
 use crate::database::{BenchDatabase, LARGE_USER, SMALL_USER};
+use crate::durable;
 use crate::fake_provider::{FakeProvider, Mode};
 use crate::load::{Load, Outcome, Target, fetch};
 use crate::loopback;
@@ -611,6 +612,18 @@ impl Bench<'_> {
             "one copy of the 1 MB over loopback (median of 200)",
             ms(copy),
         );
+        let commit = self.database.commit_time(200).await?;
+        self.report.figure(
+            "one PostgreSQL commit of a one-row INSERT (median of 200; a sync generation commits twice)",
+            ms(commit),
+        );
+        for (label, bytes) in [("1 MB", size), ("3 KB", 3 * 1024)] {
+            let write = durable::file_write_time(&self.config.data_dir, bytes, 50).await?;
+            self.report.figure(
+                &format!("storing {label} durably in the data directory as the local store does (write, fsync, rename; median of 50)"),
+                ms(write),
+            );
+        }
         self.report.check(
             "sync 1 MB: server overhead ≤ 2× one loopback copy of the bytes",
             format!("{} vs 2 × {} = {}", ms(overhead), ms(copy), ms(copy * 2)),
