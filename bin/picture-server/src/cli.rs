@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use picture_domain::ports::{CreditAccounts, Grant};
 use picture_domain::services::ModelService;
 use picture_domain::{CreditAmount, UserId};
-use picture_persistence::{Database, DieselLedger, DieselModelCatalog};
+use picture_persistence::{Database, DieselLedger, DieselModelCatalog, PoolOptions};
 
 use crate::settings::Settings;
 use crate::startup::{Application, local_tokens, prepare_database};
@@ -140,7 +140,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 CreditAmount::new(amount).map_err(|e| anyhow::anyhow!("invalid amount: {e}"))?;
             let idempotency_key =
                 idempotency_key.unwrap_or_else(|| format!("cli:{}", uuid::Uuid::new_v4()));
-            let database = prepare_database(&settings).await?;
+            let database = prepare_database(&settings, PoolOptions::default()).await?;
             let grant = Grant {
                 user,
                 amount,
@@ -166,7 +166,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Models {
             action: ModelsCommand::List,
         } => {
-            let database = prepare_database(&settings).await?;
+            let database = prepare_database(&settings, PoolOptions::default()).await?;
             let models = ModelService::new(Arc::new(DieselModelCatalog::new(database)))
                 .active()
                 .await?;

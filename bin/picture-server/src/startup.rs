@@ -46,7 +46,8 @@ pub struct Application {
     idle_buckets: JoinHandle<()>,
 }
 
-/// The reconciler's own pool: one pass works through its batch one generation at a time.
+/// The reconciler's own pool (also the one start-up checks and seeds through): one pass works
+/// through its batch one generation at a time.
 const RECONCILER_POOL: PoolOptions = PoolOptions {
     max_size: 2,
     timeout: Duration::from_secs(5),
@@ -196,30 +197,28 @@ fn pipeline(
     ))
 }
 
-/// Migrates the database and seeds the model catalogue, then returns a pool on it.
+/// Migrates the database and seeds the model catalogue, then returns a pool of `options` on it.
 ///
 /// # Errors
 /// When the database cannot be reached, migrated or seeded.
-pub async fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
+pub async fn prepare_database(
+    settings: &Settings,
+    options: PoolOptions,
+) -> anyhow::Result<Database> {
     let applied = Database::migrate(&settings.database_url)
         .await
         .context("migrating the database")?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
-    // Seeded through a pool of its own, closed afterwards: a PostgreSQL connection's I/O task
-    // stays on the runtime that opened it, and one opened here and then pooled would relay an
-    // HTTP worker's queries between two threads for the rest of the process's life.
-    let seeding = Database::connect(&settings.database_url, PoolOptions::default())
+    let database = Database::connect(&settings.database_url, options)
         .await
         .context("connecting to the database")?;
-    ModelService::new(Arc::new(DieselModelCatalog::new(seeding)))
+    ModelService::new(Arc::new(DieselModelCatalog::new(database.clone())))
         .seed(settings.provider_configured())
         .await
         .context("seeding the model catalogue")?;
-    Database::connect(&settings.database_url, PoolOptions::default())
-        .await
-        .context("connecting to the database")
+    Ok(database)
 }
 
 /// The local token issuer of embedded mode.
@@ -282,20 +281,21 @@ impl Application {
     /// # Errors
     /// When the database, the auth keys or the listener cannot be set up.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let database = prepare_database(&settings).await?;
+        // Checked, migrated and seeded through the reconciler's pool, on this start-up runtime
+        // where the reconciler runs. The requests' pool opens its connections in the HTTP
+        // workers that first need them: a PostgreSQL connection's I/O task stays on the runtime
+        // that opened it, and one opened here would relay a worker's every query between two
+        // threads. Its own pool also keeps the reconciler off the requests' connections.
+        let background = prepare_database(&settings, RECONCILER_POOL).await?;
+        let database = Database::open(&settings.database_url, PoolOptions::default())
+            .context("opening the database pool")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (store, local_files) = object_store(&settings)?;
         let generations = pipeline(&settings, &database, Arc::clone(&store), Arc::clone(&clock))?;
-        // The reconciler runs on the start-up runtime, so it gets a pool of its own: its
-        // connections (whose I/O tasks stay where they were opened) never serve an HTTP
-        // worker, and it cannot take the requests' connections.
-        let reconciler_database = Database::connect(&settings.database_url, RECONCILER_POOL)
-            .await
-            .context("connecting the reconciler to the database")?;
         let reconciler = spawn_reconciler(
             pipeline(
                 &settings,
-                &reconciler_database,
+                &background,
                 Arc::clone(&store),
                 Arc::clone(&clock),
             )?,

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use diesel::SqliteConnection;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
@@ -97,8 +97,8 @@ macro_rules! ensure_account {
 pub(crate) use ensure_account;
 
 impl Database {
-    /// Opens a pool for `url` and checks that the database answers. A SQLite file and its
-    /// directory are created when missing.
+    /// Opens a pool for `url` and checks that the database answers (the connection that
+    /// checked stays in the pool). A SQLite file and its directory are created when missing.
     ///
     /// # Errors
     /// [`PersistenceError::Connect`] when the pool cannot be built or the first connection fails.
@@ -106,6 +106,22 @@ impl Database {
         url: &DatabaseUrl,
         options: PoolOptions,
     ) -> Result<Self, PersistenceError> {
+        let database = Self::open(url, options)?;
+        database
+            .ping()
+            .await
+            .map_err(|e| PersistenceError::Connect(e.to_string()))?;
+        Ok(database)
+    }
+
+    /// A pool for `url` that has opened no connection yet: each is opened by the first caller
+    /// that needs it, on that caller's runtime. A PostgreSQL connection's I/O task stays on the
+    /// runtime that opened it, so a pool used by HTTP workers should not be filled elsewhere.
+    /// A SQLite file's directory is created when missing.
+    ///
+    /// # Errors
+    /// [`PersistenceError::Connect`] when the pool cannot be built.
+    pub fn open(url: &DatabaseUrl, options: PoolOptions) -> Result<Self, PersistenceError> {
         let pools = match url.backend() {
             Backend::Postgres => {
                 // A pooled connection is handed out again after a check of its transaction
@@ -139,24 +155,7 @@ impl Database {
                 Pools::Sqlite(build_pool(manager, options)?)
             }
         };
-        let database = Self { pools };
-        database
-            .first_check()
-            .await
-            .map_err(|e| PersistenceError::Connect(e.to_string()))?;
-        Ok(database)
-    }
-
-    /// Checks the database answers, on a connection that is then closed instead of pooled.
-    /// A PostgreSQL connection's I/O task runs on the runtime that opened it: pooled, the one
-    /// opened here at start-up would relay every query an HTTP worker sends through it between
-    /// two threads (a wake-up and a context switch each way). Pooled connections are opened
-    /// by whoever first needs one, a worker.
-    async fn first_check(&self) -> Result<(), RepositoryError> {
-        match &self.pools {
-            Pools::Postgres(pool) => check_and_close(pool).await,
-            Pools::Sqlite(pool) => check_and_close(pool).await,
-        }
+        Ok(Self { pools })
     }
 
     /// Applies the pending embedded migrations (under an advisory lock on PostgreSQL, so
@@ -202,21 +201,6 @@ impl Database {
     }
 }
 
-/// `SELECT 1` on a connection of `pool`, which is then closed rather than given back.
-async fn check_and_close<C>(pool: &Pool<C>) -> Result<(), RepositoryError>
-where
-    C: AsyncConnection + SimpleAsyncConnection + 'static,
-    AsyncDieselConnectionManager<C>:
-        deadpool::managed::Manager<Type = C, Error = diesel_async::pooled_connection::PoolError>,
-{
-    let mut conn = pool.get().await.map_err(pool_error)?;
-    conn.batch_execute("SELECT 1")
-        .await
-        .map_err(|e| pool_error(query_error(e)))?;
-    drop(Object::take(conn));
-    Ok(())
-}
-
 fn build_pool<C>(
     manager: AsyncDieselConnectionManager<C>,
     options: PoolOptions,
@@ -232,4 +216,23 @@ where
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| PersistenceError::Connect(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_opened_pool_has_no_connection_until_one_is_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::sqlite_file(dir.path().join("nested/picture.db"));
+        let database = Database::open(&url, PoolOptions::default()).unwrap();
+        assert_eq!(database.pool_usage(), (0, 0, 16));
+        database.ping().await.unwrap();
+        assert_eq!(database.pool_usage(), (0, 1, 16));
+        let checked = Database::connect(&url, PoolOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(checked.pool_usage(), (0, 1, 16));
+    }
 }
