@@ -154,7 +154,7 @@ impl BenchDatabase {
             times.push(started.elapsed());
         }
         execute(&mut conn, "DROP TABLE commit_probe").await?;
-        Ok(crate::durable::median(times))
+        Ok(crate::report::median(times))
     }
 
     /// `SELECT version()`.

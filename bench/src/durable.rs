@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::report::median;
+
 /// Median time, over `rounds`, to store `size` bytes durably in `dir` with the local store's
 /// own write (a temporary file, `fsync`, a rename into place).
 pub async fn file_write_time(dir: &Path, size: usize, rounds: usize) -> anyhow::Result<Duration> {
@@ -21,10 +23,4 @@ pub async fn file_write_time(dir: &Path, size: usize, rounds: usize) -> anyhow::
     })
     .await??;
     Ok(median(times))
-}
-
-/// The middle of `times` (zero when empty).
-pub fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times.get(times.len() / 2).copied().unwrap_or_default()
 }

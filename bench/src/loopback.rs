@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::report::median;
+
 /// Median time, over `rounds`, to send `size` bytes to a loopback peer that reads them all and
 /// answers one byte.
 pub async fn copy_time(size: usize, rounds: usize) -> anyhow::Result<Duration> {
@@ -32,6 +34,5 @@ pub async fn copy_time(size: usize, rounds: usize) -> anyhow::Result<Duration> {
         times.push(started.elapsed());
     }
     peer.await??;
-    times.sort();
-    Ok(times[times.len() / 2])
+    Ok(median(times))
 }

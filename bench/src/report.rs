@@ -25,9 +25,10 @@ pub struct Row {
     pub first_error: Option<String>,
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(0.0)
+/// The middle of `values` (the default, zero, when there are none).
+pub fn median<T: PartialOrd + Copy + Default>(mut values: Vec<T>) -> T {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    values.get(values.len() / 2).copied().unwrap_or_default()
 }
 
 /// The figures of one measured run.

@@ -381,25 +381,18 @@ impl Bench<'_> {
         } else {
             None
         };
-        let mut candidates = vec![(
-            GALLERY_FIRST,
-            server.addr,
-            server.pid()?,
-            Target::get("/api/v1/images?limit=20"),
-            &f.small,
-        )];
+        let gallery = Target::get("/api/v1/images?limit=20");
+        let mut candidates = Vec::new();
         if let Some(bare) = &bare {
-            candidates.insert(
-                0,
-                (
-                    BARE_FIRST,
-                    bare.addr,
-                    bare.pid()?,
-                    Target::get("/api/v1/images?limit=20"),
-                    &f.small,
-                ),
-            );
+            candidates.push((
+                BARE_FIRST,
+                bare.addr,
+                bare.pid()?,
+                gallery.clone(),
+                &f.small,
+            ));
         }
+        candidates.push((GALLERY_FIRST, server.addr, server.pid()?, gallery, &f.small));
         candidates.push((
             ASYNC_SUBMIT,
             server.addr,
