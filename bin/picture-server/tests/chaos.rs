@@ -6,7 +6,6 @@
 //! generation was captured exactly once while no other one was.
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     reason = "in a test, a failed unwrap is a failed assertion"
 )]
 
