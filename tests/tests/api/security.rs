@@ -84,8 +84,13 @@ async fn another_user_reaches_nothing_of_alices_on_any_route(app: TestApp) {
         );
     }
     // The generation-parameters route answers 204 for a generation that is not the caller's,
-    // exactly as for one that does not exist.
-    for generation in [id.clone(), uuid::Uuid::new_v4().to_string()] {
+    // exactly as for one that does not exist or a malformed id (the mobile client reads 204
+    // as "no details").
+    for generation in [
+        id.clone(),
+        uuid::Uuid::new_v4().to_string(),
+        "not-a-uuid".to_owned(),
+    ] {
         let response = app
             .get(
                 &format!("/api/v1/images/generation/{generation}"),
