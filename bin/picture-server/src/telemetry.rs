@@ -31,7 +31,8 @@ pub struct LogGuard {
 /// status and counted nowhere else.
 const QUIET_DISPATCHER: &str = "actix_http::h1::dispatcher=off";
 
-/// The filter of `RUST_LOG`, with [`QUIET_DISPATCHER`] unless it mentions `actix_http`.
+/// The filter of `RUST_LOG`, with `actix_http::h1::dispatcher=off` unless it mentions
+/// `actix_http`.
 pub fn effective_filter(filter: &str) -> String {
     if filter.contains("actix_http") {
         filter.to_owned()
