@@ -89,10 +89,3 @@ impl Modify for BearerAuth {
 pub fn docs() -> SwaggerUi {
     SwaggerUi::new("/api/docs/{_:.*}").url("/api/docs/openapi.json", ApiDoc::openapi())
 }
-
-/// `GET /api/docs` without the trailing slash: a permanent redirect to the docs page.
-pub async fn docs_redirect() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::PermanentRedirect()
-        .insert_header((actix_web::http::header::LOCATION, "/api/docs/"))
-        .finish()
-}

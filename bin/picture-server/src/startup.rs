@@ -420,7 +420,7 @@ impl Application {
                 .route("/health", web::get().to(routes::health))
                 .route("/ready", web::get().to(routes::ready))
                 .route("/metrics", web::get().to(crate::metrics::render))
-                .route("/api/docs", web::get().to(crate::openapi::docs_redirect))
+                .service(web::redirect("/api/docs", "/api/docs/").permanent())
                 .service(crate::openapi::docs())
                 .service(web::scope("/api/v1").configure(routes::api))
                 .service(web::scope("/api").configure(routes::api))
