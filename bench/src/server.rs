@@ -60,6 +60,7 @@ impl ServerConfig {
             .env("RATE_LIMIT_GENERATIONS_PER_MINUTE", "0")
             .env("RATE_LIMIT_GENERATIONS_PER_DAY", "0")
             .env("RATE_LIMIT_IP_PER_MINUTE", "0")
+            .env("MAX_CONNECTIONS_PER_IP", "0")
             .env("RECONCILER_INTERVAL_SECS", "3600")
             .env("RUST_LOG", &self.log_filter)
             .env("LOG_FORMAT", "json");

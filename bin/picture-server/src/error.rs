@@ -41,6 +41,9 @@ pub enum ApiError {
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// 408 `request_timeout`: the request's body did not arrive in time.
+    #[error("request body timed out")]
+    RequestTimeout,
     /// 502 `provider_error`: the image provider refused (configuration, billing, input).
     #[error("provider error: {0}")]
     ProviderError(String),
@@ -78,6 +81,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::InsufficientCredits(_) => "insufficient_credits",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::ProviderError(_) => "provider_error",
             Self::ProviderUnavailable { .. } => "provider_unavailable",
             Self::CreditsUnavailable => "credits_unavailable",
@@ -95,6 +99,7 @@ impl ApiError {
             Self::NotFound(message) | Self::Conflict(message) => text(message),
             Self::InsufficientCredits(refusal) => ErrorMessage::Text(refusal.to_string()),
             Self::PayloadTooLarge => text("Payload too large"),
+            Self::RequestTimeout => text("The request body did not arrive in time"),
             Self::ProviderError(message) => text(message),
             Self::ProviderUnavailable { message, .. } => text(message),
             Self::CreditsUnavailable => {
@@ -193,6 +198,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
             Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,

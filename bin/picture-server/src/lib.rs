@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod body_deadline;
 pub mod cli;
 pub mod clock;
+pub mod connection_limit;
 pub mod dto;
 pub mod error;
 pub mod ip_limit;

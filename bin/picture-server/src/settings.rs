@@ -155,6 +155,13 @@ pub struct Settings {
     pub log: LogSettings,
     /// `SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may finish after SIGTERM.
     pub shutdown_timeout: Duration,
+    /// `REQUEST_BODY_TIMEOUT_SECS`: how long a request's whole body may take to arrive,
+    /// counted from its head.
+    pub request_body_timeout: Duration,
+    /// `MAX_CONNECTIONS`: open connections of this instance, all workers together.
+    pub max_connections: usize,
+    /// `MAX_CONNECTIONS_PER_IP`: open connections per client address (0: no limit).
+    pub max_connections_per_ip: usize,
 }
 
 /// An invalid setting: which variable, and why.
@@ -426,7 +433,42 @@ impl Settings {
             }),
             log,
             shutdown_timeout: Duration::from_secs(shutdown_secs),
+            request_body_timeout: Self::request_body_timeout(raw.request_body_timeout_secs)?,
+            max_connections: Self::max_connections(raw.max_connections)?,
+            max_connections_per_ip: parse(
+                "MAX_CONNECTIONS_PER_IP",
+                raw.max_connections_per_ip,
+                64,
+                "a whole number (0 switches the limit off)",
+            )?,
         })
+    }
+
+    fn request_body_timeout(value: Option<String>) -> Result<Duration, SettingsError> {
+        let seconds = parse(
+            "REQUEST_BODY_TIMEOUT_SECS",
+            value,
+            15u64,
+            "a number of seconds",
+        )?;
+        if seconds == 0 {
+            return Err(invalid("REQUEST_BODY_TIMEOUT_SECS", "must be at least 1"));
+        }
+        Ok(Duration::from_secs(seconds))
+    }
+
+    fn max_connections(value: Option<String>) -> Result<usize, SettingsError> {
+        let total = parse("MAX_CONNECTIONS", value, 10_000usize, "a positive number")?;
+        if total == 0 {
+            return Err(invalid("MAX_CONNECTIONS", "must be at least 1"));
+        }
+        Ok(total)
+    }
+
+    /// The connections each HTTP worker may hold (actix counts per worker): `MAX_CONNECTIONS`
+    /// shared evenly, rounded down so the workers together never exceed it, at least one.
+    pub fn max_connections_per_worker(&self) -> usize {
+        (self.max_connections / self.workers).max(1)
     }
 
     fn auth(raw: &RawSettings) -> Result<AuthSettings, SettingsError> {

@@ -31,6 +31,9 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::clock::SystemClock;
 
+use crate::body_deadline::BodyDeadline;
+use crate::connection_limit::ConnectionLimiter;
+
 use crate::auth::{JwksVerifier, LocalTokens, TokenVerifier, load_or_create_secret};
 use crate::error::{configure_extractors, route_not_found};
 use crate::ip_limit::IpLimiter;
@@ -338,8 +341,11 @@ impl Application {
             .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
         let origins = settings.cors_origins.clone();
+        let body_deadline = BodyDeadline::new(settings.request_body_timeout);
+        let connections = ConnectionLimiter::new(settings.max_connections_per_ip);
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(body_deadline)
                 .wrap_fn({
                     let ip_limiter = ip_limiter.clone();
                     move |request, service| {
@@ -414,12 +420,15 @@ impl Application {
                 .route("/health", web::get().to(routes::health))
                 .route("/ready", web::get().to(routes::ready))
                 .route("/metrics", web::get().to(crate::metrics::render))
+                .service(web::redirect("/api/docs", "/api/docs/").permanent())
                 .service(crate::openapi::docs())
                 .service(web::scope("/api/v1").configure(routes::api))
                 .service(web::scope("/api").configure(routes::api))
                 .default_service(web::to(route_not_found))
         })
         .workers(settings.workers)
+        .max_connections(settings.max_connections_per_worker())
+        .on_connect(move |connection, data| connections.on_connect(connection, data))
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen(listener)?
         .run();

@@ -24,6 +24,25 @@ pub struct LogGuard {
     _worker: WorkerGuard,
 }
 
+/// actix-http's HTTP/1 dispatcher logs every malformed request a client sends (a URI over
+/// 64 KiB, too many headers, a broken request line, a reset connection) as an ERROR line
+/// (`stream error: …`), so any client could write ERROR lines at will. It is switched off unless
+/// `RUST_LOG` names `actix_http` itself; those requests are answered by actix with their 4xx
+/// status and counted nowhere else.
+const QUIET_DISPATCHER: &str = "actix_http::h1::dispatcher=off";
+
+/// The filter of `RUST_LOG`, with `actix_http::h1::dispatcher=off` unless it mentions
+/// `actix_http`.
+pub fn effective_filter(filter: &str) -> String {
+    if filter.contains("actix_http") {
+        filter.to_owned()
+    } else if filter.trim().is_empty() {
+        QUIET_DISPATCHER.to_owned()
+    } else {
+        format!("{filter},{QUIET_DISPATCHER}")
+    }
+}
+
 /// Installs the global subscriber. A second call (tests) keeps the first one.
 ///
 /// Lines are formatted on the calling thread and written to stderr by a dedicated thread
@@ -34,9 +53,11 @@ pub struct LogGuard {
 /// # Errors
 /// [`SettingsError::Invalid`] naming `RUST_LOG` when the filter does not parse.
 pub fn init(settings: &LogSettings) -> Result<LogGuard, SettingsError> {
-    let filter = EnvFilter::try_new(&settings.filter).map_err(|e| SettingsError::Invalid {
-        variable: "RUST_LOG",
-        reason: e.to_string(),
+    let filter = EnvFilter::try_new(effective_filter(&settings.filter)).map_err(|e| {
+        SettingsError::Invalid {
+            variable: "RUST_LOG",
+            reason: e.to_string(),
+        }
     })?;
     let (writer, worker) = NonBlockingBuilder::default()
         .lossy(false)
@@ -82,5 +103,20 @@ impl RootSpanBuilder for PictureRootSpan {
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::effective_filter;
+
+    #[test]
+    fn the_dispatchers_error_lines_are_off_unless_asked_for() {
+        assert_eq!(
+            effective_filter("info"),
+            "info,actix_http::h1::dispatcher=off"
+        );
+        assert_eq!(effective_filter(""), "actix_http::h1::dispatcher=off");
+        assert_eq!(effective_filter("actix_http=debug"), "actix_http=debug");
     }
 }

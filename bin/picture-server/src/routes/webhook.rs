@@ -1,10 +1,11 @@
 //! `POST /generate/webhook`: the provider's signed completion report.
 
+use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use picture_domain::GenerationId;
 use picture_domain::services::{DeliveryGuard, GenerationService};
-use picture_replicate::{Prediction, WebhookHeaders, WebhookVerifier};
+use picture_replicate::{Prediction, TOLERANCE_SECS, WebhookHeaders, WebhookVerifier};
 use serde::Deserialize;
 
 use crate::dto::{ErrorDto, WebhookAckDto};
@@ -30,9 +31,52 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// Verifies the signature on the raw body, then applies the report. 401 (nothing changes) for
-/// a missing, wrong or stale signature or when no secret is configured; 200 otherwise, also
-/// for unknown predictions (so the provider stops retrying).
+/// Whether the signature headers can belong to a delivery at `now`: present, a short id, a
+/// timestamp within the tolerance and a `v1` signature. Checked before the body is read, so an
+/// unsigned sender cannot hold a connection open with a body it never finishes.
+fn plausible(headers: &WebhookHeaders<'_>, now: i64) -> bool {
+    let id = headers.id.trim();
+    let fresh = headers
+        .timestamp
+        .trim()
+        .parse::<i64>()
+        .is_ok_and(|sent| now.abs_diff(sent) <= TOLERANCE_SECS.unsigned_abs());
+    let signed = headers
+        .signature
+        .split_whitespace()
+        .any(|entry| entry.starts_with("v1,"));
+    !id.is_empty() && id.len() <= MAX_WEBHOOK_ID && fresh && signed
+}
+
+/// Refuses a body declared larger than the limit before reading any of it.
+fn declared_too_large(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|length| length > MAX_WEBHOOK_BYTES as u64)
+}
+
+/// Reads the body, at most [`MAX_WEBHOOK_BYTES`] of it.
+async fn read_body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    match payload.to_bytes_limited(MAX_WEBHOOK_BYTES).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "webhook body unreadable");
+            Err(ApiError::Validation(vec![
+                "The body could not be read".into(),
+            ]))
+        }
+        Err(_) => Err(ApiError::PayloadTooLarge),
+    }
+}
+
+/// Checks the signature headers, reads the raw body, verifies the signature on it, then
+/// applies the report. 401 (nothing changes, and without reading the body when the headers
+/// cannot be valid) for a missing, wrong or stale signature or when no secret is configured;
+/// 413 `payload_too_large` past [`MAX_WEBHOOK_BYTES`]; 200 otherwise, also for unknown
+/// predictions (so the provider stops retrying).
 #[utoipa::path(post, path = "/api/v1/generate/webhook", tag = "generate",
     params(
         ("generation" = Option<String>, Query, description = "The generation the webhook URL was made for"),
@@ -42,11 +86,12 @@ fn header<'a>(request: &'a HttpRequest, name: &str) -> &'a str {
     request_body(content = Object, description = "A Replicate prediction"),
     responses(
         (status = 200, description = "Accepted (also for unknown predictions and replays)", body = WebhookAckDto),
-        (status = 401, description = "Missing, wrong or stale signature", body = ErrorDto)))]
+        (status = 401, description = "Missing, wrong or stale signature", body = ErrorDto),
+        (status = 413, description = "Body over 10 MiB", body = ErrorDto)))]
 pub async fn webhook(
     request: HttpRequest,
     query: web::Query<WebhookQuery>,
-    body: web::Bytes,
+    payload: web::Payload,
     verifier: web::Data<Option<WebhookVerifier>>,
     service: web::Data<GenerationService>,
     deliveries: web::Data<DeliveryGuard>,
@@ -59,10 +104,14 @@ pub async fn webhook(
         timestamp: header(&request, "webhook-timestamp"),
         signature: header(&request, "webhook-signature"),
     };
-    if headers.id.len() > MAX_WEBHOOK_ID {
-        tracing::warn!("webhook refused: oversized webhook-id");
+    if !plausible(&headers, Utc::now().timestamp()) {
+        tracing::warn!("webhook refused: missing, stale or malformed signature headers");
         return Err(ApiError::Unauthorized("Invalid webhook signature"));
     }
+    if declared_too_large(&request) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let body = read_body(payload).await?;
     if let Err(error) = verifier.verify(&headers, &body, Utc::now().timestamp()) {
         tracing::warn!(%error, "webhook refused");
         return Err(ApiError::Unauthorized("Invalid webhook signature"));

@@ -9,7 +9,7 @@ use super::SettingsError;
 
 /// The environment variables Picture reads. Only these are taken from the environment, so a
 /// configuration file can be checked for unknown keys.
-pub const VARIABLES: [&str; 45] = [
+pub const VARIABLES: [&str; 48] = [
     "HOST",
     "PORT",
     "HTTP_WORKERS",
@@ -55,6 +55,9 @@ pub const VARIABLES: [&str; 45] = [
     "RATE_LIMIT_GENERATIONS_PER_MINUTE",
     "RATE_LIMIT_GENERATIONS_PER_DAY",
     "RATE_LIMIT_IP_PER_MINUTE",
+    "REQUEST_BODY_TIMEOUT_SECS",
+    "MAX_CONNECTIONS",
+    "MAX_CONNECTIONS_PER_IP",
 ];
 
 /// Every setting as the text it was given in. Deliberately not `Debug`: it holds secrets.
@@ -110,6 +113,9 @@ pub struct RawSettings {
     pub rate_limit_generations_per_minute: Option<String>,
     pub rate_limit_generations_per_day: Option<String>,
     pub rate_limit_ip_per_minute: Option<String>,
+    pub request_body_timeout_secs: Option<String>,
+    pub max_connections: Option<String>,
+    pub max_connections_per_ip: Option<String>,
 }
 
 impl RawSettings {
@@ -185,6 +191,9 @@ impl RawSettings {
             rate_limit_generations_per_minute: keep(self.rate_limit_generations_per_minute),
             rate_limit_generations_per_day: keep(self.rate_limit_generations_per_day),
             rate_limit_ip_per_minute: keep(self.rate_limit_ip_per_minute),
+            request_body_timeout_secs: keep(self.request_body_timeout_secs),
+            max_connections: keep(self.max_connections),
+            max_connections_per_ip: keep(self.max_connections_per_ip),
         }
     }
 }
