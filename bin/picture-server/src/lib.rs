@@ -6,6 +6,8 @@ pub mod clock;
 pub mod dto;
 pub mod error;
 pub mod ip_limit;
+#[cfg(test)]
+mod log_capture;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
