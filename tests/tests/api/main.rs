@@ -6,6 +6,7 @@
 
 mod auth;
 mod credits;
+mod files;
 mod generate;
 mod health;
 mod images;
@@ -17,3 +18,4 @@ mod profiles;
 mod remote_credits;
 mod replicate;
 mod security;
+mod subjects;
