@@ -112,12 +112,15 @@ mod tests {
             .insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
             .to_request();
         assert_eq!(test::call_service(&app, request).await.status(), 200);
+        let escaped = "abc\\u{202e}gnp.exe\\u{200b}";
+        let handled = logs
+            .lines()
+            .into_iter()
+            .find(|line| line["message"] == "handled")
+            .unwrap();
+        assert_eq!(handled["span"]["user_id"], escaped, "{handled}");
+        assert_eq!(handled["me"], escaped, "{handled}");
         let text = logs.text();
-        assert!(
-            text.contains("user_id=abc\\u{202e}gnp.exe\\u{200b}"),
-            "{text}"
-        );
-        assert!(text.contains("me=abc\\u{202e}gnp.exe\\u{200b}"), "{text}");
         assert!(
             !text.contains('\u{202e}') && !text.contains('\u{200b}'),
             "{text}"
