@@ -8,6 +8,8 @@ pub mod connection_limit;
 pub mod dto;
 pub mod error;
 pub mod ip_limit;
+#[cfg(test)]
+mod log_capture;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

@@ -5,15 +5,20 @@ use std::str::FromStr;
 
 use uuid::Uuid;
 
+use crate::log_text::LogSafe;
 use crate::validation::ValidationErrors;
 
-/// Longest user id accepted (Better Auth issues 32 characters; we leave room).
+/// Longest user id accepted, in characters (Better Auth issues 32; `auth0|…` and
+/// `google-oauth2|…` ids are under 64). At most 1,020 bytes of UTF-8.
 pub const MAX_USER_ID_LEN: usize = 255;
 
 /// The id of a user: the `sub` claim of their token. Opaque text, not a UUID.
 ///
-/// Non-empty, at most [`MAX_USER_ID_LEN`] characters, no whitespace or control characters, so it
-/// is safe inside object keys and log lines.
+/// Any text an auth service may issue — `auth0|abc:def`, `ユーザー名`, `..` — except empty ones,
+/// ones longer than [`MAX_USER_ID_LEN`] characters, and ones with whitespace or control
+/// characters (line breaks would forge log lines). Object keys never hold it raw
+/// (`ObjectKey::for_image` makes a safe segment of it), and it is written escaped into logs:
+/// its `Display` is [`LogSafe`], `as_str` is the exact id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(String);
 
@@ -21,8 +26,8 @@ impl UserId {
     /// Parses a user id.
     ///
     /// # Errors
-    /// A [`ValidationErrors`] when the id is empty, too long or contains whitespace, control
-    /// characters or `/`.
+    /// A [`ValidationErrors`] when the id is empty, too long or contains whitespace or control
+    /// characters.
     pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationErrors> {
         let raw = raw.into();
         if raw.is_empty() {
@@ -33,29 +38,26 @@ impl UserId {
                 "user id must be shorter than or equal to {MAX_USER_ID_LEN} characters"
             )));
         }
-        if raw == "." || raw == ".." {
-            return Err(ValidationErrors::single("user id must not be `.` or `..`"));
-        }
-        if raw
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '/')
-        {
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(ValidationErrors::single(
-                "user id must not contain whitespace, control characters or '/'",
+                "user id must not contain whitespace or control characters",
             ));
         }
         Ok(Self(raw))
     }
 
-    /// The id as text.
+    /// The id as text, exactly as the token carried it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
+/// The id for logs and messages, escaped by [`LogSafe`]: an ordinary id reads as it is, while
+/// bidirectional overrides and zero-width characters show as `\u{…}`. Use
+/// [`as_str`](UserId::as_str) for the exact id.
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        LogSafe(&self.0).fmt(f)
     }
 }
 
@@ -158,13 +160,45 @@ mod tests {
     fn user_ids_reject_empty_long_and_unsafe_text() {
         assert!(UserId::parse("").is_err());
         assert!(UserId::parse("a".repeat(MAX_USER_ID_LEN + 1)).is_err());
+        assert!(UserId::parse("🙂".repeat(MAX_USER_ID_LEN + 1)).is_err());
         assert!(UserId::parse("a b").is_err());
-        assert!(UserId::parse("a/../b").is_err());
-        assert!(UserId::parse("..").is_err());
-        assert!(UserId::parse(".").is_err());
-        assert!(UserId::parse("a..b").is_ok());
         assert!(UserId::parse("a\u{0}").is_err());
+        assert!(UserId::parse("a\nb").is_err());
+        assert!(UserId::parse("a\u{85}b").is_err());
+        assert!(UserId::parse("a\u{2028}b").is_err());
+        assert!(UserId::parse("a\u{a0}b").is_err());
         assert!(UserId::parse("a".repeat(MAX_USER_ID_LEN)).is_ok());
+        assert!(UserId::parse("🙂".repeat(MAX_USER_ID_LEN)).is_ok());
+    }
+
+    #[test]
+    fn user_ids_accept_what_auth_services_issue() {
+        for raw in [
+            "auth0|abc:def",
+            "google-oauth2|1234",
+            "ユーザー名",
+            "🙂",
+            "a%2Fb",
+            "a\\b",
+            "{x}",
+            "..",
+            ".",
+            "a/../b",
+            "a..b",
+            "bidi\u{202e}x",
+            "zero\u{200b}width",
+        ] {
+            assert_eq!(UserId::parse(raw).unwrap().as_str(), raw);
+        }
+    }
+
+    #[test]
+    fn user_ids_display_escaped_for_logs() {
+        let id = UserId::parse("abc\u{202e}gnp.exe\u{200b}").unwrap();
+        assert_eq!(id.to_string(), "abc\\u{202e}gnp.exe\\u{200b}");
+        assert_eq!(id.as_str(), "abc\u{202e}gnp.exe\u{200b}");
+        let plain = UserId::parse("auth0|abc:def").unwrap();
+        assert_eq!(plain.to_string(), "auth0|abc:def");
     }
 
     #[test]

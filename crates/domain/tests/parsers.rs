@@ -1,6 +1,7 @@
 //! Property tests of the domain's parsers at the edge: whatever the input, they answer with a
 //! value or a validation error, never a panic, and every accepted value is within its bounds.
 
+use picture_domain::ports::object_store::user_segment;
 use picture_domain::{
     CreditAmount, GenerationId, GenerationRequest, ModelId, PredictionId, Prompt,
     RawGenerationRequest, SourceImageUrl, UserId,
@@ -63,7 +64,12 @@ proptest! {
     fn ids_parse_or_refuse(raw in any::<String>()) {
         if let Ok(user) = UserId::parse(raw.clone()) {
             prop_assert_eq!(user.as_str(), raw.as_str());
-            prop_assert!(!raw.contains('/') && raw != "." && raw != "..");
+            prop_assert!(!raw.chars().any(|c| c.is_whitespace() || c.is_control()));
+            // Whatever the id, its segment in object keys is one safe path segment.
+            let segment = user_segment(&user);
+            prop_assert!(!segment.is_empty() && segment.len() <= 65);
+            prop_assert!(segment != "." && segment != "..");
+            prop_assert!(segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"._~-".contains(&b)));
         }
         let _ = raw.parse::<GenerationId>();
         let _ = raw.parse::<ModelId>();

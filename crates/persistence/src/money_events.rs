@@ -9,7 +9,7 @@ pub(crate) struct MoneyEvent {
     pub op: &'static str,
     /// `local` or `remote`.
     pub ledger: &'static str,
-    /// Whose account.
+    /// Whose account (logged escaped, see `LogSafe`).
     pub user: String,
     /// The generation concerned, if any.
     pub generation: Option<String>,
@@ -24,7 +24,7 @@ impl MoneyEvent {
             target: "picture::ledger",
             op = self.op,
             ledger = self.ledger,
-            user_id = %self.user,
+            user_id = %picture_domain::LogSafe(&self.user),
             generation_id = self.generation.as_deref().unwrap_or(""),
             amount = self.amount,
             outcome = "applied",

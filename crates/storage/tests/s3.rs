@@ -65,6 +65,23 @@ async fn objects_are_stored_read_back_and_deleted() {
 }
 
 #[tokio::test]
+async fn image_keys_of_unusual_subjects_are_stored_read_back_and_deleted() {
+    let Some(config) = config() else { return };
+    let store = S3Store::new(&config).unwrap();
+    for subject in ["auth0|abc:def", "ユーザー名", "..", "a-b.c_d"] {
+        let user = UserId::parse(subject).unwrap();
+        let key = ObjectKey::for_image(&user, ImageId::new_random(), "png");
+        store
+            .put(&key, b"\x89PNG".to_vec(), "image/png")
+            .await
+            .unwrap();
+        assert_eq!(store.get(&key).await.unwrap(), b"\x89PNG", "{subject:?}");
+        store.delete(&key).await.unwrap();
+        assert!(store.get(&key).await.is_err(), "{subject:?}");
+    }
+}
+
+#[tokio::test]
 async fn wrong_credentials_are_refused_by_the_server() {
     let Some(mut config) = config() else { return };
     config.secret_key = SecretString::from("not-the-secret");

@@ -6,6 +6,7 @@
 
 mod auth;
 mod credits;
+mod files;
 mod generate;
 mod health;
 mod images;
@@ -18,3 +19,4 @@ mod protocol;
 mod remote_credits;
 mod replicate;
 mod security;
+mod subjects;

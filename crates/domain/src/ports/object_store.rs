@@ -4,13 +4,23 @@ use async_trait::async_trait;
 
 use crate::ids::{ImageId, UserId};
 
-/// The key of a stored object: `users/{userId}/images/{imageId}.{ext}`.
+mod user_segment;
+
+pub use user_segment::{HASHED_SEGMENT_PREFIX, MAX_PLAIN_SEGMENT_LEN, user_segment};
+
+/// The key of a stored object: `users/{userSegment}/images/{imageId}.{ext}`, where the user
+/// segment is the subject itself when it is plain and a hash otherwise ([`user_segment`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectKey(String);
 
 impl ObjectKey {
     /// The key of an image of a user; `extension` is `png`, `jpeg` or `webp`.
+    ///
+    /// Safe for any user: the key is made only of `[A-Za-z0-9._~-]` segments that are neither
+    /// empty, `.` nor `..`, at most 65 bytes each, so no store refuses it (see [`user_segment`]).
+    /// Plain subjects keep the keys Picture always wrote (`users/alice/images/{id}.png`).
     pub fn for_image(user: &UserId, image: ImageId, extension: &str) -> Self {
+        let user = user_segment(user);
         Self(format!("users/{user}/images/{image}.{extension}"))
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::generation::Generation;
 use crate::ids::{GenerationId, ImageId, PredictionId};
 use crate::image::NewImage;
-use crate::ports::{ObjectKey, ProviderError, ProviderState, Transition};
+use crate::ports::{ObjectKey, ProviderError, ProviderState, StoreError, Transition};
 
 use super::{GenerateError, GenerationService};
 
@@ -154,7 +154,14 @@ impl GenerationService {
             .store
             .put(&key, fetched.bytes, fetched.content_type)
             .await
-            .map_err(|e| format!("Storing the image failed: {e}"))?;
+            .map_err(|error| {
+                // The key and the store's reason are for the log; the user sees neither.
+                tracing::warn!(generation_id = %id, key = key.as_str(), %error, "storing the image failed");
+                match error {
+                    StoreError::TooLarge => "Storing the image failed: it is too large".to_owned(),
+                    StoreError::Unavailable(_) => "Storing the image failed".to_owned(),
+                }
+            })?;
         let image = NewImage {
             id: image_id,
             user_id: user.clone(),

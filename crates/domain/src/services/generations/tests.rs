@@ -16,6 +16,7 @@ use crate::services::credits::{CreditPorts, CreditService};
 use crate::{CreditAmount, Enforcement};
 
 mod money;
+mod storage_failure;
 
 /// A mock of every port the pipeline and its credit service use.
 pub(super) struct Mocks {
