@@ -8,6 +8,7 @@ mod auth;
 mod credits;
 mod generate;
 mod health;
+mod idempotency;
 mod images;
 mod jwks;
 mod metrics;
