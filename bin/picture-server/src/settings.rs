@@ -131,6 +131,8 @@ pub struct Settings {
     pub reconciler_interval: Duration,
     /// `RECONCILER_MIN_AGE_SECS`.
     pub reconciler_min_age: Duration,
+    /// `IDEMPOTENCY_KEY_TTL_SECS`: how long an `Idempotency-Key` and its first answer are kept.
+    pub idempotency_key_ttl: Duration,
     /// `S3_*`, `STORAGE_PUBLIC_URL`: the S3 store; `None` for the local file store.
     pub s3: Option<S3Config>,
     /// `FREE_GENERATIONS`, `CREDITS_PER_GENERATION`, `CREDITS_ENFORCEMENT`.
@@ -339,6 +341,17 @@ impl Settings {
         let seconds = |variable, value: Option<String>, default: u64| {
             parse(variable, value, default, "a number of seconds").map(Duration::from_secs)
         };
+        let idempotency_key_ttl = seconds(
+            "IDEMPOTENCY_KEY_TTL_SECS",
+            raw.idempotency_key_ttl_secs,
+            86_400,
+        )?;
+        if idempotency_key_ttl.is_zero() {
+            return Err(invalid(
+                "IDEMPOTENCY_KEY_TTL_SECS",
+                "must be at least 1 second",
+            ));
+        }
         Ok(Self {
             replicate_api_base_url: match raw.replicate_api_base_url {
                 Some(url) => http_url("REPLICATE_API_BASE_URL", url)?,
@@ -385,6 +398,7 @@ impl Settings {
                 raw.reconciler_min_age_secs,
                 120,
             )?,
+            idempotency_key_ttl,
             s3,
             host: raw.host.unwrap_or_else(|| "0.0.0.0".into()),
             port,

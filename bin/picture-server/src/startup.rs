@@ -59,7 +59,12 @@ const RECONCILER_POOL: PoolOptions = PoolOptions {
 /// How many stuck generations one reconciler pass handles.
 const RECONCILER_BATCH: u32 = 50;
 
-/// Finalises generations stuck in `processing` now and then every `settings.reconciler_interval`.
+/// How many expired `Idempotency-Key`s one reconciler pass deletes (one statement): 1000 every
+/// 30 s keeps up with about 2.8 million keyed generations a day.
+const IDEMPOTENCY_PURGE_BATCH: u32 = 1000;
+
+/// Finalises generations stuck in `processing` now and then every `settings.reconciler_interval`,
+/// and deletes a batch of expired `Idempotency-Key`s each time.
 fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> JoinHandle<()> {
     let (interval, min_age) = (settings.reconciler_interval, settings.reconciler_min_age);
     tokio::spawn(async move {
@@ -77,6 +82,9 @@ fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> JoinHan
                 }
             };
             metrics::counter!("picture_reconciler_runs_total", "outcome" => outcome).increment(1);
+            if let Err(error) = pipeline.purge_expired_keys(IDEMPOTENCY_PURGE_BATCH).await {
+                tracing::warn!(%error, "expired idempotency keys not purged");
+            }
             tokio::time::sleep(interval).await;
         }
     })
@@ -196,6 +204,7 @@ fn pipeline(
             sync_timeout: settings.generation_sync_timeout,
             poll_interval: settings.generation_poll_interval,
             finalize_lease: Duration::from_secs(120),
+            idempotency_ttl: settings.idempotency_key_ttl,
         },
     ))
 }

@@ -25,7 +25,7 @@ pub use delivery_log::DeliveryLog;
 pub use generation_repository::{
     ChargeOutcome, Completion, Created, DueCharge, Funds, GenerationRepository, Refusal, Transition,
 };
-pub use idempotency::{IdempotencyClaim, IdempotencyStore};
+pub use idempotency::{IdempotencyClaim, IdempotencyStore, RecordedResponse};
 pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
 };

@@ -13,8 +13,8 @@ pub use cached_catalog::{CATALOG_CACHE_TTL, CachedCatalog};
 pub use credits::{CreditError, CreditOverview, CreditPorts, CreditService};
 pub use deliveries::DeliveryGuard;
 pub use generations::{
-    GenerateError, GenerationService, GenerationView, HistoryPage, IdempotencyKey, PipelinePorts,
-    PipelineSettings, Started,
+    GenerateError, GenerationService, GenerationView, HistoryPage, IdempotencyKey, KeyedStart,
+    PipelinePorts, PipelineSettings, Started,
 };
 pub use images::ImageService;
 pub use limits::{GenerationLimits, GenerationQuota, RateLimited};

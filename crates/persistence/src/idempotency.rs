@@ -1,10 +1,10 @@
-//! `Idempotency-Key` records on diesel.
+//! `Idempotency-Key` records and their first answers on diesel.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use picture_domain::ports::{IdempotencyClaim, IdempotencyStore};
+use picture_domain::ports::{IdempotencyClaim, IdempotencyStore, RecordedResponse};
 use picture_domain::{GenerationId, RepositoryError, UserId};
 
 use crate::cached_statement::CacheStatement;
@@ -26,6 +26,24 @@ impl DieselIdempotencyStore {
     }
 }
 
+/// A key's row as a claim reads it: the request hash, the answer's status and body.
+type ClaimRow = (String, Option<i32>, Option<Vec<u8>>);
+
+/// The recorded answer of a row, if it has one.
+fn response_of(
+    status: Option<i32>,
+    body: Option<Vec<u8>>,
+) -> Result<Option<RecordedResponse>, RepositoryError> {
+    match (status, body) {
+        (Some(status), Some(body)) => {
+            let status = u16::try_from(status)
+                .map_err(|_| corrupt("idempotent response status", status.to_string()))?;
+            Ok(Some(RecordedResponse { status, body }))
+        }
+        _ => Ok(None),
+    }
+}
+
 #[async_trait]
 impl IdempotencyStore for DieselIdempotencyStore {
     async fn claim(
@@ -35,60 +53,84 @@ impl IdempotencyStore for DieselIdempotencyStore {
         request_hash: &str,
         generation_id: GenerationId,
         at: DateTime<Utc>,
+        expired_before: DateTime<Utc>,
     ) -> Result<IdempotencyClaim, RepositoryError> {
         let generation = generation_id.to_string();
-        let now = to_millis(at);
-        let (inserted, row): (usize, (String, String, Option<i32>)) =
-            with_connection!(self.database, |conn| {
-                let inserted = diesel::insert_into(keys::table)
-                    .values((
-                        keys::user_id.eq(user.as_str()),
-                        keys::idempotency_key.eq(key),
-                        keys::request_hash.eq(request_hash),
-                        keys::generation_id.eq(&generation),
-                        keys::created_at.eq(now),
-                    ))
-                    .on_conflict((keys::user_id, keys::idempotency_key))
-                    .do_nothing()
-                    .execute(conn)
-                    .await
-                    .map_err(query_error)?;
-                let row = keys::table
+        let (now, horizon) = (to_millis(at), to_millis(expired_before));
+        let (inserted, row): (usize, Option<ClaimRow>) = with_connection!(self.database, |conn| {
+            // An expired record is no record: it goes first (a live one, such as a concurrent
+            // claim's just inserted, is never younger than the horizon, so it stays).
+            diesel::delete(
+                keys::table
+                    .find((user.as_str(), key))
+                    .filter(keys::created_at.lt(horizon)),
+            )
+            .execute(conn)
+            .await
+            .map_err(query_error)?;
+            let inserted = diesel::insert_into(keys::table)
+                .values((
+                    keys::user_id.eq(user.as_str()),
+                    keys::idempotency_key.eq(key),
+                    keys::request_hash.eq(request_hash),
+                    keys::generation_id.eq(&generation),
+                    keys::created_at.eq(now),
+                ))
+                .on_conflict((keys::user_id, keys::idempotency_key))
+                .do_nothing()
+                .execute(conn)
+                .await
+                .map_err(query_error)?;
+            let row = if inserted == 1 {
+                None
+            } else {
+                keys::table
                     .find((user.as_str(), key))
                     .select((
                         keys::request_hash,
-                        keys::generation_id,
-                        keys::free_generations_remaining,
+                        keys::response_status,
+                        keys::response_body,
                     ))
                     .first(conn)
                     .await
-                    .map_err(query_error)?;
-                Ok::<_, RepositoryError>((inserted, row))
-            })?;
+                    .optional()
+                    .map_err(query_error)?
+            };
+            Ok::<_, RepositoryError>((inserted, row))
+        })?;
         if inserted == 1 {
             return Ok(IdempotencyClaim::New);
         }
-        let (request_hash, generation_id, remaining) = row;
-        Ok(IdempotencyClaim::Existing {
-            request_hash,
-            generation_id: generation_id
-                .parse()
-                .map_err(|_| corrupt("generation id", &generation_id))?,
-            free_generations_remaining: remaining.and_then(|r| u32::try_from(r).ok()),
-        })
+        match row {
+            Some((request_hash, status, body)) => Ok(IdempotencyClaim::Existing {
+                request_hash,
+                response: response_of(status, body)?,
+            }),
+            // The winner released the key in between (its request failed): still in
+            // progress for this retry, which may try again.
+            None => Ok(IdempotencyClaim::Existing {
+                request_hash: request_hash.to_owned(),
+                response: None,
+            }),
+        }
     }
 
-    async fn answered(
+    async fn record(
         &self,
         user: &UserId,
         key: &str,
-        free_generations_remaining: u32,
+        response: &RecordedResponse,
     ) -> Result<(), RepositoryError> {
-        let remaining = i32::try_from(free_generations_remaining).unwrap_or(i32::MAX);
+        let status = i32::from(response.status);
         with_connection!(self.database, |conn| diesel::update(
-            keys::table.find((user.as_str(), key))
+            keys::table
+                .find((user.as_str(), key))
+                .filter(keys::response_status.is_null())
         )
-        .set(keys::free_generations_remaining.eq(Some(remaining)))
+        .set((
+            keys::response_status.eq(Some(status)),
+            keys::response_body.eq(Some(response.body.as_slice())),
+        ))
         .cached()
         .execute(conn)
         .await
@@ -104,5 +146,36 @@ impl IdempotencyStore for DieselIdempotencyStore {
         .await
         .map_err(query_error))?;
         Ok(())
+    }
+
+    async fn purge_expired(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, RepositoryError> {
+        let before = to_millis(before);
+        let deleted = with_connection!(self.database, |conn| {
+            // The creation time of the `limit`-th oldest expired record bounds this batch.
+            let oldest: Vec<i64> = keys::table
+                .select(keys::created_at)
+                .filter(keys::created_at.lt(before))
+                .order(keys::created_at.asc())
+                .limit(i64::from(limit))
+                .load(conn)
+                .await
+                .map_err(query_error)?;
+            match oldest.last() {
+                Some(last) => diesel::delete(
+                    keys::table
+                        .filter(keys::created_at.lt(before))
+                        .filter(keys::created_at.le(*last)),
+                )
+                .execute(conn)
+                .await
+                .map_err(query_error),
+                None => Ok(0),
+            }
+        })?;
+        Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
     }
 }

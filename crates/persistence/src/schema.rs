@@ -153,8 +153,9 @@ diesel::table! {
         idempotency_key -> Text,
         request_hash -> Text,
         generation_id -> Text,
-        free_generations_remaining -> Nullable<Integer>,
         created_at -> BigInt,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Binary>,
     }
 }
 

@@ -9,6 +9,7 @@ mod credits;
 mod files;
 mod generate;
 mod health;
+mod idempotency;
 mod images;
 mod jwks;
 mod metrics;

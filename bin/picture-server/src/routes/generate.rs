@@ -1,9 +1,12 @@
 //! `POST /generate`, `GET /generate/:id/status`, `DELETE /generate/:id`,
 //! `POST /generate/:id/cancel`.
 
+use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
+use picture_domain::ports::RecordedResponse;
 use picture_domain::services::{
-    GenerateError, GenerationLimits, GenerationService, IdempotencyKey,
+    GenerateError, GenerationLimits, GenerationService, IdempotencyKey, KeyedStart, Started,
 };
 use picture_domain::{GenerationId, GenerationRequest, GenerationStatus};
 use serde_json::Value;
@@ -47,18 +50,51 @@ fn idempotency_key(
     }))
 }
 
+/// The 201 body of a started generation.
+fn started_body(started: &Started) -> GenerateResponseDto<'_> {
+    let generation = &started.view.generation;
+    GenerateResponseDto {
+        generation_id: generation.record.id.to_string(),
+        status: generation.status.as_str(),
+        image: started.view.image.as_ref().map(ImageDto::from),
+        error_message: generation
+            .error_message
+            .clone()
+            .filter(|_| generation.status == GenerationStatus::Failed),
+        credits_used: generation.credits_used,
+        free_generations_remaining: started.free_generations_remaining,
+        credit_balance: started.credit_balance.map(|b| b.get()),
+    }
+}
+
+/// `recorded` as an HTTP answer (JSON, as every recorded answer is); marked
+/// `Idempotent-Replayed: true` when it answers a retry.
+fn answer(recorded: RecordedResponse, replayed: bool) -> Result<HttpResponse, ApiError> {
+    let status = StatusCode::from_u16(recorded.status).map_err(ApiError::internal)?;
+    let mut response = HttpResponse::build(status);
+    response.content_type(ContentType::json());
+    if replayed {
+        response.insert_header((REPLAYED, "true"));
+    }
+    Ok(response.body(recorded.body))
+}
+
+/// The header that marks a replayed answer (Stripe's name).
+const REPLAYED: &str = "Idempotent-Replayed";
+
 /// Starts a generation; 201 with its state (completed or failed when the client waited and it
 /// finished in time, processing otherwise). With an `Idempotency-Key`, a retry with the same
-/// body answers with the first generation and starts nothing new.
+/// body answers the first answer again, byte for byte, and starts nothing new.
 #[utoipa::path(post, path = "/api/v1/generate", tag = "generate", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body returns the first generation")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body within IDEMPOTENCY_KEY_TTL_SECS (24 h) gets the first 201 again, byte for byte, with `Idempotent-Replayed: true`; refusals are not kept")),
     request_body = GenerateBody,
     responses(
-        (status = 201, description = "Started (completed or failed when waited for and finished in time)", body = GenerateResponseDto),
+        (status = 201, description = "Started (completed or failed when waited for and finished in time)", body = GenerateResponseDto,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same Idempotency-Key, replayed"))),
         (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto),
         (status = 402, description = "insufficient_credits", body = ErrorDto),
         (status = 404, description = "Unknown or inactive model", body = ErrorDto),
-        (status = 409, description = "Idempotency-Key reused with another body", body = ErrorDto),
+        (status = 409, description = "Idempotency-Key reused with another body, or its first request still running", body = ErrorDto),
         (status = 413, description = "Body too large", body = ErrorDto),
         (status = 429, description = "rate_limited", body = ErrorDto),
         (status = 502, description = "provider_error", body = ErrorDto),
@@ -82,29 +118,33 @@ pub async fn generate(
         }
     })?;
     let model_id = request.model_id;
-    let started = match key {
-        Some(key) => service.start_once(&user.id, request, key).await,
-        None => service.start(&user.id, request).await,
-    };
-    let started = started.map_err(|error| match error {
+    let refused = |error| match error {
         GenerateError::ModelNotFound => {
             ApiError::NotFound(format!("Model with id {model_id} not found"))
         }
         other => other.into(),
-    })?;
-    let generation = &started.view.generation;
-    Ok(HttpResponse::Created().json(GenerateResponseDto {
-        generation_id: generation.record.id.to_string(),
-        status: generation.status.as_str(),
-        image: started.view.image.as_ref().map(ImageDto::from),
-        error_message: generation
-            .error_message
-            .clone()
-            .filter(|_| generation.status == GenerationStatus::Failed),
-        credits_used: generation.credits_used,
-        free_generations_remaining: started.free_generations_remaining,
-        credit_balance: started.credit_balance.map(|b| b.get()),
-    }))
+    };
+    let Some(key) = key else {
+        let started = service.start(&user.id, request).await.map_err(refused)?;
+        return Ok(HttpResponse::Created().json(started_body(&started)));
+    };
+    match service
+        .start_once(&user.id, request, &key)
+        .await
+        .map_err(refused)?
+    {
+        KeyedStart::Replay(recorded) => answer(recorded, true),
+        KeyedStart::First(started) => {
+            // Rendered once: these bytes are the answer and every retry's.
+            let body = serde_json::to_vec(&started_body(&started)).map_err(ApiError::internal)?;
+            let recorded = RecordedResponse {
+                status: StatusCode::CREATED.as_u16(),
+                body,
+            };
+            service.record_answer(&user.id, &key, &recorded).await;
+            answer(recorded, false)
+        }
+    }
 }
 
 /// The caller's generation, its image when completed, and what it cost.

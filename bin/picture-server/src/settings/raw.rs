@@ -9,7 +9,7 @@ use super::SettingsError;
 
 /// The environment variables Picture reads. Only these are taken from the environment, so a
 /// configuration file can be checked for unknown keys.
-pub const VARIABLES: [&str; 48] = [
+pub const VARIABLES: &[&str] = &[
     "HOST",
     "PORT",
     "HTTP_WORKERS",
@@ -43,6 +43,7 @@ pub const VARIABLES: [&str; 48] = [
     "GENERATION_POLL_INTERVAL_MS",
     "RECONCILER_INTERVAL_SECS",
     "RECONCILER_MIN_AGE_SECS",
+    "IDEMPOTENCY_KEY_TTL_SECS",
     "S3_ENDPOINT",
     "S3_BUCKET",
     "S3_REGION",
@@ -101,6 +102,7 @@ pub struct RawSettings {
     pub generation_poll_interval_ms: Option<String>,
     pub reconciler_interval_secs: Option<String>,
     pub reconciler_min_age_secs: Option<String>,
+    pub idempotency_key_ttl_secs: Option<String>,
     pub s3_endpoint: Option<String>,
     pub s3_bucket: Option<String>,
     pub s3_region: Option<String>,
@@ -179,6 +181,7 @@ impl RawSettings {
             generation_poll_interval_ms: keep(self.generation_poll_interval_ms),
             reconciler_interval_secs: keep(self.reconciler_interval_secs),
             reconciler_min_age_secs: keep(self.reconciler_min_age_secs),
+            idempotency_key_ttl_secs: keep(self.idempotency_key_ttl_secs),
             s3_endpoint: keep(self.s3_endpoint),
             s3_bucket: keep(self.s3_bucket),
             s3_region: keep(self.s3_region),

@@ -27,6 +27,7 @@ fn defaults_serve_the_embedded_setup() {
     assert_eq!(s.app_id, "picture-app");
     assert_eq!(s.cors_origins.len(), DEFAULT_CORS_ORIGINS.len());
     assert!(!s.provider_configured());
+    assert_eq!(s.idempotency_key_ttl, Duration::from_secs(86_400));
 }
 
 #[test]
@@ -111,6 +112,11 @@ fn an_invalid_value_names_its_variable() {
             "invalid setting MANA_CORE_AUTH_URL",
         ),
         ("HTTP_WORKERS", "0", "invalid setting HTTP_WORKERS"),
+        (
+            "IDEMPOTENCY_KEY_TTL_SECS",
+            "0",
+            "invalid setting IDEMPOTENCY_KEY_TTL_SECS: must be at least 1 second",
+        ),
     ];
     for (variable, value, expected) in cases {
         let error = load(&[(variable, value)]).unwrap_err().to_string();

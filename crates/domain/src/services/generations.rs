@@ -13,15 +13,18 @@ use crate::ids::{GenerationId, PredictionId, UserId};
 use crate::image::Image;
 use crate::params::GenerationRequest;
 use crate::ports::{
-    Clock, Created, GenerationRepository, IdempotencyClaim, IdempotencyStore, ImageProvider,
-    ImageRepository, ModelCatalog, ObjectStore, OutputFetcher, ProviderError, ProviderRequest,
-    ProviderState, Refusal, Transition,
+    Clock, Created, GenerationRepository, IdempotencyStore, ImageProvider, ImageRepository,
+    ModelCatalog, ObjectStore, OutputFetcher, ProviderError, ProviderRequest, ProviderState,
+    Refusal, Transition,
 };
 use crate::services::credits::{CreditError, CreditService};
 
 mod finalize;
+mod once;
 #[cfg(test)]
 mod tests;
+
+pub use once::{IdempotencyKey, KeyedStart};
 
 /// How long a generation may stay `pending` (recorded, not yet submitted) before the
 /// reconciler decides its server stopped and fails it: longer than any submit can take.
@@ -39,6 +42,8 @@ pub struct PipelineSettings {
     pub poll_interval: Duration,
     /// How long one finaliser may hold a generation.
     pub finalize_lease: Duration,
+    /// How long an `Idempotency-Key` and its first answer are kept.
+    pub idempotency_ttl: Duration,
 }
 
 /// The ports the pipeline uses.
@@ -60,15 +65,6 @@ pub struct PipelinePorts {
     pub clock: Arc<dyn Clock>,
     /// `Idempotency-Key` records.
     pub idempotency: Arc<dyn IdempotencyStore>,
-}
-
-/// A client's `Idempotency-Key` and the hash of the request body it came with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey {
-    /// The key.
-    pub key: String,
-    /// A hash of the request body (canonical JSON).
-    pub request_hash: String,
 }
 
 /// What starting a generation can fail with.
@@ -178,65 +174,6 @@ impl GenerationService {
     ) -> Result<Started, GenerateError> {
         self.start_as(user, request, GenerationId::new_random())
             .await
-    }
-
-    /// Like [`start`](Self::start), at most once per `key`: a retry with the same key and body
-    /// answers with the first request's generation (as it stands now) and starts nothing; a
-    /// key that did not start anything (the first attempt failed) can be used again.
-    ///
-    /// # Errors
-    /// As [`start`](Self::start); [`GenerateError::IdempotencyMismatch`] for the same key with
-    /// another body; [`GenerateError::IdempotencyInProgress`] while the first attempt runs.
-    pub async fn start_once(
-        &self,
-        user: &UserId,
-        request: GenerationRequest,
-        key: IdempotencyKey,
-    ) -> Result<Started, GenerateError> {
-        let id = GenerationId::new_random();
-        let claim = self
-            .ports
-            .idempotency
-            .claim(
-                user,
-                &key.key,
-                &key.request_hash,
-                id,
-                self.ports.clock.now(),
-            )
-            .await?;
-        match claim {
-            IdempotencyClaim::New => match self.start_as(user, request, id).await {
-                Ok(started) => {
-                    self.ports
-                        .idempotency
-                        .answered(user, &key.key, started.free_generations_remaining)
-                        .await?;
-                    Ok(started)
-                }
-                Err(error) => {
-                    if let Err(forgotten) = self.ports.idempotency.forget(user, &key.key).await {
-                        tracing::warn!(%forgotten, "idempotency key not released");
-                    }
-                    Err(error)
-                }
-            },
-            IdempotencyClaim::Existing { request_hash, .. } if request_hash != key.request_hash => {
-                Err(GenerateError::IdempotencyMismatch)
-            }
-            IdempotencyClaim::Existing {
-                generation_id,
-                free_generations_remaining,
-                ..
-            } => match (self.view(generation_id).await?, free_generations_remaining) {
-                (Some(view), Some(free_generations_remaining)) => Ok(Started {
-                    view,
-                    free_generations_remaining,
-                    credit_balance: None,
-                }),
-                _ => Err(GenerateError::IdempotencyInProgress),
-            },
-        }
     }
 
     async fn start_as(

@@ -79,6 +79,7 @@ macro_rules! contract {
 
 mod abuse;
 mod generations;
+mod idempotency;
 mod images;
 mod models;
 mod money;

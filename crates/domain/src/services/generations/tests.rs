@@ -29,6 +29,7 @@ pub(super) struct Mocks {
     pub(super) accounts: MockCreditAccounts,
     pub(super) remote: Option<MockCreditLedger>,
     pub(super) fail_open: bool,
+    pub(super) idempotency: MockIdempotencyStore,
 }
 
 impl Mocks {
@@ -43,6 +44,7 @@ impl Mocks {
             accounts: MockCreditAccounts::new(),
             remote: None,
             fail_open: false,
+            idempotency: MockIdempotencyStore::new(),
         }
     }
 
@@ -91,7 +93,7 @@ impl Mocks {
             fetcher: Arc::new(self.fetcher),
             store: Arc::new(self.store),
             clock,
-            idempotency: Arc::new(MockIdempotencyStore::new()),
+            idempotency: Arc::new(self.idempotency),
         };
         GenerationService::new(
             ports,
@@ -101,6 +103,7 @@ impl Mocks {
                 sync_timeout: Duration::ZERO,
                 poll_interval: Duration::ZERO,
                 finalize_lease: Duration::from_secs(60),
+                idempotency_ttl: Duration::from_secs(86_400),
             },
         )
     }
