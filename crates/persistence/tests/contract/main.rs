@@ -84,3 +84,4 @@ mod models;
 mod money;
 mod profiles;
 mod remote_money;
+mod sliding_limits;
