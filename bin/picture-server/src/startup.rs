@@ -193,6 +193,7 @@ fn pipeline(
             sync_timeout: settings.generation_sync_timeout,
             poll_interval: settings.generation_poll_interval,
             finalize_lease: Duration::from_secs(120),
+            provider_poll_min_interval: settings.provider_poll_min_interval,
         },
     ))
 }

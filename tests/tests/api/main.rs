@@ -14,6 +14,7 @@ mod metrics;
 mod models;
 mod openapi;
 mod profiles;
+mod provider_polls;
 mod remote_credits;
 mod replicate;
 mod security;

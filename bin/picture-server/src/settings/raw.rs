@@ -9,7 +9,7 @@ use super::SettingsError;
 
 /// The environment variables Picture reads. Only these are taken from the environment, so a
 /// configuration file can be checked for unknown keys.
-pub const VARIABLES: [&str; 45] = [
+pub const VARIABLES: [&str; 46] = [
     "HOST",
     "PORT",
     "HTTP_WORKERS",
@@ -41,6 +41,7 @@ pub const VARIABLES: [&str; 45] = [
     "OUTPUT_MAX_BYTES",
     "GENERATION_SYNC_TIMEOUT_SECS",
     "GENERATION_POLL_INTERVAL_MS",
+    "PROVIDER_POLL_MIN_INTERVAL_MS",
     "RECONCILER_INTERVAL_SECS",
     "RECONCILER_MIN_AGE_SECS",
     "S3_ENDPOINT",
@@ -96,6 +97,7 @@ pub struct RawSettings {
     pub output_max_bytes: Option<String>,
     pub generation_sync_timeout_secs: Option<String>,
     pub generation_poll_interval_ms: Option<String>,
+    pub provider_poll_min_interval_ms: Option<String>,
     pub reconciler_interval_secs: Option<String>,
     pub reconciler_min_age_secs: Option<String>,
     pub s3_endpoint: Option<String>,
@@ -171,6 +173,7 @@ impl RawSettings {
             output_max_bytes: keep(self.output_max_bytes),
             generation_sync_timeout_secs: keep(self.generation_sync_timeout_secs),
             generation_poll_interval_ms: keep(self.generation_poll_interval_ms),
+            provider_poll_min_interval_ms: keep(self.provider_poll_min_interval_ms),
             reconciler_interval_secs: keep(self.reconciler_interval_secs),
             reconciler_min_age_secs: keep(self.reconciler_min_age_secs),
             s3_endpoint: keep(self.s3_endpoint),

@@ -16,6 +16,7 @@ use crate::services::credits::{CreditPorts, CreditService};
 use crate::{CreditAmount, Enforcement};
 
 mod money;
+mod provider_polls;
 
 /// A mock of every port the pipeline and its credit service use.
 pub(super) struct Mocks {
@@ -100,6 +101,7 @@ impl Mocks {
                 sync_timeout: Duration::ZERO,
                 poll_interval: Duration::ZERO,
                 finalize_lease: Duration::from_secs(60),
+                provider_poll_min_interval: Duration::from_secs(2),
             },
         )
     }
