@@ -127,6 +127,9 @@ pub struct Settings {
     pub generation_sync_timeout: Duration,
     /// `GENERATION_POLL_INTERVAL_MS`: how often a waiting request asks the provider.
     pub generation_poll_interval: Duration,
+    /// `PROVIDER_POLL_MIN_INTERVAL_MS`: the provider is asked about one processing generation
+    /// at most once per this interval, by all instances together (0: no throttle).
+    pub provider_poll_min_interval: Duration,
     /// `RECONCILER_INTERVAL_SECS`.
     pub reconciler_interval: Duration,
     /// `RECONCILER_MIN_AGE_SECS`.
@@ -387,6 +390,12 @@ impl Settings {
                 raw.generation_poll_interval_ms,
                 1000u64,
                 "a number of milliseconds",
+            )?),
+            provider_poll_min_interval: Duration::from_millis(parse(
+                "PROVIDER_POLL_MIN_INTERVAL_MS",
+                raw.provider_poll_min_interval_ms,
+                2000u64,
+                "a number of milliseconds (0 switches the throttle off)",
             )?),
             reconciler_interval: seconds(
                 "RECONCILER_INTERVAL_SECS",

@@ -205,6 +205,7 @@ fn pipeline(
             poll_interval: settings.generation_poll_interval,
             finalize_lease: Duration::from_secs(120),
             idempotency_ttl: settings.idempotency_key_ttl,
+            provider_poll_min_interval: settings.provider_poll_min_interval,
         },
     ))
 }

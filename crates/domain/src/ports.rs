@@ -34,7 +34,7 @@ pub use model_catalog::ModelCatalog;
 pub use object_store::{ObjectKey, ObjectStore, StoreError};
 pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};
 pub use profile_repository::ProfileRepository;
-pub use rate_counter::RateCounter;
+pub use rate_counter::{Admission, RateCounter, SlidingWindow};
 
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;

@@ -60,6 +60,7 @@ macro_rules! settle_hold {
 }
 
 mod create;
+mod provider_check;
 mod record;
 mod remote_charges;
 mod row;
@@ -217,6 +218,15 @@ impl GenerationRepository for DieselGenerationRepository {
     ) -> Result<Option<Generation>, RepositoryError> {
         self.find_one(Lookup::Prediction(prediction_id.as_str()))
             .await
+    }
+
+    async fn claim_provider_check(
+        &self,
+        id: GenerationId,
+        min_interval: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        self.claim_check(id, min_interval, at).await
     }
 
     async fn transition(

@@ -71,6 +71,7 @@ diesel::table! {
         completed_at -> Nullable<BigInt>,
         finalize_lease_until -> Nullable<BigInt>,
         ledger -> Text,
+        provider_checked_at -> Nullable<BigInt>,
     }
 }
 
@@ -182,9 +183,16 @@ diesel::table! {
 }
 
 diesel::table! {
-    rate_counters (scope, window_start) {
+    rate_limit_scopes (scope) {
         scope -> Text,
-        window_start -> BigInt,
-        hits -> Integer,
+        attempts -> BigInt,
+    }
+}
+
+diesel::table! {
+    rate_limit_events (scope, attempt) {
+        scope -> Text,
+        attempt -> BigInt,
+        at -> BigInt,
     }
 }

@@ -17,6 +17,7 @@ mod models;
 mod openapi;
 mod profiles;
 mod protocol;
+mod provider_polls;
 mod remote_credits;
 mod replicate;
 mod security;

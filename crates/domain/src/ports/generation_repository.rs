@@ -169,6 +169,21 @@ pub trait GenerationRepository: Send + Sync {
         prediction_id: &PredictionId,
     ) -> Result<Option<Generation>, RepositoryError>;
 
+    /// Takes the right to ask the provider about a `processing` generation at `at`, as one
+    /// compare-and-set on its "provider checked at" time: `true` when no one took it after
+    /// `at - min_interval` (the time becomes `at`), so of concurrent callers on any instance at
+    /// most one per `min_interval` gets `true`; `false` when someone did, or when the
+    /// generation is not processing (then nothing changes).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn claim_provider_check(
+        &self,
+        id: GenerationId,
+        min_interval: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
     /// Applies `transition` at `at` as one compare-and-set, only from a status that
     /// [`GenerationStatus::can_move_to`] the target. `true` when this call moved it; `false`
     /// when it was elsewhere (then nothing changes). Of concurrent calls at most one wins.

@@ -44,6 +44,10 @@ pub struct PipelineSettings {
     pub finalize_lease: Duration,
     /// How long an `Idempotency-Key` and its first answer are kept.
     pub idempotency_ttl: Duration,
+    /// The provider is asked about a processing generation at most once per this interval,
+    /// by whichever status poll, waiting request or reconciler on any instance gets there
+    /// first; the others answer from the database. Zero: every poll asks.
+    pub provider_poll_min_interval: Duration,
 }
 
 /// The ports the pipeline uses.
@@ -330,8 +334,10 @@ impl GenerationService {
         }
     }
 
-    /// The generation `id` of `user` with its image, after asking the provider once if it is
-    /// still processing (so polling clients see progress without a webhook).
+    /// The generation `id` of `user` with its image. A processing generation is first asked
+    /// about at the provider when no one has asked within the provider poll interval (so
+    /// polling clients see progress without a webhook, and many polls cost one provider call);
+    /// otherwise it is answered from the database.
     ///
     /// # Errors
     /// [`GenerateError::Repository`]; provider failures are logged, not returned.
@@ -343,10 +349,12 @@ impl GenerationService {
         let Some(generation) = self.ports.generations.find_for_user(user, id).await? else {
             return Ok(None);
         };
-        if generation.status == GenerationStatus::Processing {
-            self.poll_provider(&generation).await?;
+        if generation.status == GenerationStatus::Processing
+            && self.poll_provider(&generation).await?
+        {
+            return Ok(self.view(id).await?);
         }
-        Ok(self.view(id).await?)
+        Ok(Some(self.view_of(generation).await?))
     }
 
     /// The generation `id` of `user` as stored, without asking the provider.

@@ -1,29 +1,31 @@
-//! Per-user limits on starting generations, counted in the database so they hold across
-//! instances: fixed windows of one minute and one day (UTC).
+//! Per-user limits on starting generations, kept in the database so they hold across
+//! instances at any moment: sliding windows of one minute and one day (at most N starts in any
+//! 60 s, at most M in any 24 h), not calendar minutes and days.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
 use crate::ids::UserId;
-use crate::ports::{Clock, RateCounter};
+use crate::ports::{Admission, Clock, RateCounter, SlidingWindow};
 
 /// A limit was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("too many generations; retry in {} s", retry_after.as_secs())]
 pub struct RateLimited {
-    /// When the window that refused resets.
+    /// When the full window has room again, in whole seconds rounded up (at least 1 s): a
+    /// client that waits this long is admitted unless it started others meanwhile.
     pub retry_after: Duration,
 }
 
-/// How many generations a user may start per minute and per day (0: no limit).
+/// How many generations a user may start in any minute and in any day (0: no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GenerationQuota {
-    /// Per minute.
+    /// In any 60 seconds.
     pub per_minute: u32,
-    /// Per day (UTC).
+    /// In any 24 hours.
     pub per_day: u32,
 }
 
@@ -35,12 +37,10 @@ pub struct GenerationLimits {
     quota: GenerationQuota,
 }
 
-/// One window kind: its name in the counter's scope, its length, and its limit.
-struct Window {
-    name: &'static str,
-    length: TimeDelta,
-    limit: u32,
-}
+/// The length of the per-minute window.
+const MINUTE: Duration = Duration::from_secs(60);
+/// The length of the per-day window.
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl GenerationLimits {
     /// Limits counted by `counter`.
@@ -56,50 +56,39 @@ impl GenerationLimits {
         }
     }
 
-    /// Counts one generation start of `user`; `Ok(Err(RateLimited))` when a window is full
-    /// (the minute is checked first; a refused minute does not count against the day).
+    /// Counts one generation start of `user`, unless a window is full: then
+    /// `Ok(Err(RateLimited))` and nothing is counted (a start refused by the minute does not
+    /// use up the day).
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
     pub async fn check(&self, user: &UserId) -> Result<Result<(), RateLimited>, RepositoryError> {
+        let windows: Vec<SlidingWindow> =
+            [(MINUTE, self.quota.per_minute), (DAY, self.quota.per_day)]
+                .into_iter()
+                .filter(|(_, limit)| *limit > 0)
+                .map(|(length, limit)| SlidingWindow { length, limit })
+                .collect();
+        if windows.is_empty() {
+            return Ok(Ok(()));
+        }
         let now = self.clock.now();
-        let windows = [
-            Window {
-                name: "minute",
-                length: TimeDelta::minutes(1),
-                limit: self.quota.per_minute,
-            },
-            Window {
-                name: "day",
-                length: TimeDelta::days(1),
-                limit: self.quota.per_day,
-            },
-        ];
-        for window in windows.iter().filter(|w| w.limit > 0) {
-            let start = window_start(now, window.length);
-            let scope = format!("generate:{}:{}", window.name, user.as_str());
-            let hits = self
-                .counter
-                .hit(&scope, start, start - window.length)
-                .await?;
-            if hits > window.limit {
-                let reset = start + window.length - now;
-                tracing::warn!(user_id = %user, window = window.name, hits, limit = window.limit, "generation rate limit reached");
-                return Ok(Err(RateLimited {
-                    retry_after: reset
-                        .to_std()
-                        .unwrap_or(Duration::from_secs(1))
-                        .max(Duration::from_secs(1)),
-                }));
+        let scope = format!("generate:{}", user.as_str());
+        match self.counter.admit(&scope, &windows, now).await? {
+            Admission::Admitted => Ok(Ok(())),
+            Admission::Refused { until } => {
+                let retry_after = whole_seconds_until(now, until);
+                tracing::warn!(user_id = %user, retry_after_secs = retry_after.as_secs(), "generation rate limit reached");
+                Ok(Err(RateLimited { retry_after }))
             }
         }
-        Ok(Ok(()))
     }
 }
 
-/// Where the window of `length` containing `now` starts.
-fn window_start(now: DateTime<Utc>, length: TimeDelta) -> DateTime<Utc> {
-    now.duration_trunc(length).unwrap_or(now)
+/// From `now` to `until` in whole seconds, rounded up, at least one.
+fn whole_seconds_until(now: DateTime<Utc>, until: DateTime<Utc>) -> Duration {
+    let millis = u64::try_from((until - now).num_milliseconds()).unwrap_or(0);
+    Duration::from_secs(millis.div_ceil(1000).max(1))
 }
 
 #[cfg(test)]
@@ -123,23 +112,50 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    const QUOTA: GenerationQuota = GenerationQuota {
+        per_minute: 30,
+        per_day: 1000,
+    };
+
     #[tokio::test]
-    async fn the_minute_window_refuses_past_its_limit_with_the_time_to_its_end() {
+    async fn both_windows_are_asked_at_once_for_the_users_scope() {
         let mut counter = MockRateCounter::new();
         counter
-            .expect_hit()
-            .withf(|scope, start, before| {
-                scope == "generate:minute:alice"
-                    && *start == at("2026-11-24T10:15:00Z")
-                    && *before == at("2026-11-24T10:14:00Z")
+            .expect_admit()
+            .withf(|scope, windows, now| {
+                scope == "generate:alice"
+                    && windows
+                        == [
+                            SlidingWindow {
+                                length: MINUTE,
+                                limit: 30,
+                            },
+                            SlidingWindow {
+                                length: DAY,
+                                limit: 1000,
+                            },
+                        ]
+                    && *now == at("2026-11-24T10:15:40Z")
             })
-            .returning(|_, _, _| Ok(31));
-        let quota = GenerationQuota {
-            per_minute: 30,
-            per_day: 1000,
-        };
-        let refused = limits(counter, at("2026-11-24T10:15:40Z"), quota)
+            .times(1)
+            .returning(|_, _, _| Ok(Admission::Admitted));
+        let allowed = limits(counter, at("2026-11-24T10:15:40Z"), QUOTA)
             .check(&UserId::parse("alice").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(allowed, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_retries_when_the_window_has_room_rounded_up_to_a_second() {
+        let mut counter = MockRateCounter::new();
+        counter.expect_admit().returning(|_, _, _| {
+            Ok(Admission::Refused {
+                until: at("2026-11-24T10:15:59.200Z"),
+            })
+        });
+        let refused = limits(counter, at("2026-11-24T10:15:40Z"), QUOTA)
+            .check(&UserId::parse("bob").unwrap())
             .await
             .unwrap()
             .unwrap_err();
@@ -147,34 +163,50 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_day_window_counts_when_the_minute_allows() {
+    async fn a_refusal_says_at_least_one_second() {
         let mut counter = MockRateCounter::new();
-        counter
-            .expect_hit()
-            .withf(|scope, _, _| scope == "generate:minute:bob")
-            .returning(|_, _, _| Ok(1));
-        counter
-            .expect_hit()
-            .withf(|scope, start, _| {
-                scope == "generate:day:bob" && *start == at("2026-11-24T00:00:00Z")
+        counter.expect_admit().returning(|_, _, _| {
+            Ok(Admission::Refused {
+                until: at("2026-11-24T10:15:40Z"),
             })
-            .returning(|_, _, _| Ok(1001));
-        let quota = GenerationQuota {
-            per_minute: 30,
-            per_day: 1000,
-        };
-        let refused = limits(counter, at("2026-11-24T23:59:30Z"), quota)
+        });
+        let refused = limits(counter, at("2026-11-24T10:15:40Z"), QUOTA)
             .check(&UserId::parse("bob").unwrap())
             .await
             .unwrap()
             .unwrap_err();
-        assert_eq!(refused.retry_after, Duration::from_secs(30));
+        assert_eq!(refused.retry_after, Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn a_window_with_zero_is_left_out() {
+        let mut counter = MockRateCounter::new();
+        counter
+            .expect_admit()
+            .withf(|_, windows, _| {
+                windows
+                    == [SlidingWindow {
+                        length: DAY,
+                        limit: 3,
+                    }]
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(Admission::Admitted));
+        let quota = GenerationQuota {
+            per_minute: 0,
+            per_day: 3,
+        };
+        let allowed = limits(counter, at("2026-11-24T10:00:00Z"), quota)
+            .check(&UserId::parse("carol").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(allowed, Ok(()));
     }
 
     #[tokio::test]
     async fn zero_switches_a_window_off() {
         let mut counter = MockRateCounter::new();
-        counter.expect_hit().times(0);
+        counter.expect_admit().times(0);
         let quota = GenerationQuota {
             per_minute: 0,
             per_day: 0,

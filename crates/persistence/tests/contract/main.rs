@@ -84,4 +84,6 @@ mod images;
 mod models;
 mod money;
 mod profiles;
+mod provider_checks;
 mod remote_money;
+mod sliding_limits;

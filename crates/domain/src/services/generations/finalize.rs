@@ -34,32 +34,44 @@ impl GenerationService {
         Ok(moved)
     }
 
-    pub(super) async fn poll_provider(&self, generation: &Generation) -> Result<(), GenerateError> {
+    /// Asks the provider where `generation` stands and settles it there, unless someone (on
+    /// any instance) asked within the provider poll interval. `true` when this call asked.
+    pub(super) async fn poll_provider(
+        &self,
+        generation: &Generation,
+    ) -> Result<bool, GenerateError> {
         let Some(prediction_id) = &generation.prediction_id else {
-            return Ok(());
+            return Ok(false);
         };
+        let id = generation.record.id;
+        let interval = self.settings.provider_poll_min_interval;
+        if !interval.is_zero()
+            && !self
+                .ports
+                .generations
+                .claim_provider_check(id, interval, self.ports.clock.now())
+                .await?
+        {
+            return Ok(false);
+        }
         match self.ports.provider.fetch(prediction_id).await {
-            Ok(state) => {
-                self.settle(generation.record.id, prediction_id, state)
-                    .await
-            }
+            Ok(state) => self.settle(id, prediction_id, state).await?,
             Err(ProviderError::NotFound) => {
                 let failed = Transition::Failed {
                     message: "The provider no longer knows this prediction".to_owned(),
                 };
-                self.end(generation.record.id, &failed, self.ports.clock.now())
-                    .await?;
-                Ok(())
+                self.end(id, &failed, self.ports.clock.now()).await?;
             }
             Err(error) => {
-                tracing::warn!(generation_id = %generation.record.id, %error, "provider poll failed");
-                Ok(())
+                tracing::warn!(generation_id = %id, %error, "provider poll failed");
             }
         }
+        Ok(true)
     }
 
     /// Reads `id` until it is final or the sync timeout has passed, asking the provider
-    /// between reads: the last read (`None` when the generation is gone).
+    /// between reads (through the same per-interval throttle as status polls): the last read
+    /// (`None` when the generation is gone).
     pub(super) async fn wait_until_final(
         &self,
         id: GenerationId,

@@ -17,6 +17,7 @@ use crate::{CreditAmount, Enforcement};
 
 mod money;
 mod storage_failure;
+mod provider_polls;
 
 /// A mock of every port the pipeline and its credit service use.
 pub(super) struct Mocks {
@@ -104,6 +105,7 @@ impl Mocks {
                 poll_interval: Duration::ZERO,
                 finalize_lease: Duration::from_secs(60),
                 idempotency_ttl: Duration::from_secs(86_400),
+                provider_poll_min_interval: Duration::from_secs(2),
             },
         )
     }
