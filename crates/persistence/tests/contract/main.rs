@@ -79,6 +79,7 @@ macro_rules! contract {
 
 mod abuse;
 mod generations;
+mod image_keys;
 mod images;
 mod models;
 mod money;
