@@ -8,6 +8,7 @@ pub mod error;
 pub mod ip_limit;
 pub mod metrics;
 pub mod openapi;
+pub mod orphan_sweep;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -13,6 +13,7 @@ mod jwks;
 mod metrics;
 mod models;
 mod openapi;
+mod orphans;
 mod profiles;
 mod remote_credits;
 mod replicate;
