@@ -12,6 +12,7 @@ pub mod ip_limit;
 mod log_capture;
 pub mod metrics;
 pub mod openapi;
+pub mod orphan_sweep;
 pub mod routes;
 pub mod settings;
 pub mod startup;

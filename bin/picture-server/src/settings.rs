@@ -2,6 +2,7 @@
 //! backend's variable names, unchanged). Every value is parsed here, once; an invalid one stops
 //! start-up with one line naming the variable. Secrets are wrapped so they never print.
 
+mod orphan_sweep;
 mod raw;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use picture_replicate::{ReplicateConfig, WebhookVerifier};
 use picture_storage::S3Config;
 use secrecy::{ExposeSecret, SecretString};
 
+pub use orphan_sweep::{MIN_ORPHAN_SWEEP_GRACE, OrphanSweepTiming};
 pub use raw::RawSettings;
 
 /// Deployment stage; picks defaults such as credit enforcement and the log format.
@@ -136,6 +138,8 @@ pub struct Settings {
     pub reconciler_min_age: Duration,
     /// `IDEMPOTENCY_KEY_TTL_SECS`: how long an `Idempotency-Key` and its first answer are kept.
     pub idempotency_key_ttl: Duration,
+    /// `ORPHAN_SWEEP_INTERVAL_SECS`, `ORPHAN_SWEEP_GRACE_SECS`.
+    pub orphan_sweep: OrphanSweepTiming,
     /// `S3_*`, `STORAGE_PUBLIC_URL`: the S3 store; `None` for the local file store.
     pub s3: Option<S3Config>,
     /// `FREE_GENERATIONS`, `CREDITS_PER_GENERATION`, `CREDITS_ENFORCEMENT`.
@@ -260,6 +264,7 @@ impl Settings {
         let s3 = Self::s3(&raw)?;
         let app_id = raw.app_id.clone().unwrap_or_else(|| "picture-app".into());
         let credits_service = Self::credits_service(&raw, &app_id)?;
+        let orphan_sweep = OrphanSweepTiming::from_raw(&raw)?;
         let environment = parse(
             "APP_ENV",
             raw.app_env.or(raw.node_env),
@@ -408,6 +413,7 @@ impl Settings {
                 120,
             )?,
             idempotency_key_ttl,
+            orphan_sweep,
             s3,
             host: raw.host.unwrap_or_else(|| "0.0.0.0".into()),
             port,

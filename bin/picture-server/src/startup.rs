@@ -46,6 +46,7 @@ pub struct Application {
     port: u16,
     server: Server,
     reconciler: JoinHandle<()>,
+    orphan_sweep: JoinHandle<()>,
     idle_buckets: JoinHandle<()>,
 }
 
@@ -314,6 +315,12 @@ impl Application {
             )?,
             &settings,
         );
+        let orphan_sweep = crate::orphan_sweep::spawn(
+            Arc::clone(&store),
+            Arc::new(DieselImageRepository::new(background.clone())),
+            Arc::clone(&clock),
+            settings.orphan_sweep,
+        );
         let credits = web::Data::new(generations.credits().clone());
         let admin_key = web::Data::new(routes::AdminKey(settings.admin_service_key.clone()));
         let metrics = web::Data::new(crate::metrics::install());
@@ -447,6 +454,7 @@ impl Application {
             port,
             server,
             reconciler,
+            orphan_sweep,
             idle_buckets,
         })
     }
@@ -469,6 +477,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.reconciler.abort();
+        self.orphan_sweep.abort();
         self.idle_buckets.abort();
         served
     }

@@ -31,7 +31,9 @@ pub use image_provider::{
 };
 pub use image_repository::{BatchAction, ImageChange, ImageQuery, ImageRepository, Likes};
 pub use model_catalog::ModelCatalog;
-pub use object_store::{ObjectKey, ObjectStore, StoreError};
+pub use object_store::{
+    IMAGE_KEY_PREFIX, ListedObject, MAX_LIST_PAGE, ObjectKey, ObjectPage, ObjectStore, StoreError,
+};
 pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};
 pub use profile_repository::ProfileRepository;
 pub use rate_counter::{Admission, RateCounter, SlidingWindow};

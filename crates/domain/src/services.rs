@@ -7,6 +7,7 @@ pub mod generations;
 pub mod images;
 pub mod limits;
 pub mod models;
+pub mod orphans;
 pub mod profiles;
 
 pub use cached_catalog::{CATALOG_CACHE_TTL, CachedCatalog};
@@ -19,4 +20,5 @@ pub use generations::{
 pub use images::ImageService;
 pub use limits::{GenerationLimits, GenerationQuota, RateLimited};
 pub use models::ModelService;
+pub use orphans::{OrphanSweepSettings, OrphanSweeper, SweepError, SweepReport};
 pub use profiles::ProfileService;

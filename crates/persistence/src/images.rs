@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use picture_domain::ports::{BatchAction, ImageChange, ImageQuery, ImageRepository, Likes};
+use picture_domain::ports::{
+    BatchAction, ImageChange, ImageQuery, ImageRepository, Likes, ObjectKey,
+};
 use picture_domain::{GenerationId, Image, ImageId, NewImage, RepositoryError, UserId};
 
 use crate::database::{Database, with_connection};
@@ -175,6 +177,21 @@ impl ImageRepository for DieselImageRepository {
             .await
             .map_err(query_error))?;
         rows.into_iter().map(ImageRow::into_image).collect()
+    }
+
+    async fn keys_with_rows(&self, keys: &[ObjectKey]) -> Result<Vec<ObjectKey>, RepositoryError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&str> = keys.iter().map(ObjectKey::as_str).collect();
+        let held: Vec<String> = with_connection!(self.database, |conn| images::table
+            .filter(images::storage_path.eq_any(&keys))
+            .select(images::storage_path)
+            .distinct()
+            .load(conn)
+            .await
+            .map_err(query_error))?;
+        Ok(held.into_iter().map(ObjectKey::from_stored).collect())
     }
 
     async fn find_visible(

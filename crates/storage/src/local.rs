@@ -4,9 +4,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use picture_domain::ports::{ObjectKey, ObjectStore, StoreError};
+use picture_domain::ports::{MAX_LIST_PAGE, ObjectKey, ObjectPage, ObjectStore, StoreError};
 
 use crate::key::checked_segments;
+
+mod listing;
 
 /// Objects as files under a root directory, served by the server at `/files/{key}`.
 #[derive(Debug, Clone)]
@@ -92,6 +94,24 @@ impl ObjectStore for LocalStore {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(unavailable(e)),
             _ => Ok(()),
         }
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<ObjectKey>,
+        limit: u32,
+    ) -> Result<ObjectPage, StoreError> {
+        let root = self.root.clone();
+        let prefix = prefix.to_owned();
+        let limit = limit.clamp(1, MAX_LIST_PAGE) as usize;
+        tokio::task::spawn_blocking(move || {
+            let start_after = start_after.as_ref().map(ObjectKey::as_str);
+            listing::list(&root, &prefix, start_after, limit)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("local storage: {e}")))?
+        .map_err(unavailable)
     }
 
     fn public_url(&self, key: &ObjectKey) -> String {

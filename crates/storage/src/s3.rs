@@ -4,7 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use picture_domain::ports::{ObjectKey, ObjectStore, StoreError};
+use chrono::{DateTime, Utc};
+use picture_domain::ports::{
+    ListedObject, MAX_LIST_PAGE, ObjectKey, ObjectPage, ObjectStore, StoreError,
+};
 use s3::creds::Credentials;
 use s3::{Bucket, Region};
 use secrecy::{ExposeSecret, SecretString};
@@ -130,6 +133,48 @@ impl ObjectStore for S3Store {
             Ok(_) | Err(s3::error::S3Error::HttpFailWithBody(404, _)) => Ok(()),
             Err(e) => Err(unavailable(e)),
         }
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<ObjectKey>,
+        limit: u32,
+    ) -> Result<ObjectPage, StoreError> {
+        let limit = limit.clamp(1, MAX_LIST_PAGE) as usize;
+        let (result, _) = self
+            .bucket
+            .list_page(
+                prefix.to_owned(),
+                None,
+                None,
+                start_after.map(|key| key.as_str().to_owned()),
+                Some(limit),
+            )
+            .await
+            .map_err(unavailable)?;
+        let next = match (result.is_truncated, result.contents.last()) {
+            (true, Some(last)) => Some(ObjectKey::from_stored(last.key.clone())),
+            _ => None,
+        };
+        let mut objects = Vec::with_capacity(result.contents.len());
+        for object in result.contents {
+            let key = ObjectKey::from_stored(object.key);
+            if checked_segments(&key).is_err() {
+                continue;
+            }
+            let last_modified = DateTime::parse_from_rfc3339(&object.last_modified)
+                .map_err(|e| {
+                    unavailable(format!(
+                        "unreadable LastModified {:?} of {:?}: {e}",
+                        object.last_modified,
+                        key.as_str()
+                    ))
+                })?
+                .with_timezone(&Utc);
+            objects.push(ListedObject { key, last_modified });
+        }
+        Ok(ObjectPage { objects, next })
     }
 
     fn public_url(&self, key: &ObjectKey) -> String {

@@ -7,9 +7,12 @@
     reason = "in a test, a failed unwrap is a failed assertion"
 )]
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use picture_domain::ports::{ObjectKey, ObjectStore};
+use chrono::Utc;
+use picture_domain::ports::{MockClock, MockImageRepository, ObjectKey, ObjectStore};
+use picture_domain::services::{OrphanSweepSettings, OrphanSweeper};
 use picture_domain::{ImageId, UserId};
 use picture_storage::{S3Config, S3Store};
 use picture_test_support::skip_or_fail;
@@ -101,4 +104,94 @@ async fn an_unreachable_store_is_an_error_not_a_hang() {
     config.timeout = Duration::from_secs(2);
     let store = S3Store::new(&config).unwrap();
     assert!(store.put(&key(), b"x".to_vec(), "image/png").await.is_err());
+}
+
+/// A user of its own, so that tests sharing the bucket do not see each other's objects.
+fn fresh_user() -> UserId {
+    UserId::parse(format!("s3-{}", ImageId::new_random())).unwrap()
+}
+
+#[tokio::test]
+async fn listing_pages_through_the_keys_in_order_with_their_times() {
+    let Some(config) = config() else { return };
+    let store = S3Store::new(&config).unwrap();
+    let user = fresh_user();
+    let mut keys: Vec<ObjectKey> = (0..3)
+        .map(|_| ObjectKey::for_image(&user, ImageId::new_random(), "png"))
+        .collect();
+    keys.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    // S3 keeps times to the second: a second of slack each side.
+    let before = Utc::now() - chrono::Duration::seconds(1);
+    for key in &keys {
+        store.put(key, b"x".to_vec(), "image/png").await.unwrap();
+    }
+    let after = Utc::now() + chrono::Duration::seconds(1);
+    let prefix = format!("users/{user}/");
+    let first = store.list(&prefix, None, 2).await.unwrap();
+    let second = store.list(&prefix, first.next.clone(), 2).await.unwrap();
+    assert_eq!(first.objects.len(), 2);
+    assert_eq!(first.next.as_ref(), Some(&first.objects[1].key));
+    assert_eq!(second.objects.len(), 1);
+    assert_eq!(second.next, None);
+    let listed: Vec<&ObjectKey> = first
+        .objects
+        .iter()
+        .chain(&second.objects)
+        .map(|o| &o.key)
+        .collect();
+    assert_eq!(listed, keys.iter().collect::<Vec<_>>());
+    for object in first.objects.iter().chain(&second.objects) {
+        assert!(
+            before <= object.last_modified && object.last_modified <= after,
+            "{} not between {before} and {after}",
+            object.last_modified
+        );
+    }
+    for key in &keys {
+        store.delete(key).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_orphan_sweep_deletes_objects_without_a_row_from_the_bucket() {
+    let Some(config) = config() else { return };
+    let store = Arc::new(S3Store::new(&config).unwrap());
+    let user = fresh_user();
+    let orphan = ObjectKey::for_image(&user, ImageId::new_random(), "png");
+    let kept = ObjectKey::for_image(&user, ImageId::new_random(), "png");
+    let other_layout = ObjectKey::from_stored(format!("users/{user}/uploads/original.png"));
+    for key in [&orphan, &kept, &other_layout] {
+        store.put(key, b"x".to_vec(), "image/png").await.unwrap();
+    }
+    // Every key but the orphan has a row: objects of tests running alongside are kept too.
+    let mut images = MockImageRepository::new();
+    let orphan_key = orphan.clone();
+    images
+        .expect_keys_with_rows()
+        .returning(move |keys| Ok(keys.iter().filter(|k| **k != orphan_key).cloned().collect()));
+    // An hour from now, everything stored is older than the grace.
+    let mut clock = MockClock::new();
+    clock
+        .expect_now()
+        .return_const(Utc::now() + chrono::Duration::hours(1));
+    let mut sweeper = OrphanSweeper::new(
+        Arc::clone(&store) as Arc<dyn ObjectStore>,
+        Arc::new(images),
+        Arc::new(clock),
+        OrphanSweepSettings {
+            grace: Duration::from_secs(600),
+            page_size: 1000,
+            pages_per_pass: 1000,
+        },
+    );
+    let report = sweeper.pass().await.unwrap();
+    assert!(report.finished_round, "{report:?}");
+    assert_eq!(report.failed, 0);
+    assert!(report.deleted >= 1, "{report:?}");
+    assert!(store.get(&orphan).await.is_err(), "the orphan was deleted");
+    assert_eq!(store.get(&kept).await.unwrap(), b"x");
+    assert_eq!(store.get(&other_layout).await.unwrap(), b"x");
+    for key in [&kept, &other_layout] {
+        store.delete(key).await.unwrap();
+    }
 }

@@ -15,6 +15,7 @@ mod jwks;
 mod metrics;
 mod models;
 mod openapi;
+mod orphans;
 mod profiles;
 mod protocol;
 mod provider_polls;

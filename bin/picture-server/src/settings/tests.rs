@@ -229,3 +229,34 @@ fn fail_open_and_the_admin_key_are_read() {
     assert!(!debug.contains("service-secret-value"), "{debug}");
     assert!(load(&[("CREDITS_FAIL_OPEN", "sometimes")]).is_err());
 }
+
+#[test]
+fn the_orphan_sweep_defaults_and_a_grace_shorter_than_the_lease_is_refused() {
+    let s = load(&[]).unwrap();
+    assert_eq!(
+        s.orphan_sweep,
+        OrphanSweepTiming {
+            interval: Duration::from_secs(300),
+            grace: Duration::from_secs(600),
+        }
+    );
+    let s = load(&[
+        ("ORPHAN_SWEEP_INTERVAL_SECS", "1"),
+        ("ORPHAN_SWEEP_GRACE_SECS", "300"),
+    ])
+    .unwrap();
+    assert_eq!(s.orphan_sweep.interval, Duration::from_secs(1));
+    assert_eq!(s.orphan_sweep.grace, MIN_ORPHAN_SWEEP_GRACE);
+    for (variable, value) in [
+        ("ORPHAN_SWEEP_GRACE_SECS", "299"),
+        ("ORPHAN_SWEEP_INTERVAL_SECS", "0"),
+        ("ORPHAN_SWEEP_GRACE_SECS", "soon"),
+    ] {
+        match load(&[(variable, value)]) {
+            Err(SettingsError::Invalid {
+                variable: named, ..
+            }) => assert_eq!(named, variable),
+            other => panic!("{variable}={value}: {other:?}"),
+        }
+    }
+}

@@ -7,6 +7,7 @@ use crate::error::RepositoryError;
 use crate::gallery_cursor::GalleryCursor;
 use crate::ids::{GenerationId, ImageId, UserId};
 use crate::image::Image;
+use crate::ports::ObjectKey;
 
 /// Which of a user's images to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,4 +165,13 @@ pub trait ImageRepository: Send + Sync {
         &self,
         ids: &[GenerationId],
     ) -> Result<Vec<Image>, RepositoryError>;
+
+    /// Those of `keys` that some image row's `storage_path` holds, each once, in any order (one
+    /// query, whatever the number of keys; callers pass at most a listing page,
+    /// [`MAX_LIST_PAGE`](crate::ports::MAX_LIST_PAGE) keys). Archived images count: their
+    /// objects are still theirs. An empty `keys` answers empty without a query.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn keys_with_rows(&self, keys: &[ObjectKey]) -> Result<Vec<ObjectKey>, RepositoryError>;
 }

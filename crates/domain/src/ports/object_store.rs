@@ -1,12 +1,19 @@
 //! Object storage for image bytes (local directory by default, S3 in production).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::ids::{ImageId, UserId};
 
 mod user_segment;
 
 pub use user_segment::{HASHED_SEGMENT_PREFIX, MAX_PLAIN_SEGMENT_LEN, user_segment};
+
+/// The prefix every generated image's key starts with (see [`ObjectKey::for_image`]).
+pub const IMAGE_KEY_PREFIX: &str = "users/";
+
+/// The most objects one [`ObjectStore::list`] call returns (S3's own limit).
+pub const MAX_LIST_PAGE: u32 = 1000;
 
 /// The key of a stored object: `users/{userSegment}/images/{imageId}.{ext}`, where the user
 /// segment is the subject itself when it is plain and a hash otherwise ([`user_segment`]).
@@ -33,6 +40,38 @@ impl ObjectKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the key has the layout of [`for_image`](Self::for_image):
+    /// `users/{one segment}/images/{one segment}`. Other keys under `users/` (uploads,
+    /// thumbnails, variants a later version may store) do not.
+    pub fn is_image(&self) -> bool {
+        let mut segments = self.0.split('/');
+        matches!(
+            (segments.next(), segments.next(), segments.next(), segments.next(), segments.next()),
+            (Some("users"), Some(user), Some("images"), Some(file), None)
+                if !user.is_empty() && !file.is_empty()
+        )
+    }
+}
+
+/// One object as a listing reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    /// Its key.
+    pub key: ObjectKey,
+    /// When it was last written (stores keep it to the second or better).
+    pub last_modified: DateTime<Utc>,
+}
+
+/// One page of a listing, in ascending byte order of the keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectPage {
+    /// The objects of this page.
+    pub objects: Vec<ListedObject>,
+    /// Where the listing goes on: `Some(key)` when more objects may follow, to be passed as the
+    /// next call's `start_after` (the last key the store looked at, which may be one it left
+    /// out); `None` at the end.
+    pub next: Option<ObjectKey>,
 }
 
 /// What a store can fail with.
@@ -68,6 +107,50 @@ pub trait ObjectStore: Send + Sync {
     /// [`StoreError::Unavailable`] when the store cannot be reached.
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError>;
 
+    /// One page of the objects whose keys start with `prefix` and sort strictly after
+    /// `start_after` (byte order; from the first when `None`), in ascending byte order of their
+    /// keys: at most `limit` objects, and never more than [`MAX_LIST_PAGE`] (`0` is taken as 1).
+    /// [`ObjectPage::next`] MUST be `Some` when more such objects existed at the time of the
+    /// call, so that listing page after page, each starting after the previous page's `next`,
+    /// visits every object that existed throughout.
+    ///
+    /// Only whole objects are listed: an object is listed once [`put`](Self::put) could have
+    /// returned `Ok` for it, never while it is half-written (a local store's temporary files
+    /// are not objects). Objects under keys this store refuses (see [`put`](Self::put)) are left
+    /// out, as [`delete`](Self::delete) could not remove them.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached or an object's time cannot
+    /// be read.
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<ObjectKey>,
+        limit: u32,
+    ) -> Result<ObjectPage, StoreError>;
+
     /// The absolute URL clients use to read the object. Pure: no I/O.
     fn public_url(&self, key: &ObjectKey) -> String;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_keys_of_the_generated_image_layout_are_images() {
+        let user = UserId::parse("user-1").unwrap();
+        assert!(ObjectKey::for_image(&user, ImageId::new_random(), "png").is_image());
+        for other in [
+            "users/u/uploads/a.png",
+            "users/u/images/thumbs/a.png",
+            "users/u/images/",
+            "users//images/a.png",
+            "users/u/images",
+            "other/u/images/a.png",
+            "users/u/avatar.png",
+        ] {
+            assert!(!ObjectKey::from_stored(other).is_image(), "{other}");
+        }
+    }
 }

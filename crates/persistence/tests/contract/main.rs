@@ -80,6 +80,7 @@ macro_rules! contract {
 mod abuse;
 mod generations;
 mod idempotency;
+mod image_keys;
 mod images;
 mod models;
 mod money;

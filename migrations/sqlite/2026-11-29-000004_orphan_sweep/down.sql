@@ -1,0 +1,1 @@
+DROP INDEX images_storage_path_idx;
