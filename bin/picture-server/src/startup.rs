@@ -20,12 +20,13 @@ use picture_domain::services::{
 };
 use picture_offline::OfflineRenderer;
 use picture_persistence::{
-    Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
-    DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,
-    DieselRateCounter, PoolOptions,
+    ConnectionHome, Database, DieselDeliveryLog, DieselGenerationRepository,
+    DieselIdempotencyStore, DieselImageRepository, DieselLedger, DieselModelCatalog,
+    DieselProfileRepository, DieselRateCounter, PoolOptions,
 };
 use picture_replicate::ReplicateProvider;
 use picture_storage::{IngestConfig, Ingestor, LocalStore, S3Store};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing_actix_web::{RequestId, TracingLogger};
 
@@ -42,25 +43,63 @@ use crate::telemetry::PictureRootSpan;
 pub struct Application {
     port: u16,
     server: Server,
-    reconciler: JoinHandle<()>,
+    reconciler: Reconciler,
     idle_buckets: JoinHandle<()>,
+    shutdown_timeout: Duration,
+}
+
+/// The reconciler's task and the switch that asks it to stop after its current pass.
+struct Reconciler {
+    task: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl Reconciler {
+    /// Asks the reconciler to stop, and waits up to `grace` for its current pass to end before
+    /// cancelling it.
+    async fn stop(mut self, grace: Duration) {
+        self.stop.send_replace(true);
+        if tokio::time::timeout(grace, &mut self.task).await.is_err() {
+            tracing::warn!("the reconciler's pass outlasted the shutdown timeout; cancelled");
+            self.task.abort();
+        }
+    }
 }
 
 /// The reconciler's own pool (also the one start-up checks and seeds through): one pass works
-/// through its batch one generation at a time.
+/// through its batch one generation at a time. Its connections stay on the start-up runtime,
+/// which runs the reconciler and outlives the server.
 const RECONCILER_POOL: PoolOptions = PoolOptions {
     max_size: 2,
     timeout: Duration::from_secs(5),
+    home: ConnectionHome::Caller,
 };
+
+/// The requests' pool. With one HTTP worker its connections stay on that worker's runtime, so
+/// no PostgreSQL round trip is relayed between threads: the worker stops only after its own
+/// requests. With several, a worker that has no request left stops at once on SIGTERM while
+/// another still serves one, so the connections live on the pool's own runtime instead.
+fn request_pool(workers: usize) -> PoolOptions {
+    PoolOptions {
+        home: if workers == 1 {
+            ConnectionHome::Caller
+        } else {
+            ConnectionHome::Database
+        },
+        ..PoolOptions::default()
+    }
+}
 
 /// How many stuck generations one reconciler pass handles.
 const RECONCILER_BATCH: u32 = 50;
 
 /// Finalises generations stuck in `processing` now and then every `settings.reconciler_interval`.
-fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> JoinHandle<()> {
+/// Stops between passes once asked to (or once nobody can ask any more).
+fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> Reconciler {
     let (interval, min_age) = (settings.reconciler_interval, settings.reconciler_min_age);
-    tokio::spawn(async move {
-        loop {
+    let (stop, mut stopping) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        while !*stopping.borrow_and_update() {
             let outcome = match pipeline.reconcile(min_age, RECONCILER_BATCH).await {
                 Ok(0) => "ok",
                 Ok(fixed) => {
@@ -74,9 +113,17 @@ fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> JoinHan
                 }
             };
             metrics::counter!("picture_reconciler_runs_total", "outcome" => outcome).increment(1);
-            tokio::time::sleep(interval).await;
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                changed = stopping.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+            }
         }
-    })
+    });
+    Reconciler { task, stop }
 }
 
 /// A request let through (its pending answer) or refused by the IP limiter (its answer).
@@ -282,12 +329,11 @@ impl Application {
     /// When the database, the auth keys or the listener cannot be set up.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // Checked, migrated and seeded through the reconciler's pool, on this start-up runtime
-        // where the reconciler runs. The requests' pool opens its connections in the HTTP
-        // workers that first need them: a PostgreSQL connection's I/O task stays on the runtime
-        // that opened it, and one opened here would relay a worker's every query between two
-        // threads. Its own pool also keeps the reconciler off the requests' connections.
+        // where the reconciler runs. The requests' pool opens its connections when the HTTP
+        // workers first need them, on the runtime `request_pool` says. Its own pool also keeps
+        // the reconciler off the requests' connections.
         let background = prepare_database(&settings, RECONCILER_POOL).await?;
-        let database = Database::open(&settings.database_url, PoolOptions::default())
+        let database = Database::open(&settings.database_url, request_pool(settings.workers))
             .context("opening the database pool")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (store, local_files) = object_store(&settings)?;
@@ -429,6 +475,7 @@ impl Application {
             server,
             reconciler,
             idle_buckets,
+            shutdown_timeout: settings.shutdown_timeout,
         })
     }
 
@@ -443,14 +490,15 @@ impl Application {
     }
 
     /// Serves until SIGTERM/Ctrl-C (or [`ServerHandle::stop`]); in-flight requests get the
-    /// shutdown timeout to finish.
+    /// shutdown timeout to finish on every worker, then the reconciler gets it to finish its
+    /// pass.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.reconciler.abort();
         self.idle_buckets.abort();
+        self.reconciler.stop(self.shutdown_timeout).await;
         served
     }
 }

@@ -1,16 +1,21 @@
 //! SIGTERM during a generation: the server stops accepting, lets the in-flight request finish
-//! within `SHUTDOWN_TIMEOUT_SECS`, and exits cleanly with the generation completed.
+//! within `SHUTDOWN_TIMEOUT_SECS`, and exits cleanly with the generation completed — also with
+//! several HTTP workers, whichever worker opened the database connections the request uses.
 #![expect(
     clippy::unwrap_used,
     reason = "in a test, a failed unwrap is a failed assertion"
 )]
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use picture_test_support::PgTestDb;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// How long the fake provider takes to answer the prediction.
+const PROVIDER_DELAY: Duration = Duration::from_millis(1_500);
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -20,8 +25,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_lets_an_in_flight_generation_finish() {
+/// A fake Replicate whose prediction succeeds after [`PROVIDER_DELAY`], and its output host.
+async fn slow_replicate() -> MockServer {
     let replicate = MockServer::start().await;
     let output = format!("{}/delivery/out.png", replicate.uri());
     Mock::given(method("POST"))
@@ -32,7 +37,7 @@ async fn sigterm_lets_an_in_flight_generation_finish() {
                     "id": "p-shutdown", "status": "succeeded", "output": [output],
                     "error": null, "metrics": {"predict_time": 1.2}
                 }))
-                .set_delay(Duration::from_millis(1_500)),
+                .set_delay(PROVIDER_DELAY),
         )
         .mount(&replicate)
         .await;
@@ -45,64 +50,107 @@ async fn sigterm_lets_an_in_flight_generation_finish() {
         )
         .mount(&replicate)
         .await;
+    replicate
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let configure = |command: &mut Command| {
+/// The environment of the server processes of one test.
+struct Environment {
+    data_dir: tempfile::TempDir,
+    replicate_base: String,
+    database_url: Option<String>,
+}
+
+impl Environment {
+    fn new(replicate: &MockServer, database_url: Option<String>) -> Self {
+        Self {
+            data_dir: tempfile::tempdir().unwrap(),
+            replicate_base: format!("{}/v1", replicate.uri()),
+            database_url,
+        }
+    }
+
+    fn command(&self, port: u16, workers: usize) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_picture-server"));
         command
             .env_clear()
-            .env("DATA_DIR", dir.path())
+            .env("DATA_DIR", self.data_dir.path())
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
+            .env("HTTP_WORKERS", workers.to_string())
             .env("RUST_LOG", "warn")
             .env("REPLICATE_API_TOKEN", "r8_test")
-            .env("REPLICATE_API_BASE_URL", format!("{}/v1", replicate.uri()))
+            .env("REPLICATE_API_BASE_URL", &self.replicate_base)
             .env("OUTPUT_ALLOWED_HOSTS", "127.0.0.1")
             .env("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true")
             .env("SHUTDOWN_TIMEOUT_SECS", "10");
-    };
-    let binary = env!("CARGO_BIN_EXE_picture-server");
-    let mut token = Command::new(binary);
-    configure(&mut token);
-    let token = token.args(["token", "patient"]).output().unwrap();
-    let token = String::from_utf8(token.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
-    let mut serve = Command::new(binary);
-    configure(&mut serve);
-    let mut server = serve.arg("serve").stdout(Stdio::null()).spawn().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let mut model = Value::Null;
-    for _ in 0..100 {
-        if let Ok(response) = client.get(format!("{base}/api/v1/models")).send().await {
-            model = response.json::<Value>().await.unwrap()[0]["id"].clone();
-            break;
+        if let Some(url) = &self.database_url {
+            command.env("DATABASE_URL", url);
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        command
     }
-    assert!(model.is_string(), "the server did not come up");
 
-    let request = client
-        .post(format!("{base}/api/v1/generate"))
-        .bearer_auth(&token)
-        .json(&json!({"prompt": "finish me", "modelId": model, "waitForResult": true}))
-        .send();
-    let in_flight = tokio::spawn(request);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    fn token(&self, user: &str) -> String {
+        let output = self
+            .command(free_port(), 1)
+            .args(["token", user])
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Starts `serve` with `workers` HTTP workers and waits until it answers; returns the
+    /// process, its base URL and the default model's id.
+    async fn serve(&self, workers: usize) -> (Child, String, Value) {
+        let port = free_port();
+        let mut server = self
+            .command(port, workers)
+            .arg("serve")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if let Ok(response) = fresh_client()
+                .get(format!("{base}/api/v1/models"))
+                .send()
+                .await
+            {
+                let model = response.json::<Value>().await.unwrap()[0]["id"].clone();
+                assert!(model.is_string(), "no model listed");
+                return (server, base, model);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server.kill().unwrap();
+        server.wait().unwrap();
+        panic!("the server did not come up");
+    }
+}
+
+/// A client that opens a new connection for every request (none is kept alive), so the server's
+/// accept loop hands successive requests to its workers in turn.
+fn fresh_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+fn sigterm(server: &Child) {
     let killed = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
+}
 
-    let answer = in_flight.await.unwrap().unwrap();
-    assert_eq!(answer.status(), 201);
-    let body: Value = answer.json().await.unwrap();
-    assert_eq!(body["status"], "completed", "{body}");
+/// Waits (boundedly) for `server` to exit and asserts it exited with success.
+async fn assert_exits_cleanly(server: &mut Child) {
     let mut exited = None;
     for _ in 0..150 {
         exited = server.try_wait().unwrap();
@@ -116,8 +164,131 @@ async fn sigterm_lets_an_in_flight_generation_finish() {
         panic!("the server did not stop after finishing the request");
     };
     assert!(status.success(), "{status:?}");
+}
+
+/// Waits (boundedly) until the fake provider has received the prediction request.
+async fn until_the_provider_is_asked(replicate: &MockServer) {
+    for _ in 0..200 {
+        let asked = replicate.received_requests().await.unwrap_or_default();
+        if asked
+            .iter()
+            .any(|request| request.url.path().ends_with("predictions"))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the generation never reached the provider");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_an_in_flight_generation_finish() {
+    let replicate = slow_replicate().await;
+    let environment = Environment::new(&replicate, None);
+    let token = environment.token("patient");
+    let (mut server, base, model) = environment.serve(1).await;
+    let client = reqwest::Client::new();
+
+    let request = client
+        .post(format!("{base}/api/v1/generate"))
+        .bearer_auth(&token)
+        .json(&json!({"prompt": "finish me", "modelId": model, "waitForResult": true}))
+        .send();
+    let in_flight = tokio::spawn(request);
+    until_the_provider_is_asked(&replicate).await;
+    sigterm(&server);
+
+    let answer = in_flight.await.unwrap().unwrap();
+    assert_eq!(answer.status(), 201);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["status"], "completed", "{body}");
+    assert_exits_cleanly(&mut server).await;
     assert!(
         client.get(format!("{base}/health")).send().await.is_err(),
         "no longer accepting"
     );
+}
+
+/// Two workers; concurrent readiness checks on new connections make both workers open pooled
+/// connections; then a sync generation is in flight on one worker when SIGTERM arrives, and the
+/// other worker, idle, stops at once. The generation must still complete, be charged once, and
+/// the server exit cleanly.
+async fn in_flight_generation_survives_sigterm_with_two_workers(database_url: Option<String>) {
+    let replicate = slow_replicate().await;
+    let environment = Environment::new(&replicate, database_url);
+    let token = environment.token("patient");
+    let (mut server, base, model) = environment.serve(2).await;
+
+    let checks: Vec<_> = (0..16)
+        .map(|_| tokio::spawn(fresh_client().get(format!("{base}/ready")).send()))
+        .collect();
+    for check in checks {
+        assert_eq!(check.await.unwrap().unwrap().status(), 200);
+    }
+
+    let request = fresh_client()
+        .post(format!("{base}/api/v1/generate"))
+        .bearer_auth(&token)
+        .json(&json!({"prompt": "finish me", "modelId": model, "waitForResult": true}))
+        .send();
+    let in_flight = tokio::spawn(request);
+    until_the_provider_is_asked(&replicate).await;
+    sigterm(&server);
+
+    let answer = in_flight.await.unwrap().unwrap();
+    let status = answer.status();
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "completed", "{body}");
+    assert_eq!(body["freeGenerationsRemaining"], 2, "{body}");
+    assert_exits_cleanly(&mut server).await;
+    assert!(
+        fresh_client()
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .is_err(),
+        "no longer accepting"
+    );
+
+    // What the database kept: the generation completed, one free generation used, no credit.
+    let (mut after, base, _) = environment.serve(1).await;
+    let id = body["generationId"].as_str().unwrap();
+    let generation: Value = fresh_client()
+        .get(format!("{base}/api/v1/generate/{id}/status"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(generation["status"], "completed", "{generation}");
+    assert_eq!(generation["creditsUsed"], 0, "{generation}");
+    let balance: Value = fresh_client()
+        .get(format!("{base}/api/v1/credits/balance"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(balance["balance"], 0, "{balance}");
+    assert_eq!(balance["freeGenerationsRemaining"], 2, "{balance}");
+    sigterm(&after);
+    assert_exits_cleanly(&mut after).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_two_workers_lets_the_generation_finish_on_sqlite() {
+    in_flight_generation_survives_sigterm_with_two_workers(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_two_workers_lets_the_generation_finish_on_postgres() {
+    let Some(database) = PgTestDb::create().await else {
+        return;
+    };
+    in_flight_generation_survives_sigterm_with_two_workers(Some(database.url().to_owned())).await;
 }
