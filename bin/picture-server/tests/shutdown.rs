@@ -25,20 +25,34 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A fake Replicate whose prediction succeeds after [`PROVIDER_DELAY`], and its output host.
-async fn slow_replicate() -> MockServer {
+/// A fake Replicate whose first `quick` predictions succeed at once and the next after
+/// [`PROVIDER_DELAY`], and its output host.
+async fn slow_replicate(quick: usize) -> MockServer {
     let replicate = MockServer::start().await;
     let output = format!("{}/delivery/out.png", replicate.uri());
+    let prediction = |id: String| {
+        json!({
+            "id": id, "status": "succeeded", "output": [output],
+            "error": null, "metrics": {"predict_time": 1.2}
+        })
+    };
+    for n in 0..quick {
+        Mock::given(method("POST"))
+            .and(path_regex("predictions$"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(prediction(format!("p-{n}"))))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&replicate)
+            .await;
+    }
     Mock::given(method("POST"))
         .and(path_regex("predictions$"))
         .respond_with(
             ResponseTemplate::new(201)
-                .set_body_json(json!({
-                    "id": "p-shutdown", "status": "succeeded", "output": [output],
-                    "error": null, "metrics": {"predict_time": 1.2}
-                }))
+                .set_body_json(prediction("p-shutdown".to_owned()))
                 .set_delay(PROVIDER_DELAY),
         )
+        .with_priority(2)
         .mount(&replicate)
         .await;
     Mock::given(method("GET"))
@@ -51,6 +65,18 @@ async fn slow_replicate() -> MockServer {
         .mount(&replicate)
         .await;
     replicate
+}
+
+/// A server process, killed when the test ends without having stopped it.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// The environment of the server processes of one test.
@@ -105,14 +131,15 @@ impl Environment {
 
     /// Starts `serve` with `workers` HTTP workers and waits until it answers; returns the
     /// process, its base URL and the default model's id.
-    async fn serve(&self, workers: usize) -> (Child, String, Value) {
+    async fn serve(&self, workers: usize) -> (Running, String, Value) {
         let port = free_port();
-        let mut server = self
-            .command(port, workers)
-            .arg("serve")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let server = Running(
+            self.command(port, workers)
+                .arg("serve")
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let base = format!("http://127.0.0.1:{port}");
         for _ in 0..100 {
             if let Ok(response) = fresh_client()
@@ -126,8 +153,6 @@ impl Environment {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        server.kill().unwrap();
-        server.wait().unwrap();
         panic!("the server did not come up");
     }
 }
@@ -141,38 +166,39 @@ fn fresh_client() -> reqwest::Client {
         .unwrap()
 }
 
-fn sigterm(server: &Child) {
+fn sigterm(server: &Running) {
     let killed = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+        .args(["-TERM", &server.0.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
 }
 
 /// Waits (boundedly) for `server` to exit and asserts it exited with success.
-async fn assert_exits_cleanly(server: &mut Child) {
+async fn assert_exits_cleanly(server: &mut Running) {
     let mut exited = None;
     for _ in 0..150 {
-        exited = server.try_wait().unwrap();
+        exited = server.0.try_wait().unwrap();
         if exited.is_some() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let Some(status) = exited else {
-        server.kill().unwrap();
         panic!("the server did not stop after finishing the request");
     };
     assert!(status.success(), "{status:?}");
 }
 
-/// Waits (boundedly) until the fake provider has received the prediction request.
-async fn until_the_provider_is_asked(replicate: &MockServer) {
+/// Waits (boundedly) until the fake provider has received `count` prediction requests.
+async fn until_the_provider_is_asked(replicate: &MockServer, count: usize) {
     for _ in 0..200 {
         let asked = replicate.received_requests().await.unwrap_or_default();
         if asked
             .iter()
-            .any(|request| request.url.path().ends_with("predictions"))
+            .filter(|request| request.url.path().ends_with("predictions"))
+            .count()
+            >= count
         {
             return;
         }
@@ -183,7 +209,7 @@ async fn until_the_provider_is_asked(replicate: &MockServer) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_an_in_flight_generation_finish() {
-    let replicate = slow_replicate().await;
+    let replicate = slow_replicate(0).await;
     let environment = Environment::new(&replicate, None);
     let token = environment.token("patient");
     let (mut server, base, model) = environment.serve(1).await;
@@ -195,7 +221,7 @@ async fn sigterm_lets_an_in_flight_generation_finish() {
         .json(&json!({"prompt": "finish me", "modelId": model, "waitForResult": true}))
         .send();
     let in_flight = tokio::spawn(request);
-    until_the_provider_is_asked(&replicate).await;
+    until_the_provider_is_asked(&replicate, 1).await;
     sigterm(&server);
 
     let answer = in_flight.await.unwrap().unwrap();
@@ -214,7 +240,7 @@ async fn sigterm_lets_an_in_flight_generation_finish() {
 /// other worker, idle, stops at once. The generation must still complete, be charged once, and
 /// the server exit cleanly.
 async fn in_flight_generation_survives_sigterm_with_two_workers(database_url: Option<String>) {
-    let replicate = slow_replicate().await;
+    let replicate = slow_replicate(0).await;
     let environment = Environment::new(&replicate, database_url);
     let token = environment.token("patient");
     let (mut server, base, model) = environment.serve(2).await;
@@ -232,7 +258,7 @@ async fn in_flight_generation_survives_sigterm_with_two_workers(database_url: Op
         .json(&json!({"prompt": "finish me", "modelId": model, "waitForResult": true}))
         .send();
     let in_flight = tokio::spawn(request);
-    until_the_provider_is_asked(&replicate).await;
+    until_the_provider_is_asked(&replicate, 1).await;
     sigterm(&server);
 
     let answer = in_flight.await.unwrap().unwrap();
@@ -291,4 +317,41 @@ async fn sigterm_with_two_workers_lets_the_generation_finish_on_postgres() {
         return;
     };
     in_flight_generation_survives_sigterm_with_two_workers(Some(database.url().to_owned())).await;
+}
+
+/// Like the test above, but the provider call is what another worker's connection carries:
+/// two quick generations first (one per worker, on new connections) leave keep-alive
+/// connections to the provider in the shared HTTP client's pool, opened on either worker. The
+/// slow generation's call may ride one opened by the worker that stops at once on SIGTERM, and
+/// then fails with 503 `provider_unavailable` (about half the runs): hyper drives a pooled
+/// connection from a task on the runtime that opened it, like tokio-postgres.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known failure, not fixed yet: outbound HTTP connections are bound to the worker that opened them"]
+async fn sigterm_with_two_workers_lets_a_provider_call_on_another_workers_connection_finish() {
+    let replicate = slow_replicate(2).await;
+    let environment = Environment::new(&replicate, None);
+    let token = environment.token("patient");
+    let (mut server, base, model) = environment.serve(2).await;
+    let generate = || {
+        fresh_client()
+            .post(format!("{base}/api/v1/generate"))
+            .bearer_auth(&token)
+            .json(&json!({"prompt": "finish me", "modelId": model, "waitForResult": true}))
+            .send()
+    };
+    let quick: Vec<_> = (0..2).map(|_| tokio::spawn(generate())).collect();
+    for one in quick {
+        assert_eq!(one.await.unwrap().unwrap().status(), 201);
+    }
+
+    let in_flight = tokio::spawn(generate());
+    until_the_provider_is_asked(&replicate, 3).await;
+    sigterm(&server);
+
+    let answer = in_flight.await.unwrap().unwrap();
+    let status = answer.status();
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "completed", "{body}");
+    assert_exits_cleanly(&mut server).await;
 }
