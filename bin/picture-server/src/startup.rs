@@ -20,12 +20,13 @@ use picture_domain::services::{
 };
 use picture_offline::OfflineRenderer;
 use picture_persistence::{
-    Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
-    DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,
-    DieselRateCounter, PoolOptions,
+    ConnectionHome, Database, DieselDeliveryLog, DieselGenerationRepository,
+    DieselIdempotencyStore, DieselImageRepository, DieselLedger, DieselModelCatalog,
+    DieselProfileRepository, DieselRateCounter, PoolOptions,
 };
 use picture_replicate::ReplicateProvider;
 use picture_storage::{IngestConfig, Ingestor, LocalStore, S3Store};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing_actix_web::{RequestId, TracingLogger};
 
@@ -45,17 +46,53 @@ use crate::telemetry::PictureRootSpan;
 pub struct Application {
     port: u16,
     server: Server,
-    reconciler: JoinHandle<()>,
+    reconciler: Reconciler,
     orphan_sweep: JoinHandle<()>,
     idle_buckets: JoinHandle<()>,
+    shutdown_timeout: Duration,
+}
+
+/// The reconciler's task and the switch that asks it to stop after its current pass.
+struct Reconciler {
+    task: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl Reconciler {
+    /// Asks the reconciler to stop, and waits up to `grace` for its current pass to end before
+    /// cancelling it.
+    async fn stop(mut self, grace: Duration) {
+        self.stop.send_replace(true);
+        if tokio::time::timeout(grace, &mut self.task).await.is_err() {
+            tracing::warn!("the reconciler's pass outlasted the shutdown timeout; cancelled");
+            self.task.abort();
+        }
+    }
 }
 
 /// The reconciler's own pool (also the one start-up checks and seeds through): one pass works
-/// through its batch one generation at a time.
+/// through its batch one generation at a time. Its connections stay on the start-up runtime,
+/// which runs the reconciler and outlives the server.
 const RECONCILER_POOL: PoolOptions = PoolOptions {
     max_size: 2,
     timeout: Duration::from_secs(5),
+    home: ConnectionHome::Caller,
 };
+
+/// The requests' pool. With one HTTP worker its connections stay on that worker's runtime, so
+/// no PostgreSQL round trip is relayed between threads: the worker stops only after its own
+/// requests. With several, a worker that has no request left stops at once on SIGTERM while
+/// another still serves one, so the connections live on the pool's own runtime instead.
+fn request_pool(workers: usize) -> PoolOptions {
+    PoolOptions {
+        home: if workers == 1 {
+            ConnectionHome::Caller
+        } else {
+            ConnectionHome::Database
+        },
+        ..PoolOptions::default()
+    }
+}
 
 /// How many stuck generations one reconciler pass handles.
 const RECONCILER_BATCH: u32 = 50;
@@ -65,11 +102,13 @@ const RECONCILER_BATCH: u32 = 50;
 const IDEMPOTENCY_PURGE_BATCH: u32 = 1000;
 
 /// Finalises generations stuck in `processing` now and then every `settings.reconciler_interval`,
-/// and deletes a batch of expired `Idempotency-Key`s each time.
-fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> JoinHandle<()> {
+/// and deletes a batch of expired `Idempotency-Key`s each time. Stops between passes once asked
+/// to (or once nobody can ask any more).
+fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> Reconciler {
     let (interval, min_age) = (settings.reconciler_interval, settings.reconciler_min_age);
-    tokio::spawn(async move {
-        loop {
+    let (stop, mut stopping) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        while !*stopping.borrow_and_update() {
             let outcome = match pipeline.reconcile(min_age, RECONCILER_BATCH).await {
                 Ok(0) => "ok",
                 Ok(fixed) => {
@@ -86,9 +125,17 @@ fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> JoinHan
             if let Err(error) = pipeline.purge_expired_keys(IDEMPOTENCY_PURGE_BATCH).await {
                 tracing::warn!(%error, "expired idempotency keys not purged");
             }
-            tokio::time::sleep(interval).await;
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                changed = stopping.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+            }
         }
-    })
+    });
+    Reconciler { task, stop }
 }
 
 /// A request let through (its pending answer) or refused by the IP limiter (its answer).
@@ -296,12 +343,11 @@ impl Application {
     /// When the database, the auth keys or the listener cannot be set up.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         // Checked, migrated and seeded through the reconciler's pool, on this start-up runtime
-        // where the reconciler runs. The requests' pool opens its connections in the HTTP
-        // workers that first need them: a PostgreSQL connection's I/O task stays on the runtime
-        // that opened it, and one opened here would relay a worker's every query between two
-        // threads. Its own pool also keeps the reconciler off the requests' connections.
+        // where the reconciler runs. The requests' pool opens its connections when the HTTP
+        // workers first need them, on the runtime `request_pool` says. Its own pool also keeps
+        // the reconciler off the requests' connections.
         let background = prepare_database(&settings, RECONCILER_POOL).await?;
-        let database = Database::open(&settings.database_url, PoolOptions::default())
+        let database = Database::open(&settings.database_url, request_pool(settings.workers))
             .context("opening the database pool")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (store, local_files) = object_store(&settings)?;
@@ -456,6 +502,7 @@ impl Application {
             reconciler,
             orphan_sweep,
             idle_buckets,
+            shutdown_timeout: settings.shutdown_timeout,
         })
     }
 
@@ -470,15 +517,16 @@ impl Application {
     }
 
     /// Serves until SIGTERM/Ctrl-C (or [`ServerHandle::stop`]); in-flight requests get the
-    /// shutdown timeout to finish.
+    /// shutdown timeout to finish on every worker, then the reconciler gets it to finish its
+    /// pass.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.reconciler.abort();
         self.orphan_sweep.abort();
         self.idle_buckets.abort();
+        self.reconciler.stop(self.shutdown_timeout).await;
         served
     }
 }

@@ -12,6 +12,7 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use picture_domain::RepositoryError;
 
+use crate::connection_home::{ConnectionHome, HomeRuntime, open_at_home};
 use crate::error::{PersistenceError, pool_error, query_error};
 use crate::migrations;
 use crate::url::{Backend, DatabaseUrl};
@@ -33,6 +34,8 @@ pub struct PoolOptions {
     /// Longest wait for a free connection (and to open one) before the call fails as
     /// unavailable.
     pub timeout: Duration,
+    /// Which runtime the connections are bound to.
+    pub home: ConnectionHome,
 }
 
 impl Default for PoolOptions {
@@ -40,6 +43,7 @@ impl Default for PoolOptions {
         Self {
             max_size: 16,
             timeout: Duration::from_secs(5),
+            home: ConnectionHome::Database,
         }
     }
 }
@@ -114,14 +118,15 @@ impl Database {
         Ok(database)
     }
 
-    /// A pool for `url` that has opened no connection yet: each is opened by the first caller
-    /// that needs it, on that caller's runtime. A PostgreSQL connection's I/O task stays on the
-    /// runtime that opened it, so a pool used by HTTP workers should not be filled elsewhere.
-    /// A SQLite file's directory is created when missing.
+    /// A pool for `url` that has opened no connection yet: each is opened when a caller first
+    /// needs it, on the runtime `options.home` says (with [`ConnectionHome::Database`] the pool
+    /// starts a runtime of its own, stopped when the pool is dropped). A SQLite file's directory
+    /// is created when missing.
     ///
     /// # Errors
-    /// [`PersistenceError::Connect`] when the pool cannot be built.
+    /// [`PersistenceError::Connect`] when the pool or its runtime cannot be built.
     pub fn open(url: &DatabaseUrl, options: PoolOptions) -> Result<Self, PersistenceError> {
+        let home = HomeRuntime::for_home(options.home)?;
         let pools = match url.backend() {
             Backend::Postgres => {
                 // A pooled connection is handed out again after a check of its transaction
@@ -129,6 +134,13 @@ impl Database {
                 // checkout (a third of a gallery read's round trips).
                 let mut config = ManagerConfig::<AsyncPgConnection>::default();
                 config.recycling_method = RecyclingMethod::Fast;
+                config.custom_setup = Box::new(move |url| {
+                    let (url, home) = (url.to_owned(), home.clone());
+                    Box::pin(async move {
+                        let opening = async move { AsyncPgConnection::establish(&url).await };
+                        open_at_home(home.as_deref(), opening).await
+                    })
+                });
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
                     url.connection_string(),
                     config,
@@ -139,13 +151,17 @@ impl Database {
                 url.ensure_sqlite_directory()?;
                 let mut config = ManagerConfig::<SqliteAsync>::default();
                 config.recycling_method = RecyclingMethod::Fast;
-                config.custom_setup = Box::new(|path| {
+                config.custom_setup = Box::new(move |path| {
+                    let (path, home) = (path.to_owned(), home.clone());
                     Box::pin(async move {
-                        let mut conn = SqliteAsync::establish(path).await?;
-                        conn.batch_execute(SQLITE_PRAGMAS)
-                            .await
-                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                        Ok(conn)
+                        let opening = async move {
+                            let mut conn = SqliteAsync::establish(&path).await?;
+                            conn.batch_execute(SQLITE_PRAGMAS)
+                                .await
+                                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                            Ok(conn)
+                        };
+                        open_at_home(home.as_deref(), opening).await
                     })
                 });
                 let manager = AsyncDieselConnectionManager::<SqliteAsync>::new_with_config(
@@ -234,5 +250,59 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(checked.pool_usage(), (0, 1, 16));
+    }
+
+    /// Runs `work` on a runtime of its own, on a thread of its own, and stops that runtime
+    /// before returning what `work` gave (as an actix worker's runtime stops on shutdown).
+    fn on_a_runtime_that_stops<T: Send + 'static>(
+        work: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> T {
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(work)
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// A connection opened for (and still held by) a caller whose runtime then stops keeps
+    /// working for the next caller, on another runtime.
+    async fn a_connection_outlives_the_runtime_of_the_caller_that_opened_it(url: DatabaseUrl) {
+        let database = Database::open(&url, PoolOptions::default()).unwrap();
+        match database.pools().clone() {
+            Pools::Postgres(pool) => {
+                let mut conn = on_a_runtime_that_stops(async move { pool.get().await.unwrap() });
+                conn.batch_execute("SELECT 1").await.unwrap();
+            }
+            Pools::Sqlite(pool) => {
+                let mut conn = on_a_runtime_that_stops(async move { pool.get().await.unwrap() });
+                conn.batch_execute("SELECT 1").await.unwrap();
+            }
+        }
+        on_a_runtime_that_stops({
+            let database = database.clone();
+            async move { database.ping().await.unwrap() }
+        });
+        database.ping().await.unwrap();
+        assert_eq!(database.pool_usage(), (0, 1, 16));
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_connection_outlives_the_runtime_that_opened_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::sqlite_file(dir.path().join("picture.db"));
+        a_connection_outlives_the_runtime_of_the_caller_that_opened_it(url).await;
+    }
+
+    #[tokio::test]
+    async fn a_postgres_connection_outlives_the_runtime_that_opened_it() {
+        let Some(database) = picture_test_support::PgTestDb::create().await else {
+            return;
+        };
+        let url = DatabaseUrl::parse(database.url()).unwrap();
+        a_connection_outlives_the_runtime_of_the_caller_that_opened_it(url).await;
     }
 }

@@ -2,6 +2,7 @@
 
 mod cached_statement;
 mod catalog;
+mod connection_home;
 mod database;
 mod deliveries;
 mod error;
@@ -18,6 +19,7 @@ mod time;
 mod url;
 
 pub use catalog::DieselModelCatalog;
+pub use connection_home::ConnectionHome;
 pub use database::{Database, PoolOptions};
 pub use deliveries::DieselDeliveryLog;
 pub use error::PersistenceError;
