@@ -192,7 +192,9 @@ fn pipeline(
                 .map(|_| settings.webhook_base_url.clone()),
             sync_timeout: settings.generation_sync_timeout,
             poll_interval: settings.generation_poll_interval,
-            finalize_lease: Duration::from_secs(120),
+            finalize_lease: settings.finalize_lease,
+            pending_timeout: settings.generation_pending_timeout,
+            reconciler_interval: settings.reconciler_interval,
         },
     ))
 }

@@ -71,6 +71,8 @@ diesel::table! {
         completed_at -> Nullable<BigInt>,
         finalize_lease_until -> Nullable<BigInt>,
         ledger -> Text,
+        finalize_lease_owner -> Nullable<Text>,
+        reconcile_until -> Nullable<BigInt>,
     }
 }
 

@@ -9,7 +9,7 @@ use super::SettingsError;
 
 /// The environment variables Picture reads. Only these are taken from the environment, so a
 /// configuration file can be checked for unknown keys.
-pub const VARIABLES: [&str; 45] = [
+pub const VARIABLES: [&str; 47] = [
     "HOST",
     "PORT",
     "HTTP_WORKERS",
@@ -43,6 +43,8 @@ pub const VARIABLES: [&str; 45] = [
     "GENERATION_POLL_INTERVAL_MS",
     "RECONCILER_INTERVAL_SECS",
     "RECONCILER_MIN_AGE_SECS",
+    "GENERATION_PENDING_TIMEOUT_SECS",
+    "FINALIZE_LEASE_SECS",
     "S3_ENDPOINT",
     "S3_BUCKET",
     "S3_REGION",
@@ -98,6 +100,8 @@ pub struct RawSettings {
     pub generation_poll_interval_ms: Option<String>,
     pub reconciler_interval_secs: Option<String>,
     pub reconciler_min_age_secs: Option<String>,
+    pub generation_pending_timeout_secs: Option<String>,
+    pub finalize_lease_secs: Option<String>,
     pub s3_endpoint: Option<String>,
     pub s3_bucket: Option<String>,
     pub s3_region: Option<String>,
@@ -173,6 +177,8 @@ impl RawSettings {
             generation_poll_interval_ms: keep(self.generation_poll_interval_ms),
             reconciler_interval_secs: keep(self.reconciler_interval_secs),
             reconciler_min_age_secs: keep(self.reconciler_min_age_secs),
+            generation_pending_timeout_secs: keep(self.generation_pending_timeout_secs),
+            finalize_lease_secs: keep(self.finalize_lease_secs),
             s3_endpoint: keep(self.s3_endpoint),
             s3_bucket: keep(self.s3_bucket),
             s3_region: keep(self.s3_region),
