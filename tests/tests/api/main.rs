@@ -10,6 +10,7 @@ mod generate;
 mod health;
 mod images;
 mod jwks;
+mod lifecycle;
 mod metrics;
 mod models;
 mod openapi;
