@@ -140,6 +140,12 @@ pub struct Settings {
     pub idempotency_key_ttl: Duration,
     /// `ORPHAN_SWEEP_INTERVAL_SECS`, `ORPHAN_SWEEP_GRACE_SECS`.
     pub orphan_sweep: OrphanSweepTiming,
+    /// `GENERATION_PENDING_TIMEOUT_SECS`: how long a generation may stay `pending` (recorded,
+    /// not submitted) before the reconciler fails it and gives its access back; longer than
+    /// the provider's longest submit.
+    pub generation_pending_timeout: Duration,
+    /// `FINALIZE_LEASE_SECS`: a finaliser's lease, renewed every third of it while it works.
+    pub finalize_lease: Duration,
     /// `S3_*`, `STORAGE_PUBLIC_URL`: the S3 store; `None` for the local file store.
     pub s3: Option<S3Config>,
     /// `FREE_GENERATIONS`, `CREDITS_PER_GENERATION`, `CREDITS_ENFORCEMENT`.
@@ -265,6 +271,7 @@ impl Settings {
         let app_id = raw.app_id.clone().unwrap_or_else(|| "picture-app".into());
         let credits_service = Self::credits_service(&raw, &app_id)?;
         let orphan_sweep = OrphanSweepTiming::from_raw(&raw)?;
+        let (generation_pending_timeout, finalize_lease) = Self::lifecycle(&raw)?;
         let environment = parse(
             "APP_ENV",
             raw.app_env.or(raw.node_env),
@@ -361,6 +368,8 @@ impl Settings {
             ));
         }
         Ok(Self {
+            generation_pending_timeout,
+            finalize_lease,
             replicate_api_base_url: match raw.replicate_api_base_url {
                 Some(url) => http_url("REPLICATE_API_BASE_URL", url)?,
                 None => ReplicateConfig::DEFAULT_BASE_URL.to_owned(),
@@ -498,6 +507,37 @@ impl Settings {
     /// shared evenly, rounded down so the workers together never exceed it, at least one.
     pub fn max_connections_per_worker(&self) -> usize {
         (self.max_connections / self.workers).max(1)
+    }
+
+    /// `GENERATION_PENDING_TIMEOUT_SECS` (default 60, more than the provider's longest submit)
+    /// and `FINALIZE_LEASE_SECS` (default 15, at least 3: renewed every third).
+    fn lifecycle(raw: &RawSettings) -> Result<(Duration, Duration), SettingsError> {
+        let pending = parse(
+            "GENERATION_PENDING_TIMEOUT_SECS",
+            raw.generation_pending_timeout_secs.clone(),
+            60u64,
+            "a number of seconds",
+        )?;
+        let longest_submit = ReplicateConfig::LONGEST_SUBMIT.as_secs();
+        if pending <= longest_submit {
+            return Err(invalid(
+                "GENERATION_PENDING_TIMEOUT_SECS",
+                format!(
+                    "must exceed the provider's longest submit ({longest_submit} s), or live \
+                     generations would be failed while they are being submitted"
+                ),
+            ));
+        }
+        let lease = parse(
+            "FINALIZE_LEASE_SECS",
+            raw.finalize_lease_secs.clone(),
+            15u64,
+            "a number of seconds",
+        )?;
+        if lease < 3 {
+            return Err(invalid("FINALIZE_LEASE_SECS", "must be at least 3 seconds"));
+        }
+        Ok((Duration::from_secs(pending), Duration::from_secs(lease)))
     }
 
     fn auth(raw: &RawSettings) -> Result<AuthSettings, SettingsError> {

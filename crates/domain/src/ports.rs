@@ -23,7 +23,8 @@ pub use credit_accounts::{CreditAccount, CreditAccounts, Grant, Granted};
 pub use credit_ledger::{Charge, CreditBalance, CreditLedger, LedgerError};
 pub use delivery_log::DeliveryLog;
 pub use generation_repository::{
-    ChargeOutcome, Completion, Created, DueCharge, Funds, GenerationRepository, Refusal, Transition,
+    ChargeOutcome, Completion, Created, DueCharge, Funds, GenerationRepository, LeaseToken,
+    Refusal, Transition,
 };
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, RecordedResponse};
 pub use image_provider::{

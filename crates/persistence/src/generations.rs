@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use picture_domain::ports::{
-    ChargeOutcome, Completion, Created, DueCharge, Funds, GenerationRepository, Refusal, Transition,
+    ChargeOutcome, Completion, Created, DueCharge, Funds, GenerationRepository, LeaseToken,
+    Refusal, Transition,
 };
 use picture_domain::{
     Billing, CreditAmount, FreemiumPolicy, Generation, GenerationId, GenerationStatus,
@@ -15,8 +16,8 @@ use picture_domain::{
 };
 
 use crate::cached_statement::CacheStatement;
-use crate::database::{Database, with_connection};
-use crate::error::{corrupt, query_error};
+use crate::database::{Database, Pools, with_connection};
+use crate::error::{corrupt, pool_error, query_error};
 use crate::images::ImageRow;
 use crate::money_events::{MoneyEvent, emit_all};
 use crate::schema::image_generations as generations;
@@ -93,6 +94,11 @@ fn money_event(
     }
 }
 
+/// The end of a lease of `lease` taken at `now` (ms).
+fn lease_end(now: i64, lease: Duration) -> i64 {
+    now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2))
+}
+
 /// The ledger's idempotency key of `kind` for a generation.
 fn entry_key(kind: &str, generation: &str) -> String {
     format!("{kind}:{generation}")
@@ -125,44 +131,219 @@ enum Lookup<'a> {
     Prediction(&'a str),
 }
 
-/// Generations left behind, oldest first: the reconciler's two queries.
+/// Generations left behind: the reconciler's two kinds of work.
 enum Stale {
-    /// `processing` since before `older_than` (ms) and not leased at `now` (ms).
+    /// `processing` since before `older_than` (ms) and not leased at `now` (ms), or whose
+    /// finaliser's lease ran out before `now`.
     Processing { older_than: i64, now: i64 },
     /// `pending`, never submitted, created before `older_than` (ms).
     Pending { older_than: i64 },
 }
 
+/// Declares `$name`: the rows of a [`Stale`] (the reconciler's work) as a filter on `$db`.
+macro_rules! stale_filter {
+    ($name:ident, $db:ty) => {
+        fn $name(
+            which: &Stale,
+        ) -> Box<dyn BoxableExpression<generations::table, $db, SqlType = diesel::sql_types::Bool>>
+        {
+            match *which {
+                Stale::Processing { older_than, now } => Box::new(
+                    generations::status
+                        .eq(GenerationStatus::Processing.as_str())
+                        .and(
+                            generations::finalize_lease_until
+                                .is_null()
+                                .and(generations::updated_at.lt(older_than))
+                                .or(generations::finalize_lease_until.lt(now))
+                                .assume_not_null(),
+                        ),
+                ),
+                Stale::Pending { older_than } => Box::new(
+                    generations::status
+                        .eq(GenerationStatus::Pending.as_str())
+                        .and(generations::replicate_prediction_id.is_null())
+                        .and(generations::created_at.lt(older_than)),
+                ),
+            }
+        }
+    };
+}
+
+stale_filter!(stale_on_postgres, diesel::pg::Pg);
+stale_filter!(stale_on_sqlite, diesel::sqlite::Sqlite);
+
 impl DieselGenerationRepository {
-    async fn stale(&self, which: Stale, limit: u32) -> Result<Vec<Generation>, RepositoryError> {
-        let rows: Vec<GenerationRow> = with_connection!(self.database, |conn| {
-            let query = generations::table.into_boxed();
-            let query = match which {
-                Stale::Processing { older_than, now } => query
-                    .filter(generations::status.eq(GenerationStatus::Processing.as_str()))
-                    .filter(generations::updated_at.lt(older_than))
-                    .filter(
-                        generations::finalize_lease_until
-                            .is_null()
-                            .or(generations::finalize_lease_until.lt(now)),
+    /// Takes up to `limit` rows of `which` that no other pass holds at `now` (ms), holding
+    /// them until `until` (ms), oldest first: the ids are chosen, then taken by a
+    /// compare-and-set on `reconcile_until`, so concurrent passes take disjoint rows.
+    /// PostgreSQL chooses with `FOR UPDATE SKIP LOCKED` in the same transaction, so a pass
+    /// skips the rows another instance is taking at that moment instead of waiting for them
+    /// (and then finding them taken); SQLite serialises writers anyway.
+    async fn take_stale(
+        &self,
+        which: Stale,
+        now: i64,
+        until: i64,
+        limit: u32,
+    ) -> Result<Vec<Generation>, RepositoryError> {
+        let limit = i64::from(limit);
+        let free = || {
+            generations::reconcile_until
+                .is_null()
+                .or(generations::reconcile_until.lt(now))
+        };
+        let mut rows: Vec<GenerationRow> = match self.database.pools() {
+            Pools::Postgres(pool) => {
+                let mut conn = pool.get().await.map_err(pool_error)?;
+                conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                    let ids: Vec<String> = generations::table
+                        .filter(stale_on_postgres(&which))
+                        .filter(free())
+                        .order(generations::created_at.asc())
+                        .select(generations::id)
+                        .limit(limit)
+                        .for_update()
+                        .skip_locked()
+                        .load(conn)
+                        .await?;
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    diesel::update(
+                        generations::table
+                            .filter(generations::id.eq_any(&ids))
+                            .filter(free()),
                     )
-                    .order(generations::updated_at.asc()),
-                Stale::Pending { older_than } => query
-                    .filter(generations::status.eq(GenerationStatus::Pending.as_str()))
-                    .filter(generations::replicate_prediction_id.is_null())
-                    .filter(generations::created_at.lt(older_than))
-                    .order(generations::created_at.asc()),
-            };
-            query
-                .limit(i64::from(limit))
-                .select(GenerationRow::as_select())
-                .load(conn)
+                    .set(generations::reconcile_until.eq(Some(until)))
+                    .returning(GenerationRow::as_returning())
+                    .get_results(conn)
+                    .await
+                })
                 .await
-                .map_err(query_error)
-        })?;
+                .map_err(query_error)?
+            }
+            Pools::Sqlite(pool) => {
+                let mut conn = pool.get().await.map_err(pool_error)?;
+                let ids: Vec<String> = generations::table
+                    .filter(stale_on_sqlite(&which))
+                    .filter(free())
+                    .order(generations::created_at.asc())
+                    .select(generations::id)
+                    .limit(limit)
+                    .load(&mut *conn)
+                    .await
+                    .map_err(query_error)?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                diesel::update(
+                    generations::table
+                        .filter(generations::id.eq_any(&ids))
+                        .filter(free()),
+                )
+                .set(generations::reconcile_until.eq(Some(until)))
+                .returning(GenerationRow::as_returning())
+                .get_results(&mut *conn)
+                .await
+                .map_err(query_error)?
+            }
+        };
+        rows.sort_by_key(GenerationRow::created_at);
         rows.into_iter()
             .map(GenerationRow::into_generation)
             .collect()
+    }
+
+    /// Moves generation `id` from a status in `from` to the terminal `status` with `message`
+    /// at `at` (ms), giving its free slot or hold back, in one transaction. Refused while a
+    /// finalisation lease is live at `at`, unless `holder` is its token.
+    async fn end_as(
+        &self,
+        id: &str,
+        status: &str,
+        from: &[&str],
+        message: &str,
+        at: i64,
+        holder: Option<&str>,
+    ) -> Result<bool, RepositoryError> {
+        let moved: Option<Vec<MoneyEvent>> = with_connection!(self.database, |conn| conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                // Only the lease's holder ends a generation while its lease is live.
+                let guarded = generations::table
+                    .filter(generations::id.eq(id))
+                    .filter(generations::status.eq_any(from))
+                    .filter(
+                        generations::finalize_lease_owner
+                            .eq(holder)
+                            .or(generations::finalize_lease_until.is_null())
+                            .or(generations::finalize_lease_until.lt(at)),
+                    );
+                let updated = diesel::update(guarded)
+                    .set((
+                        generations::status.eq(status),
+                        generations::error_message.eq(Some(message)),
+                        generations::completed_at.eq(Some(at)),
+                        generations::updated_at.eq(at),
+                        generations::finalize_lease_until.eq(None::<i64>),
+                        generations::finalize_lease_owner.eq(None::<&str>),
+                    ))
+                    .cached()
+                    .execute(conn)
+                    .await?;
+                if updated != 1 {
+                    return Ok(None);
+                }
+                let mut events = Vec::new();
+                // Failed or cancelled: give back its free slot or its credit hold.
+                let (user, billing, ledger): (String, String, String) = generations::table
+                    .find(id)
+                    .select((
+                        generations::user_id,
+                        generations::billing,
+                        generations::ledger,
+                    ))
+                    .first(conn)
+                    .await?;
+                let ledger = ledger_name(&ledger);
+                if billing == Billing::Free.as_str() {
+                    let returned = diesel::update(
+                        accounts::table
+                            .find(&user)
+                            .filter(accounts::free_generations_used.gt(0)),
+                    )
+                    .set((
+                        accounts::free_generations_used.eq(accounts::free_generations_used - 1),
+                        accounts::updated_at.eq(at),
+                    ))
+                    .cached()
+                    .execute(conn)
+                    .await?;
+                    if returned == 1 {
+                        events.push(money_event("free_slot_returned", ledger, &user, id, 0));
+                    }
+                } else if billing == Billing::Paid.as_str()
+                    && let Some(amount) = settle_hold!(conn, &id, &user, "release", at)
+                {
+                    // A local hold goes back to the balance; a hold against the remote
+                    // service only stops counting against it.
+                    let refund = if ledger == "local" { amount } else { 0 };
+                    diesel::update(accounts::table.find(&user))
+                        .set((
+                            accounts::balance.eq(accounts::balance + refund),
+                            accounts::held.eq(accounts::held - amount),
+                            accounts::updated_at.eq(at),
+                        ))
+                        .cached()
+                        .execute(conn)
+                        .await?;
+                    events.push(money_event("release", ledger, &user, id, amount));
+                }
+                Ok(Some(events))
+            })
+            .await
+            .map_err(query_error))?;
+        Ok(moved.map(|events| emit_all(&events)).is_some())
     }
 
     async fn find_one(&self, lookup: Lookup<'_>) -> Result<Option<Generation>, RepositoryError> {
@@ -261,80 +442,13 @@ impl GenerationRepository for DieselGenerationRepository {
                 return Ok(updated == 1);
             }
         };
-        let moved: Option<Vec<MoneyEvent>> = with_connection!(self.database, |conn| conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let guarded = generations::table
-                    .filter(generations::id.eq(&id))
-                    .filter(generations::status.eq_any(&from));
-                let updated = diesel::update(guarded)
-                    .set((
-                        generations::status.eq(status),
-                        generations::error_message.eq(Some(message.as_str())),
-                        generations::completed_at.eq(Some(at)),
-                        generations::updated_at.eq(at),
-                        generations::finalize_lease_until.eq(None::<i64>),
-                    ))
-                    .cached()
-                    .execute(conn)
-                    .await?;
-                if updated != 1 {
-                    return Ok(None);
-                }
-                let mut events = Vec::new();
-                // Failed or cancelled: give back its free slot or its credit hold.
-                let (user, billing, ledger): (String, String, String) = generations::table
-                    .find(&id)
-                    .select((
-                        generations::user_id,
-                        generations::billing,
-                        generations::ledger,
-                    ))
-                    .first(conn)
-                    .await?;
-                let ledger = ledger_name(&ledger);
-                if billing == Billing::Free.as_str() {
-                    let returned = diesel::update(
-                        accounts::table
-                            .find(&user)
-                            .filter(accounts::free_generations_used.gt(0)),
-                    )
-                    .set((
-                        accounts::free_generations_used.eq(accounts::free_generations_used - 1),
-                        accounts::updated_at.eq(at),
-                    ))
-                    .cached()
-                    .execute(conn)
-                    .await?;
-                    if returned == 1 {
-                        events.push(money_event("free_slot_returned", ledger, &user, &id, 0));
-                    }
-                } else if billing == Billing::Paid.as_str()
-                    && let Some(amount) = settle_hold!(conn, &id, &user, "release", at)
-                {
-                    // A local hold goes back to the balance; a hold against the remote
-                    // service only stops counting against it.
-                    let refund = if ledger == "local" { amount } else { 0 };
-                    diesel::update(accounts::table.find(&user))
-                        .set((
-                            accounts::balance.eq(accounts::balance + refund),
-                            accounts::held.eq(accounts::held - amount),
-                            accounts::updated_at.eq(at),
-                        ))
-                        .cached()
-                        .execute(conn)
-                        .await?;
-                    events.push(money_event("release", ledger, &user, &id, amount));
-                }
-                Ok(Some(events))
-            })
-            .await
-            .map_err(query_error))?;
-        Ok(moved.map(|events| emit_all(&events)).is_some())
+        self.end_as(&id, status, &from, message, at, None).await
     }
 
     async fn complete(
         &self,
         id: GenerationId,
+        token: &LeaseToken,
         image: &NewImage,
         generation_time_seconds: Option<i32>,
         at: DateTime<Utc>,
@@ -350,7 +464,8 @@ impl GenerationRepository for DieselGenerationRepository {
                     let updated = diesel::update(
                         generations::table
                             .filter(generations::id.eq(&id))
-                            .filter(generations::status.eq_any(&from)),
+                            .filter(generations::status.eq_any(&from))
+                            .filter(generations::finalize_lease_owner.eq(token.as_str())),
                     )
                     .set((
                         generations::status.eq(GenerationStatus::Completed.as_str()),
@@ -358,6 +473,7 @@ impl GenerationRepository for DieselGenerationRepository {
                         generations::completed_at.eq(Some(at)),
                         generations::updated_at.eq(at),
                         generations::finalize_lease_until.eq(None::<i64>),
+                        generations::finalize_lease_owner.eq(None::<&str>),
                     ))
                     .cached()
                     .execute(conn)
@@ -445,10 +561,11 @@ impl GenerationRepository for DieselGenerationRepository {
         id: GenerationId,
         lease: Duration,
         at: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError> {
+    ) -> Result<Option<LeaseToken>, RepositoryError> {
         let id = id.to_string();
         let now = to_millis(at);
-        let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2));
+        let until = lease_end(now, lease);
+        let token = LeaseToken::new_random();
         let claimed: usize = with_connection!(self.database, |conn| diesel::update(
             generations::table
                 .filter(generations::id.eq(&id))
@@ -459,20 +576,74 @@ impl GenerationRepository for DieselGenerationRepository {
                         .or(generations::finalize_lease_until.lt(now)),
                 ),
         )
+        .set((
+            generations::finalize_lease_until.eq(Some(until)),
+            generations::finalize_lease_owner.eq(Some(token.as_str())),
+        ))
+        .cached()
+        .execute(conn)
+        .await
+        .map_err(query_error))?;
+        Ok((claimed == 1).then_some(token))
+    }
+
+    async fn renew_finalization(
+        &self,
+        id: GenerationId,
+        token: &LeaseToken,
+        lease: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let id = id.to_string();
+        let until = lease_end(to_millis(at), lease);
+        let renewed: usize = with_connection!(self.database, |conn| diesel::update(
+            generations::table
+                .filter(generations::id.eq(&id))
+                .filter(generations::status.eq(GenerationStatus::Processing.as_str()))
+                .filter(generations::finalize_lease_owner.eq(token.as_str())),
+        )
         .set(generations::finalize_lease_until.eq(Some(until)))
         .cached()
         .execute(conn)
         .await
         .map_err(query_error))?;
-        Ok(claimed == 1)
+        Ok(renewed == 1)
     }
 
-    async fn release_claim(&self, id: GenerationId) -> Result<(), RepositoryError> {
+    async fn fail_finalization(
+        &self,
+        id: GenerationId,
+        token: &LeaseToken,
+        message: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let target = GenerationStatus::Failed;
+        self.end_as(
+            &id.to_string(),
+            target.as_str(),
+            &predecessors(target),
+            message,
+            to_millis(at),
+            Some(token.as_str()),
+        )
+        .await
+    }
+
+    async fn release_claim(
+        &self,
+        id: GenerationId,
+        token: &LeaseToken,
+    ) -> Result<(), RepositoryError> {
         let id = id.to_string();
         with_connection!(self.database, |conn| diesel::update(
-            generations::table.filter(generations::id.eq(&id))
+            generations::table
+                .filter(generations::id.eq(&id))
+                .filter(generations::finalize_lease_owner.eq(token.as_str()))
         )
-        .set(generations::finalize_lease_until.eq(None::<i64>))
+        .set((
+            generations::finalize_lease_until.eq(None::<i64>),
+            generations::finalize_lease_owner.eq(None::<&str>),
+        ))
         .cached()
         .execute(conn)
         .await
@@ -484,30 +655,31 @@ impl GenerationRepository for DieselGenerationRepository {
         &self,
         older_than: DateTime<Utc>,
         at: DateTime<Utc>,
+        hold: Duration,
         limit: u32,
     ) -> Result<Vec<Generation>, RepositoryError> {
-        self.stale(
-            Stale::Processing {
-                older_than: to_millis(older_than),
-                now: to_millis(at),
-            },
-            limit,
-        )
-        .await
+        let now = to_millis(at);
+        let which = Stale::Processing {
+            older_than: to_millis(older_than),
+            now,
+        };
+        self.take_stale(which, now, lease_end(now, hold), limit)
+            .await
     }
 
     async fn stale_pending(
         &self,
         older_than: DateTime<Utc>,
+        at: DateTime<Utc>,
+        hold: Duration,
         limit: u32,
     ) -> Result<Vec<Generation>, RepositoryError> {
-        self.stale(
-            Stale::Pending {
-                older_than: to_millis(older_than),
-            },
-            limit,
-        )
-        .await
+        let now = to_millis(at);
+        let which = Stale::Pending {
+            older_than: to_millis(older_than),
+        };
+        self.take_stale(which, now, lease_end(now, hold), limit)
+            .await
     }
 
     async fn due_charges(

@@ -72,6 +72,8 @@ diesel::table! {
         finalize_lease_until -> Nullable<BigInt>,
         ledger -> Text,
         provider_checked_at -> Nullable<BigInt>,
+        finalize_lease_owner -> Nullable<Text>,
+        reconcile_until -> Nullable<BigInt>,
     }
 }
 

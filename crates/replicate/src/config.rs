@@ -25,16 +25,28 @@ impl ReplicateConfig {
     /// Replicate's public API base.
     pub const DEFAULT_BASE_URL: &'static str = "https://api.replicate.com/v1";
 
+    /// The default longest a create may take, without the wait.
+    pub const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// The default longest Replicate may hold a create open when the caller waits.
+    pub const DEFAULT_SYNC_WAIT: Duration = Duration::from_secs(10);
+
+    /// The longest a submit (a create, waiting or not) takes with the defaults: a generation
+    /// still `pending` after this long was recorded by a server that stopped.
+    pub const LONGEST_SUBMIT: Duration = Duration::from_secs(
+        Self::DEFAULT_CREATE_TIMEOUT.as_secs() + Self::DEFAULT_SYNC_WAIT.as_secs(),
+    );
+
     /// The defaults for `token`: the public API, 30 s create (plus the wait), 30 s get, 10 s
     /// cancel, 10 s sync wait.
     pub fn new(token: SecretString) -> Self {
         Self {
             base_url: Self::DEFAULT_BASE_URL.to_owned(),
             token,
-            create_timeout: Duration::from_secs(30),
+            create_timeout: Self::DEFAULT_CREATE_TIMEOUT,
             get_timeout: Duration::from_secs(30),
             cancel_timeout: Duration::from_secs(10),
-            sync_wait: Duration::from_secs(10),
+            sync_wait: Self::DEFAULT_SYNC_WAIT,
         }
     }
 }

@@ -12,6 +12,7 @@ mod health;
 mod idempotency;
 mod images;
 mod jwks;
+mod lifecycle;
 mod metrics;
 mod models;
 mod openapi;

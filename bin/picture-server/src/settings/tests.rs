@@ -260,3 +260,34 @@ fn the_orphan_sweep_defaults_and_a_grace_shorter_than_the_lease_is_refused() {
         }
     }
 }
+
+#[test]
+fn crash_recovery_is_bounded_in_seconds_and_never_fails_a_live_submit() {
+    let s = load(&[]).unwrap();
+    assert_eq!(s.generation_pending_timeout, Duration::from_secs(60));
+    assert_eq!(s.finalize_lease, Duration::from_secs(15));
+    let s = load(&[
+        ("GENERATION_PENDING_TIMEOUT_SECS", "41"),
+        ("FINALIZE_LEASE_SECS", "3"),
+    ])
+    .unwrap();
+    assert_eq!(s.generation_pending_timeout, Duration::from_secs(41));
+    assert_eq!(s.finalize_lease, Duration::from_secs(3));
+    // Replicate may take 30 s for a create plus 10 s of `Prefer: wait`.
+    let refused = load(&[("GENERATION_PENDING_TIMEOUT_SECS", "40")]).unwrap_err();
+    assert!(
+        matches!(&refused, SettingsError::Invalid { variable: "GENERATION_PENDING_TIMEOUT_SECS", reason } if reason.contains("40 s")),
+        "{refused}"
+    );
+    let refused = load(&[("FINALIZE_LEASE_SECS", "2")]).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            SettingsError::Invalid {
+                variable: "FINALIZE_LEASE_SECS",
+                ..
+            }
+        ),
+        "{refused}"
+    );
+}

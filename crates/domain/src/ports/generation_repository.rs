@@ -89,6 +89,30 @@ pub struct Created {
     pub balance_after: Option<CreditAmount>,
 }
 
+/// Proof of holding a generation's finalisation lease: a random id drawn by each successful
+/// [`claim_finalization`](GenerationRepository::claim_finalization) and stored with the lease.
+/// Only its holder may renew the lease, complete the generation or fail it while the lease
+/// is live.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LeaseToken(String);
+
+impl LeaseToken {
+    /// A fresh random token.
+    pub fn new_random() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// A token as stored.
+    pub fn from_stored(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A charge owed to the remote credits service for a completed paid generation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueCharge {
@@ -188,7 +212,9 @@ pub trait GenerationRepository: Send + Sync {
     /// [`GenerationStatus::can_move_to`] the target. `true` when this call moved it; `false`
     /// when it was elsewhere (then nothing changes). Of concurrent calls at most one wins.
     /// `Failed` and `Cancelled` give the free slot back or release the hold, in the same
-    /// transaction, and set `completed_at`.
+    /// transaction, and set `completed_at`; they are refused (`false`) while someone holds a
+    /// finalisation lease that is live at `at`: only the holder ends such a generation
+    /// ([`complete`](Self::complete), [`fail_finalization`](Self::fail_finalization)).
     ///
     /// # Errors
     /// [`RepositoryError::Conflict`] when the prediction id belongs to another generation;
@@ -200,31 +226,38 @@ pub trait GenerationRepository: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<bool, RepositoryError>;
 
-    /// Completes the generation with its stored `image`, in one transaction: compare-and-set
-    /// to `completed`, insert the image, and settle the hold once (a `capture` ledger entry):
-    /// a local hold is spent (setting `credits_used`); a hold against the remote service
-    /// becomes a [`DueCharge`], kept until [`settle_charge`](Self::settle_charge). Returns the
-    /// completion when this call completed it, `None` when it was already final (nothing
-    /// changes).
+    /// Completes the generation with its stored `image`, as the holder of its finalisation
+    /// lease `token`, in one transaction: compare-and-set to `completed`, insert the image, and
+    /// settle the hold once (a `capture` ledger entry): a local hold is spent (setting
+    /// `credits_used`); a hold against the remote service becomes a [`DueCharge`], kept until
+    /// [`settle_charge`](Self::settle_charge). Returns the completion when this call completed
+    /// it, `None` when it was already final or `token` no longer holds the lease (another
+    /// finaliser took it over after it ran out): nothing changes then.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
     async fn complete(
         &self,
         id: GenerationId,
+        token: &LeaseToken,
         image: &NewImage,
         generation_time_seconds: Option<i32>,
         at: DateTime<Utc>,
     ) -> Result<Option<Completion>, RepositoryError>;
 
-    /// Up to `limit` generations still `pending` (never submitted: their server stopped
-    /// between recording and submitting them) created before `older_than`, oldest first.
+    /// Takes up to `limit` generations still `pending` (never submitted: their server stopped
+    /// between recording and submitting them) created before `older_than`, oldest first, for
+    /// `hold` from `at`: concurrent callers (the reconcilers of other instances) take
+    /// disjoint rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and a taken row is not taken
+    /// again before `at + hold`.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
     async fn stale_pending(
         &self,
         older_than: DateTime<Utc>,
+        at: DateTime<Utc>,
+        hold: Duration,
         limit: u32,
     ) -> Result<Vec<Generation>, RepositoryError>;
 
@@ -264,9 +297,10 @@ pub trait GenerationRepository: Send + Sync {
         limit: u32,
     ) -> Result<(Vec<Generation>, u64), RepositoryError>;
 
-    /// Takes the right to finalise a `processing` generation for `lease`: `true` for exactly
-    /// one of concurrent callers, until the lease runs out (a crashed finaliser's generation
-    /// becomes claimable again). `false` when it is not processing or someone holds the lease.
+    /// Takes the right to finalise a `processing` generation for `lease`: a fresh
+    /// [`LeaseToken`] for exactly one of concurrent callers, until the lease runs out (a
+    /// crashed finaliser's generation becomes claimable again). `None` when it is not
+    /// processing or someone holds a live lease.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
@@ -275,16 +309,52 @@ pub trait GenerationRepository: Send + Sync {
         id: GenerationId,
         lease: Duration,
         at: DateTime<Utc>,
-    ) -> Result<bool, RepositoryError>;
+    ) -> Result<Option<LeaseToken>, RepositoryError>;
 
-    /// Gives a claim back before its lease runs out (the provider was not done yet).
+    /// Extends the lease `token` holds to `at + lease`, even if it ran out meanwhile, as long
+    /// as nobody took it over and the generation is still `processing`. `false` when the
+    /// lease is lost (then the holder's `complete` will fail too).
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
-    async fn release_claim(&self, id: GenerationId) -> Result<(), RepositoryError>;
+    async fn renew_finalization(
+        &self,
+        id: GenerationId,
+        token: &LeaseToken,
+        lease: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
 
-    /// Up to `limit` generations `processing` since before `older_than` and not claimed at
-    /// `at`, oldest first: the reconciler's work.
+    /// Fails a `processing` generation whose finalisation failed, as the holder of its lease
+    /// `token`: `processing → failed` with `message`, giving the free slot or the hold back as
+    /// [`transition`](Self::transition) does. `false` when `token` no longer holds the lease or
+    /// the generation is final (nothing changes).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn fail_finalization(
+        &self,
+        id: GenerationId,
+        token: &LeaseToken,
+        message: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// Gives the lease `token` holds back before it runs out (the provider was not done yet);
+    /// nothing when `token` no longer holds it.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn release_claim(
+        &self,
+        id: GenerationId,
+        token: &LeaseToken,
+    ) -> Result<(), RepositoryError>;
+
+    /// Takes up to `limit` generations for the reconciler, oldest first: those `processing`
+    /// since before `older_than` that nobody holds a lease on, and those whose finaliser's
+    /// lease ran out before `at` (its server stopped: they are taken at once, however young).
+    /// Taken for `hold` as in [`stale_pending`](Self::stale_pending).
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
@@ -292,6 +362,7 @@ pub trait GenerationRepository: Send + Sync {
         &self,
         older_than: DateTime<Utc>,
         at: DateTime<Utc>,
+        hold: Duration,
         limit: u32,
     ) -> Result<Vec<Generation>, RepositoryError>;
 }

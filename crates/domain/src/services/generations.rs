@@ -26,9 +26,8 @@ mod tests;
 
 pub use once::{IdempotencyKey, KeyedStart};
 
-/// How long a generation may stay `pending` (recorded, not yet submitted) before the
-/// reconciler decides its server stopped and fails it: longer than any submit can take.
-pub const PENDING_GRACE: Duration = Duration::from_secs(600);
+/// The shortest pause between two reads of a cancel waiting for a finaliser.
+const CANCEL_POLL_MIN: Duration = Duration::from_millis(50);
 
 /// How the pipeline behaves.
 #[derive(Debug, Clone)]
@@ -40,7 +39,9 @@ pub struct PipelineSettings {
     pub sync_timeout: Duration,
     /// How often a waiting request asks for news.
     pub poll_interval: Duration,
-    /// How long one finaliser may hold a generation.
+    /// How long one finaliser's lease on a generation lasts; the finaliser renews it every
+    /// third of it while it downloads and stores, so a dead finaliser's lease runs out after
+    /// at most this long. A cancel that arrives during finalisation waits about this long.
     pub finalize_lease: Duration,
     /// How long an `Idempotency-Key` and its first answer are kept.
     pub idempotency_ttl: Duration,
@@ -48,6 +49,12 @@ pub struct PipelineSettings {
     /// by whichever status poll, waiting request or reconciler on any instance gets there
     /// first; the others answer from the database. Zero: every poll asks.
     pub provider_poll_min_interval: Duration,
+    /// How long a generation may stay `pending` (recorded, not yet submitted) before the
+    /// reconciler decides its server stopped and fails it: longer than any submit can take.
+    pub pending_timeout: Duration,
+    /// How often the reconciler runs: a row one pass takes is not taken by another instance's
+    /// pass for this long.
+    pub reconciler_interval: Duration,
 }
 
 /// The ports the pipeline uses.
@@ -257,27 +264,35 @@ impl GenerationService {
         let processing = Transition::Processing {
             prediction_id: submission.prediction_id.clone(),
         };
-        if let Err(error) = self
+        let recorded = match self
             .ports
             .generations
             .transition(id, &processing, self.ports.clock.now())
             .await
         {
-            // A prediction id that another generation already has: never attach it here.
-            tracing::error!(generation_id = %id, %error, "cannot record the prediction");
-            let failed = Transition::Failed {
-                message: "The provider's answer could not be recorded".to_owned(),
-            };
-            self.end(id, &failed, self.ports.clock.now()).await?;
-            return Err(GenerateError::Provider(ProviderError::Unavailable(
-                error.to_string(),
-            )));
-        }
+            Ok(true) => true,
+            Ok(false) => {
+                self.cancel_if_ended(id, &submission.prediction_id).await?;
+                false
+            }
+            Err(error) => {
+                // A prediction id that another generation already has: never attach it here.
+                tracing::error!(generation_id = %id, %error, "cannot record the prediction");
+                let failed = Transition::Failed {
+                    message: "The provider's answer could not be recorded".to_owned(),
+                };
+                self.end(id, &failed, self.ports.clock.now()).await?;
+                return Err(GenerateError::Provider(ProviderError::Unavailable(
+                    error.to_string(),
+                )));
+            }
+        };
         tracing::info!(generation_id = %id, prediction_id = %submission.prediction_id, "generation submitted");
-        let running = matches!(
-            submission.state,
-            ProviderState::Starting | ProviderState::Processing
-        );
+        let running = recorded
+            && matches!(
+                submission.state,
+                ProviderState::Starting | ProviderState::Processing
+            );
         self.settle(id, &submission.prediction_id, submission.state)
             .await?;
         let view = if running && !request.wait_for_result {
@@ -308,6 +323,35 @@ impl GenerationService {
             free_generations_remaining: created.free_generations_remaining,
             credit_balance: created.balance_after,
         })
+    }
+
+    /// Cancels `prediction_id` at the provider when generation `id` ended while it was being
+    /// submitted (cancelled by its user, or failed by the reconciler's pending timeout), so
+    /// the prediction does not run for nothing. A webhook that recorded the prediction first
+    /// leaves it `processing`: then nothing is cancelled.
+    async fn cancel_if_ended(
+        &self,
+        id: GenerationId,
+        prediction_id: &PredictionId,
+    ) -> Result<(), RepositoryError> {
+        let ended = self
+            .ports
+            .generations
+            .find(id)
+            .await?
+            .is_none_or(|generation| {
+                matches!(
+                    generation.status,
+                    GenerationStatus::Failed | GenerationStatus::Cancelled
+                )
+            });
+        if ended {
+            tracing::warn!(generation_id = %id, %prediction_id, "generation ended during its submit; cancelling the prediction");
+            if let Err(error) = self.ports.provider.cancel(prediction_id).await {
+                tracing::warn!(generation_id = %id, %error, "provider cancel failed");
+            }
+        }
+        Ok(())
     }
 
     /// Records the generation with the funds the decision needs: asks the remote credits
@@ -372,6 +416,13 @@ impl GenerationService {
     /// Cancels `user`'s generation `id` if it is not final: asks the provider to cancel (a
     /// failure is logged) and gives the access back. `false` when there is no such generation.
     ///
+    /// Once a finaliser holds the generation (the provider succeeded and its image is being
+    /// downloaded and stored), the finaliser wins: the cancel waits, polling the row for about
+    /// one finalisation lease, until the generation is final. It then ends `completed` and
+    /// paid (the cancel came too late), or `cancelled` when the finaliser's lease ran out (its
+    /// server stopped). A finaliser still at work after that wait completes the generation
+    /// after the cancel has answered.
+    ///
     /// # Errors
     /// [`GenerateError::Repository`].
     pub async fn cancel(&self, user: &UserId, id: GenerationId) -> Result<bool, GenerateError> {
@@ -389,7 +440,20 @@ impl GenerationService {
         let cancelled = Transition::Cancelled {
             message: "Cancelled by user".to_owned(),
         };
-        self.end(id, &cancelled, self.ports.clock.now()).await?;
+        let pause = self.settings.poll_interval.max(CANCEL_POLL_MIN);
+        let attempts = self.settings.finalize_lease.as_millis() / pause.as_millis().max(1) + 2;
+        for attempt in 0..attempts {
+            if self.end(id, &cancelled, self.ports.clock.now()).await? {
+                return Ok(true);
+            }
+            match self.ports.generations.find(id).await? {
+                Some(now) if !now.status.is_terminal() && attempt + 1 < attempts => {
+                    // A finaliser holds it: wait for it to finish or for its lease to run out.
+                    self.ports.clock.sleep(pause).await;
+                }
+                _ => return Ok(true),
+            }
+        }
         Ok(true)
     }
 
@@ -477,10 +541,12 @@ impl GenerationService {
     }
 
     /// Finalises up to `limit` generations stuck in `processing` for longer than `min_age`
-    /// (missed webhooks, restarts) by asking the provider, fails those left `pending` for
-    /// longer than [`PENDING_GRACE`] (their server stopped before submitting them; their free
-    /// slot or hold is given back), and retries up to `limit` charges still owed to the remote
-    /// credits service. Returns how many generations became final.
+    /// (missed webhooks, restarts) or whose finaliser's lease ran out (its server stopped) by
+    /// asking the provider, fails those left `pending` for longer than the pending timeout
+    /// (their server stopped before submitting them; their free slot or hold is given back),
+    /// and retries up to `limit` charges still owed to the remote credits service. Rows are
+    /// taken so that the reconcilers of several instances share them instead of each polling
+    /// every row. Returns how many generations became final.
     ///
     /// # Errors
     /// [`GenerateError::Repository`].
@@ -488,10 +554,11 @@ impl GenerationService {
         let now = self.ports.clock.now();
         let older_than =
             now - chrono::Duration::from_std(min_age).unwrap_or_else(|_| chrono::Duration::zero());
+        let hold = self.settings.reconciler_interval;
         let stale = self
             .ports
             .generations
-            .stale_processing(older_than, now, limit)
+            .stale_processing(older_than, now, hold, limit)
             .await?;
         let mut finished = 0;
         for generation in stale {
@@ -503,12 +570,12 @@ impl GenerationService {
             }
         }
         let interrupted = now
-            - chrono::Duration::from_std(PENDING_GRACE)
+            - chrono::Duration::from_std(self.settings.pending_timeout)
                 .unwrap_or_else(|_| chrono::Duration::zero());
         for generation in self
             .ports
             .generations
-            .stale_pending(interrupted, limit)
+            .stale_pending(interrupted, now, hold, limit)
             .await?
         {
             let failed = Transition::Failed {

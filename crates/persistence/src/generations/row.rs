@@ -54,6 +54,11 @@ fn loaded(value: Option<i32>, what: &str) -> Result<u32, RepositoryError> {
 }
 
 impl GenerationRow {
+    /// When it was created (ms).
+    pub(super) fn created_at(&self) -> i64 {
+        self.created_at
+    }
+
     pub(super) fn new(
         generation: &NewGeneration,
         billing: Billing,

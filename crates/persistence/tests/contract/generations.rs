@@ -2,7 +2,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picture_domain::catalog_seed::seed_models;
-use picture_domain::ports::{Funds, GenerationRepository, ModelCatalog, Transition};
+use picture_domain::ports::{
+    Completion, Funds, GenerationRepository, LeaseToken, ModelCatalog, Transition,
+};
 use picture_domain::{
     Billing, CreditAmount, Enforcement, FreemiumPolicy, GenerationId, GenerationParams,
     GenerationStatus, ImageId, ModelId, NewGeneration, NewImage, PredictionId, RepositoryError,
@@ -20,6 +22,10 @@ contract!(
     a_duplicate_generation_id_is_a_conflict,
     one_finaliser_holds_the_claim_until_it_expires,
     the_reconciler_sees_only_old_unclaimed_processing_generations,
+    only_the_lease_holder_ends_a_leased_generation,
+    a_dead_finalisers_lease_is_taken_over_once_it_runs_out,
+    reconciler_passes_take_disjoint_rows_and_a_dead_finalisers_row_at_once,
+    a_pending_row_is_taken_by_one_pass_per_hold,
 );
 
 /// The development rule: never blocks, never charges.
@@ -153,8 +159,7 @@ async fn generations_only_move_forward(db: &TestDatabase) {
             .await
             .unwrap()
     );
-    let image = repo
-        .complete(new.id, &image_of(&new), Some(3), at(20))
+    let image = complete_as_finaliser(&repo, new.id, &image_of(&new), Some(3), at(20))
         .await
         .unwrap()
         .unwrap();
@@ -162,7 +167,7 @@ async fn generations_only_move_forward(db: &TestDatabase) {
     assert_eq!(image.charge, None);
     assert!(!repo.transition(new.id, &failed, at(30)).await.unwrap());
     assert!(
-        repo.complete(new.id, &image_of(&new), Some(4), at(40))
+        complete_as_finaliser(&repo, new.id, &image_of(&new), Some(4), at(40))
             .await
             .unwrap()
             .is_none()
@@ -210,15 +215,22 @@ async fn concurrent_finalisations_have_exactly_one_winner(db: &TestDatabase) {
             .await
             .unwrap()
     );
+    // A finaliser's lease, run out by the time of the race: failures and cancels may win.
+    let token = repo
+        .claim_finalization(new.id, Duration::from_millis(1), at(1))
+        .await
+        .unwrap()
+        .unwrap();
     let tasks: Vec<_> = (0..16)
         .map(|i| {
             let repo = Arc::clone(&repo);
             let new = new.clone();
+            let token = token.clone();
             tokio::spawn(async move {
                 match i % 3 {
                     0 => {
                         let image = repo
-                            .complete(new.id, &image_of(&new), Some(i), at(100))
+                            .complete(new.id, &token, &image_of(&new), Some(i), at(100))
                             .await;
                         (image.unwrap().is_some(), GenerationStatus::Completed)
                     }
@@ -289,7 +301,10 @@ async fn one_finaliser_holds_the_claim_until_it_expires(db: &TestDatabase) {
     created(&repo, &new).await;
     let lease = Duration::from_secs(60);
     assert!(
-        !repo.claim_finalization(new.id, lease, at(0)).await.unwrap(),
+        repo.claim_finalization(new.id, lease, at(0))
+            .await
+            .unwrap()
+            .is_none(),
         "pending"
     );
     assert!(
@@ -305,26 +320,26 @@ async fn one_finaliser_holds_the_claim_until_it_expires(db: &TestDatabase) {
         .collect();
     let mut won = 0;
     for claim in claims {
-        won += usize::from(claim.await.unwrap().unwrap());
+        won += usize::from(claim.await.unwrap().unwrap().is_some());
     }
     assert_eq!(won, 1);
     assert!(
-        !repo
-            .claim_finalization(new.id, lease, at(30_000))
+        repo.claim_finalization(new.id, lease, at(30_000))
             .await
             .unwrap()
+            .is_none()
     );
-    assert!(
-        repo.claim_finalization(new.id, lease, at(61_001))
-            .await
-            .unwrap(),
-        "expired"
-    );
-    repo.release_claim(new.id).await.unwrap();
+    let token = repo
+        .claim_finalization(new.id, lease, at(61_001))
+        .await
+        .unwrap();
+    assert!(token.is_some(), "expired");
+    repo.release_claim(new.id, &token.unwrap()).await.unwrap();
     assert!(
         repo.claim_finalization(new.id, lease, at(61_002))
             .await
             .unwrap()
+            .is_some()
     );
 }
 
@@ -356,11 +371,291 @@ async fn the_reconciler_sees_only_old_unclaimed_processing_generations(db: &Test
         repo.claim_finalization(claimed.id, Duration::from_secs(60), at(5_000))
             .await
             .unwrap()
+            .is_some()
     );
     let stale = repo
-        .stale_processing(at(5_000), at(10_000), 10)
+        .stale_processing(at(5_000), at(10_000), Duration::from_secs(30), 10)
         .await
         .unwrap();
     let ids: Vec<_> = stale.iter().map(|g| g.record.id).collect();
     assert_eq!(ids, vec![old.id]);
+}
+
+/// Completes generation `id` as a finaliser would: claims its lease at `at` and completes
+/// with that token (or with a token that holds nothing, when the claim fails).
+pub(crate) async fn complete_as_finaliser(
+    repo: &DieselGenerationRepository,
+    id: GenerationId,
+    image: &NewImage,
+    generation_time_seconds: Option<i32>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Completion>, RepositoryError> {
+    let token = repo
+        .claim_finalization(id, Duration::from_secs(60), at)
+        .await?
+        .unwrap_or_else(LeaseToken::new_random);
+    repo.complete(id, &token, image, generation_time_seconds, at)
+        .await
+}
+
+/// A generation of `user` moved to `processing` (prediction `prediction`) at `when`.
+async fn processing_at(
+    repo: &DieselGenerationRepository,
+    user: &str,
+    prediction: &str,
+    when: i64,
+) -> NewGeneration {
+    let new = new_generation(user, None);
+    created(repo, &new).await;
+    assert!(
+        repo.transition(new.id, &processing(prediction), at(when))
+            .await
+            .unwrap()
+    );
+    new
+}
+
+async fn only_the_lease_holder_ends_a_leased_generation(db: &TestDatabase) {
+    let repo = DieselGenerationRepository::new(db.database.clone());
+    let new = processing_at(&repo, "holder", "p-held", 1).await;
+    let lease = Duration::from_secs(60);
+    let token = repo
+        .claim_finalization(new.id, lease, at(1_000))
+        .await
+        .unwrap()
+        .unwrap();
+    let stranger = LeaseToken::new_random();
+    let cancel = Transition::Cancelled {
+        message: "Cancelled by user".into(),
+    };
+    let failed = Transition::Failed {
+        message: "The provider no longer knows this prediction".into(),
+    };
+    // While the lease is live, neither a cancel nor another failure moves it.
+    assert!(!repo.transition(new.id, &cancel, at(2_000)).await.unwrap());
+    assert!(!repo.transition(new.id, &failed, at(2_000)).await.unwrap());
+    assert!(
+        !repo
+            .fail_finalization(new.id, &stranger, "x", at(2_000))
+            .await
+            .unwrap()
+    );
+    assert!(
+        complete_with(&repo, &new, &stranger, at(2_000))
+            .await
+            .is_none()
+    );
+    assert!(
+        !repo
+            .renew_finalization(new.id, &stranger, lease, at(2_000))
+            .await
+            .unwrap()
+    );
+    // Renewed by its holder, the lease outlives its first end (61 s).
+    assert!(
+        repo.renew_finalization(new.id, &token, lease, at(50_000))
+            .await
+            .unwrap()
+    );
+    assert!(!repo.transition(new.id, &cancel, at(100_000)).await.unwrap());
+    assert_eq!(
+        repo.find(new.id).await.unwrap().unwrap().status,
+        GenerationStatus::Processing
+    );
+    // Its holder completes it; the lease ends with it.
+    let completion = complete_with(&repo, &new, &token, at(100_000)).await;
+    assert!(completion.is_some());
+    assert!(
+        !repo
+            .renew_finalization(new.id, &token, lease, at(100_001))
+            .await
+            .unwrap()
+    );
+
+    // A holder's own failure ends it while the lease is live.
+    let other = processing_at(&repo, "holder", "p-fails", 1).await;
+    let token = repo
+        .claim_finalization(other.id, lease, at(1_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        repo.fail_finalization(other.id, &token, "download failed", at(2_000))
+            .await
+            .unwrap()
+    );
+    let row = repo.find(other.id).await.unwrap().unwrap();
+    assert_eq!(row.status, GenerationStatus::Failed);
+    assert_eq!(row.error_message.as_deref(), Some("download failed"));
+}
+
+async fn complete_with(
+    repo: &DieselGenerationRepository,
+    new: &NewGeneration,
+    token: &LeaseToken,
+    when: chrono::DateTime<chrono::Utc>,
+) -> Option<Completion> {
+    repo.complete(new.id, token, &image_of(new), None, when)
+        .await
+        .unwrap()
+}
+
+async fn a_dead_finalisers_lease_is_taken_over_once_it_runs_out(db: &TestDatabase) {
+    let repo = DieselGenerationRepository::new(db.database.clone());
+    let new = processing_at(&repo, "u", "p-dead", 1).await;
+    let lease = Duration::from_secs(15);
+    let dead = repo
+        .claim_finalization(new.id, lease, at(1_000))
+        .await
+        .unwrap()
+        .unwrap();
+    // Never renewed: it is refused to others until 16 s, then taken over.
+    assert!(
+        repo.claim_finalization(new.id, lease, at(16_000))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let alive = repo
+        .claim_finalization(new.id, lease, at(16_001))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(alive, dead);
+    // The dead finaliser, should it wake up, can no longer end or renew it.
+    assert!(
+        !repo
+            .renew_finalization(new.id, &dead, lease, at(16_002))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .fail_finalization(new.id, &dead, "late", at(16_002))
+            .await
+            .unwrap()
+    );
+    assert!(
+        complete_with(&repo, &new, &dead, at(16_002))
+            .await
+            .is_none()
+    );
+    assert!(
+        complete_with(&repo, &new, &alive, at(17_000))
+            .await
+            .is_some()
+    );
+
+    // A cancel after a dead finaliser's lease ran out wins.
+    let other = processing_at(&repo, "u", "p-dead-2", 1).await;
+    let dead = repo
+        .claim_finalization(other.id, lease, at(1_000))
+        .await
+        .unwrap()
+        .unwrap();
+    let cancel = Transition::Cancelled {
+        message: "Cancelled by user".into(),
+    };
+    assert!(
+        repo.transition(other.id, &cancel, at(16_001))
+            .await
+            .unwrap()
+    );
+    assert!(
+        complete_with(&repo, &other, &dead, at(16_002))
+            .await
+            .is_none()
+    );
+}
+
+async fn reconciler_passes_take_disjoint_rows_and_a_dead_finalisers_row_at_once(db: &TestDatabase) {
+    let repo = Arc::new(DieselGenerationRepository::new(db.database.clone()));
+    let mut old = Vec::new();
+    for i in 0..6 {
+        old.push(
+            processing_at(&repo, "u", &format!("p-old-{i}"), 1_000)
+                .await
+                .id,
+        );
+    }
+    // Young, but its finaliser's lease ran out at 9 s: taken at once.
+    let orphaned = processing_at(&repo, "u", "p-orphaned", 8_000).await.id;
+    repo.claim_finalization(orphaned, Duration::from_secs(1), at(8_000))
+        .await
+        .unwrap()
+        .unwrap();
+    // Young and leased: left to its finaliser.
+    let leased = processing_at(&repo, "u", "p-leased", 8_000).await.id;
+    repo.claim_finalization(leased, Duration::from_secs(60), at(8_000))
+        .await
+        .unwrap()
+        .unwrap();
+    let hold = Duration::from_secs(30);
+    let passes: Vec<_> = (0..3)
+        .map(|_| {
+            let repo = Arc::clone(&repo);
+            tokio::spawn(async move { repo.stale_processing(at(5_000), at(10_000), hold, 2).await })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for pass in passes {
+        taken.extend(
+            pass.await
+                .unwrap()
+                .unwrap()
+                .into_iter()
+                .map(|g| g.record.id),
+        );
+    }
+    // Later passes within the hold take only what is left.
+    loop {
+        let more = repo
+            .stale_processing(at(5_000), at(11_000), hold, 2)
+            .await
+            .unwrap();
+        if more.is_empty() {
+            break;
+        }
+        taken.extend(more.into_iter().map(|g| g.record.id));
+    }
+    let mut unique = taken.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), taken.len(), "no row taken twice: {taken:?}");
+    let mut expected = old.clone();
+    expected.push(orphaned);
+    expected.sort();
+    assert_eq!(unique, expected);
+    // Once the hold has passed, the rows still stuck are taken again.
+    let again = repo
+        .stale_processing(at(5_000), at(41_001), hold, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 7);
+}
+
+async fn a_pending_row_is_taken_by_one_pass_per_hold(db: &TestDatabase) {
+    let repo = DieselGenerationRepository::new(db.database.clone());
+    let mut stuck = new_generation("u", None);
+    stuck.created_at = at(1_000);
+    created(&repo, &stuck).await;
+    let hold = Duration::from_secs(30);
+    let first = repo
+        .stale_pending(at(5_000), at(10_000), hold, 10)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(
+        repo.stale_pending(at(5_000), at(20_000), hold, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        repo.stale_pending(at(5_000), at(40_001), hold, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

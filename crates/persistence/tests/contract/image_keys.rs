@@ -24,8 +24,7 @@ async fn stored(db: &TestDatabase, user: &str, prediction: &str) -> (ImageId, Ob
             .unwrap()
     );
     let image = image_of(&new);
-    generations
-        .complete(new.id, &image, None, at(2))
+    crate::generations::complete_as_finaliser(&generations, new.id, &image, None, at(2))
         .await
         .unwrap()
         .unwrap();

@@ -4,7 +4,7 @@ use picture_domain::ports::{
 use picture_domain::{GalleryCursor, ImageId, PredictionId, UserId};
 use picture_persistence::{DieselGenerationRepository, DieselImageRepository};
 
-use crate::generations::{created, image_of, new_generation};
+use crate::generations::{complete_as_finaliser, created, image_of, new_generation};
 use crate::{TestDatabase, at};
 
 contract!(
@@ -28,8 +28,7 @@ async fn stored_image(db: &TestDatabase, user: &str, prediction: &str) -> ImageI
             .await
             .unwrap()
     );
-    generations
-        .complete(new.id, &image_of(&new), None, at(2))
+    complete_as_finaliser(&generations, new.id, &image_of(&new), None, at(2))
         .await
         .unwrap()
         .unwrap()
@@ -211,8 +210,7 @@ async fn completed_images_are_listed_newest_first_and_only_for_their_owner(db: &
         );
         let mut image = image_of(&new);
         image.created_at = at(1_000 + i64::try_from(i).unwrap());
-        generations
-            .complete(new.id, &image, None, at(2))
+        complete_as_finaliser(&generations, new.id, &image, None, at(2))
             .await
             .unwrap()
             .unwrap();
@@ -289,8 +287,7 @@ async fn deleting_an_image_returns_it_once(db: &TestDatabase) {
             .await
             .unwrap()
     );
-    let image = generations
-        .complete(new.id, &image_of(&new), None, at(2))
+    let image = complete_as_finaliser(&generations, new.id, &image_of(&new), None, at(2))
         .await
         .unwrap()
         .unwrap()
@@ -340,8 +337,7 @@ async fn cursors_walk_the_whole_gallery_in_order_including_images_of_the_same_in
             .unwrap();
         let mut image = image_of(&new);
         image.created_at = at(1_000 + stamp);
-        generations
-            .complete(new.id, &image, None, at(2))
+        complete_as_finaliser(&generations, new.id, &image, None, at(2))
             .await
             .unwrap()
             .unwrap();

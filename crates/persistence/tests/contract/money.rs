@@ -10,7 +10,7 @@ use picture_domain::{
 };
 use picture_persistence::{DieselGenerationRepository, DieselLedger};
 
-use crate::generations::{image_of, new_generation, off};
+use crate::generations::{complete_as_finaliser, image_of, new_generation, off};
 use crate::{TestDatabase, at};
 
 contract!(
@@ -175,7 +175,7 @@ async fn success_captures_the_hold_exactly_once(db: &TestDatabase) {
         .unwrap();
     processing(&repo, new.id).await;
     for _ in 0..3 {
-        repo.complete(new.id, &image_of(&new), None, at(5))
+        complete_as_finaliser(&repo, new.id, &image_of(&new), None, at(5))
             .await
             .unwrap();
     }

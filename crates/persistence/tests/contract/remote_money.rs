@@ -1,6 +1,8 @@
 //! Paid generations funded by the remote credits service: holds against the remote balance,
 //! charges owed after success and settled once, and the history page.
 
+use std::time::Duration;
+
 use picture_domain::ports::{
     ChargeOutcome, CreditAccounts, Funds, GenerationRepository, Refusal, Transition,
 };
@@ -10,7 +12,7 @@ use picture_domain::{
 };
 use picture_persistence::{DieselGenerationRepository, DieselLedger};
 
-use crate::generations::{image_of, new_generation};
+use crate::generations::{complete_as_finaliser, image_of, new_generation};
 use crate::{TestDatabase, at};
 
 contract!(
@@ -84,15 +86,14 @@ async fn a_remotely_paid_success_owes_one_charge_which_settles_once(db: &TestDat
         .unwrap()
         .unwrap();
     processing(&repo, new.id).await;
-    let completion = repo
-        .complete(new.id, &image_of(&new), None, at(5))
+    let completion = complete_as_finaliser(&repo, new.id, &image_of(&new), None, at(5))
         .await
         .unwrap()
         .unwrap();
     let due = completion.charge.unwrap();
     assert_eq!((due.generation_id, due.amount), (new.id, credits(10)));
     assert!(
-        repo.complete(new.id, &image_of(&new), None, at(6))
+        complete_as_finaliser(&repo, new.id, &image_of(&new), None, at(6))
             .await
             .unwrap()
             .is_none()
@@ -129,7 +130,7 @@ async fn a_refused_remote_charge_leaves_the_generation_unpaid(db: &TestDatabase)
         .unwrap()
         .unwrap();
     processing(&repo, new.id).await;
-    repo.complete(new.id, &image_of(&new), None, at(5))
+    complete_as_finaliser(&repo, new.id, &image_of(&new), None, at(5))
         .await
         .unwrap()
         .unwrap();
@@ -249,7 +250,10 @@ async fn stale_pending_lists_only_unsubmitted_generations_older_than_the_horizon
         repo.create(new, &off, Funds::Local).await.unwrap().unwrap();
     }
     processing(&repo, submitted.id).await;
-    let stale = repo.stale_pending(at(10_000), 10).await.unwrap();
+    let stale = repo
+        .stale_pending(at(10_000), at(10_000), Duration::from_secs(30), 10)
+        .await
+        .unwrap();
     let ids: Vec<_> = stale.iter().map(|g| g.record.id).collect();
     assert_eq!(ids, vec![old.id]);
 }

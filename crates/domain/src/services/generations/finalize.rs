@@ -1,12 +1,14 @@
 //! Finalisation: moving a generation to where the provider says it is, exactly once, and
 //! storing its image.
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use crate::generation::Generation;
 use crate::ids::{GenerationId, ImageId, PredictionId};
 use crate::image::NewImage;
-use crate::ports::{ObjectKey, ProviderError, ProviderState, StoreError, Transition};
+use crate::ports::{LeaseToken, ObjectKey, ProviderError, ProviderState, StoreError, Transition};
 
 use super::{GenerateError, GenerationService};
 
@@ -117,63 +119,154 @@ impl GenerationService {
                 outputs,
                 predict_time,
             } => {
-                if !self
+                let Some(token) = self
                     .ports
                     .generations
                     .claim_finalization(id, self.settings.finalize_lease, now)
                     .await?
-                {
+                else {
                     return Ok(());
+                };
+                let work = self.store_output(id, &token, &outputs, predict_time);
+                let (outcome, stored) = while_renewing(work, self.renew_lease(id, &token)).await;
+                match &outcome {
+                    Finalised::Completed => {}
+                    Finalised::Lost => {
+                        tracing::info!(generation_id = %id, "another request ended the generation first");
+                    }
+                    Finalised::Failed(message) => {
+                        tracing::warn!(generation_id = %id, %prediction_id, %message, "finalisation failed");
+                        let moved = self
+                            .ports
+                            .generations
+                            .fail_finalization(id, &token, message, self.ports.clock.now())
+                            .await?;
+                        if moved {
+                            let model = match self.ports.generations.find(id).await {
+                                Ok(Some(generation)) => generation.record.model_name,
+                                _ => None,
+                            };
+                            count_finished(model, crate::GenerationStatus::Failed);
+                        }
+                    }
                 }
-                let result = self.store_output(id, &outputs, predict_time).await;
-                if let Err(message) = result {
-                    tracing::warn!(generation_id = %id, %prediction_id, %message, "finalisation failed");
-                    let failed = Transition::Failed { message };
-                    self.end(id, &failed, self.ports.clock.now()).await?;
+                if let Some(key) = stored
+                    && !matches!(outcome, Finalised::Completed)
+                {
+                    self.discard_unless_used(id, &key).await;
                 }
                 Ok(())
             }
         }
     }
 
-    /// Downloads the first output, stores it and completes the generation. `Err` carries the
-    /// user-facing reason the generation failed.
+    /// Renews the finalisation lease `token` holds every third of the lease, for as long as it
+    /// is polled; stops renewing (and stays pending) once the lease is lost.
+    async fn renew_lease(&self, id: GenerationId, token: &LeaseToken) {
+        let every = self.settings.finalize_lease / 3;
+        loop {
+            self.ports.clock.sleep(every).await;
+            match self
+                .ports
+                .generations
+                .renew_finalization(
+                    id,
+                    token,
+                    self.settings.finalize_lease,
+                    self.ports.clock.now(),
+                )
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(generation_id = %id, "finalisation lease lost");
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(generation_id = %id, %error, "finalisation lease not renewed");
+                }
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+
+    /// Deletes the object stored under `key` for generation `id` unless an image row may point
+    /// at it: kept when the generation is `completed` (another finaliser stored the same key)
+    /// or still `processing` (another finaliser holds it and will store the same key or
+    /// delete it); deleted when the generation ended without an image. A failed delete is
+    /// logged (the reconciler's sweep of objects without an image row removes it later).
+    async fn discard_unless_used(&self, id: GenerationId, key: &ObjectKey) {
+        let used = match self.ports.generations.find(id).await {
+            Ok(Some(generation)) => matches!(
+                generation.status,
+                crate::GenerationStatus::Completed | crate::GenerationStatus::Processing
+            ),
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(generation_id = %id, %error, key = key.as_str(), "stored object left: its generation could not be read");
+                return;
+            }
+        };
+        if used {
+            return;
+        }
+        match self.ports.store.delete(key).await {
+            Ok(()) => {
+                tracing::info!(generation_id = %id, key = key.as_str(), "deleted the image of a generation that ended without it");
+            }
+            Err(error) => {
+                tracing::warn!(generation_id = %id, %error, key = key.as_str(), "could not delete the image of a generation that ended without it");
+            }
+        }
+    }
+
+    /// Downloads the first output, stores it and completes the generation as the holder of
+    /// `token`: how it ended, and the key of the object it stored, if it stored one.
     async fn store_output(
         &self,
         id: GenerationId,
+        token: &LeaseToken,
         outputs: &[crate::ports::ImageSource],
         predict_time: Option<Duration>,
-    ) -> Result<(), String> {
+    ) -> (Finalised, Option<ObjectKey>) {
         let generation = match self.ports.generations.find(id).await {
             Ok(Some(generation)) => generation,
-            Ok(None) => return Err("the generation disappeared".to_owned()),
-            Err(error) => return Err(format!("database error: {error}")),
+            Ok(None) => {
+                return (
+                    Finalised::Failed("the generation disappeared".to_owned()),
+                    None,
+                );
+            }
+            Err(error) => return (Finalised::Failed(format!("database error: {error}")), None),
         };
-        let source = outputs
-            .first()
-            .ok_or_else(|| "The provider returned no image".to_owned())?;
-        let fetched = self
-            .ports
-            .fetcher
-            .fetch(source)
-            .await
-            .map_err(|e| e.to_string())?;
+        let Some(source) = outputs.first() else {
+            return (
+                Finalised::Failed("The provider returned no image".to_owned()),
+                None,
+            );
+        };
+        let fetched = match self.ports.fetcher.fetch(source).await {
+            Ok(fetched) => fetched,
+            Err(error) => return (Finalised::Failed(error.to_string()), None),
+        };
         let image_id = ImageId::from_uuid(id.as_uuid());
         let user = &generation.record.user_id;
         let key = ObjectKey::for_image(user, image_id, fetched.extension);
         let size = fetched.bytes.len() as u64;
-        self.ports
+        if let Err(error) = self
+            .ports
             .store
             .put(&key, fetched.bytes, fetched.content_type)
             .await
-            .map_err(|error| {
-                // The key and the store's reason are for the log; the user sees neither.
-                tracing::warn!(generation_id = %id, key = key.as_str(), %error, "storing the image failed");
-                match error {
-                    StoreError::TooLarge => "Storing the image failed: it is too large".to_owned(),
-                    StoreError::Unavailable(_) => "Storing the image failed".to_owned(),
-                }
-            })?;
+        {
+            // The key and the store's reason are for the log; the user sees neither.
+            tracing::warn!(generation_id = %id, key = key.as_str(), %error, "storing the image failed");
+            let message = match error {
+                StoreError::TooLarge => "Storing the image failed: it is too large",
+                StoreError::Unavailable(_) => "Storing the image failed",
+            };
+            return (Finalised::Failed(message.to_owned()), None);
+        }
         let image = NewImage {
             id: image_id,
             user_id: user.clone(),
@@ -192,10 +285,10 @@ impl GenerationService {
             created_at: self.ports.clock.now(),
         };
         let seconds = predict_time.map(|t| i32::try_from(t.as_secs()).unwrap_or(i32::MAX));
-        match self
+        let outcome = match self
             .ports
             .generations
-            .complete(id, &image, seconds, self.ports.clock.now())
+            .complete(id, token, &image, seconds, self.ports.clock.now())
             .await
         {
             Ok(Some(completion)) => {
@@ -209,12 +302,40 @@ impl GenerationService {
                 {
                     tracing::warn!(generation_id = %id, %error, "charge left for the reconciler");
                 }
-                Ok(())
+                Finalised::Completed
             }
-            Ok(None) => Ok(()),
-            Err(error) => Err(format!("database error: {error}")),
-        }
+            Ok(None) => Finalised::Lost,
+            Err(error) => Finalised::Failed(format!("database error: {error}")),
+        };
+        (outcome, Some(key))
     }
+}
+
+/// How one finaliser's attempt ended.
+#[derive(Debug)]
+enum Finalised {
+    /// It completed the generation.
+    Completed,
+    /// The generation ended otherwise meanwhile (or another finaliser took the lease over).
+    Lost,
+    /// It failed, with the user-facing reason.
+    Failed(String),
+}
+
+/// Runs `work` to its end while polling `renewal` alongside (which never ends by itself),
+/// without a runtime: the domain spawns nothing.
+async fn while_renewing<T>(work: impl Future<Output = T>, renewal: impl Future<Output = ()>) -> T {
+    let mut work = std::pin::pin!(work);
+    let mut renewal = std::pin::pin!(renewal);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(done) = work.as_mut().poll(cx) {
+            return Poll::Ready(done);
+        }
+        // The renewal only ends with `pending()`: its readiness means nothing.
+        let _ = renewal.as_mut().poll(cx);
+        Poll::Pending
+    })
+    .await
 }
 
 /// Counts a generation that became final, by model and status

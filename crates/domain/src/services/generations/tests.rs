@@ -15,9 +15,10 @@ use crate::ports::{
 use crate::services::credits::{CreditPorts, CreditService};
 use crate::{CreditAmount, Enforcement};
 
+mod lifecycle;
 mod money;
-mod storage_failure;
 mod provider_polls;
+mod storage_failure;
 
 /// A mock of every port the pipeline and its credit service use.
 pub(super) struct Mocks {
@@ -31,6 +32,10 @@ pub(super) struct Mocks {
     pub(super) remote: Option<MockCreditLedger>,
     pub(super) fail_open: bool,
     pub(super) idempotency: MockIdempotencyStore,
+    /// A clock of the test's own instead of the fixed one.
+    pub(super) clock: Option<Arc<dyn Clock>>,
+    /// A fetcher of the test's own instead of `fetcher`.
+    pub(super) own_fetcher: Option<Arc<dyn crate::ports::OutputFetcher>>,
 }
 
 impl Mocks {
@@ -46,6 +51,8 @@ impl Mocks {
             remote: None,
             fail_open: false,
             idempotency: MockIdempotencyStore::new(),
+            clock: None,
+            own_fetcher: None,
         }
     }
 
@@ -68,10 +75,25 @@ impl Mocks {
     }
 
     pub(super) fn service(self) -> GenerationService {
-        let mut clock = MockClock::new();
-        clock.expect_now().return_const(DateTime::UNIX_EPOCH);
-        clock.expect_sleep().return_const(());
-        let clock: Arc<dyn Clock> = Arc::new(clock);
+        self.service_with(PipelineSettings {
+            webhook_base_url: None,
+            sync_timeout: Duration::ZERO,
+            poll_interval: Duration::ZERO,
+            finalize_lease: Duration::from_secs(60),
+            pending_timeout: Duration::from_secs(600),
+            reconciler_interval: Duration::from_secs(30),
+            idempotency_ttl: Duration::from_secs(86_400),
+            provider_poll_min_interval: Duration::from_secs(2),
+        })
+    }
+
+    pub(super) fn service_with(self, settings: PipelineSettings) -> GenerationService {
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| {
+            let mut clock = MockClock::new();
+            clock.expect_now().return_const(DateTime::UNIX_EPOCH);
+            clock.expect_sleep().return_const(());
+            Arc::new(clock)
+        });
         let generations: Arc<dyn GenerationRepository> = Arc::new(self.generations);
         let policy = FreemiumPolicy::new(3, CreditAmount::new(10).unwrap(), Enforcement::Enforce);
         let credits = CreditService::new(
@@ -91,23 +113,12 @@ impl Mocks {
             generations,
             images: Arc::new(self.images),
             provider: Arc::new(self.provider),
-            fetcher: Arc::new(self.fetcher),
+            fetcher: self.own_fetcher.unwrap_or_else(|| Arc::new(self.fetcher)),
             store: Arc::new(self.store),
             clock,
             idempotency: Arc::new(self.idempotency),
         };
-        GenerationService::new(
-            ports,
-            credits,
-            PipelineSettings {
-                webhook_base_url: None,
-                sync_timeout: Duration::ZERO,
-                poll_interval: Duration::ZERO,
-                finalize_lease: Duration::from_secs(60),
-                idempotency_ttl: Duration::from_secs(86_400),
-                provider_poll_min_interval: Duration::from_secs(2),
-            },
-        )
+        GenerationService::new(ports, credits, settings)
     }
 }
 
@@ -283,7 +294,7 @@ async fn a_success_report_without_the_claim_downloads_nothing() {
         .generations
         .expect_claim_finalization()
         .times(1)
-        .returning(|_, _, _| Ok(false));
+        .returning(|_, _, _| Ok(None));
     mocks.fetcher.expect_fetch().times(0);
     let state = ProviderState::Succeeded {
         outputs: vec![crate::ports::ImageSource::Url(

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use super::*;
 use crate::ports::{
     ChargeOutcome, Completion, CreditAccount, CreditBalance, DueCharge, FetchedImage, ImageSource,
-    LedgerError, Refusal,
+    LeaseToken, LedgerError, Refusal,
 };
 
 /// Who pays.
@@ -141,14 +141,17 @@ fn scenario(payer: Payer, submitted: ProviderState, completions: usize) -> (Mock
         .generations
         .expect_claim_finalization()
         .returning(move |_, _, _| {
-            Ok(s.lock().unwrap().as_ref().unwrap().status == GenerationStatus::Processing)
+            Ok(
+                (s.lock().unwrap().as_ref().unwrap().status == GenerationStatus::Processing)
+                    .then(LeaseToken::new_random),
+            )
         });
     let s = Arc::clone(&state);
     mocks
         .generations
         .expect_complete()
         .times(completions)
-        .returning(move |id, image, _, _| {
+        .returning(move |id, _, image, _, _| {
             let mut guard = s.lock().unwrap();
             let generation = guard.as_mut().unwrap();
             if !generation.status.can_move_to(GenerationStatus::Completed) {
@@ -171,7 +174,7 @@ fn scenario(payer: Payer, submitted: ProviderState, completions: usize) -> (Mock
     mocks
         .generations
         .expect_release_claim()
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     mocks
         .images
         .expect_find_for_generation()
@@ -454,11 +457,11 @@ async fn an_unknown_charge_outcome_stays_due_until_the_reconciler_charges_it() {
     mocks
         .generations
         .expect_stale_processing()
-        .returning(|_, _, _| Ok(Vec::new()));
+        .returning(|_, _, _, _| Ok(Vec::new()));
     mocks
         .generations
         .expect_stale_pending()
-        .returning(|_, _| Ok(Vec::new()));
+        .returning(|_, _, _, _| Ok(Vec::new()));
     mocks
         .generations
         .expect_due_charges()
@@ -521,15 +524,15 @@ async fn the_reconciler_fails_a_generation_its_server_never_submitted_and_gives_
         mocks
             .generations
             .expect_stale_processing()
-            .returning(|_, _, _| Ok(Vec::new()));
+            .returning(|_, _, _, _| Ok(Vec::new()));
         let listed = stuck.clone();
         mocks
             .generations
             .expect_stale_pending()
-            .withf(|older_than, _| {
+            .withf(|older_than, _, _, _| {
                 *older_than == chrono::DateTime::UNIX_EPOCH - chrono::Duration::minutes(10)
             })
-            .returning(move |_, _| Ok(vec![listed.clone()]));
+            .returning(move |_, _, _, _| Ok(vec![listed.clone()]));
         mocks
             .generations
             .expect_transition()

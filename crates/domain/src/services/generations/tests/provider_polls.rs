@@ -89,11 +89,11 @@ async fn the_reconciler_leaves_a_generation_just_checked_by_someone_else_alone()
     mocks
         .generations
         .expect_stale_processing()
-        .returning(move |_, _, _| Ok(vec![stale.clone()]));
+        .returning(move |_, _, _, _| Ok(vec![stale.clone()]));
     mocks
         .generations
         .expect_stale_pending()
-        .returning(|_, _| Ok(Vec::new()));
+        .returning(|_, _, _, _| Ok(Vec::new()));
     mocks.provider.expect_fetch().times(0);
     let finished = mocks.service().reconcile(Duration::ZERO, 10).await.unwrap();
     assert_eq!(finished, 0);

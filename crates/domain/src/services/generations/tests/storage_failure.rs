@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::ports::{FetchedImage, ImageSource, StoreError};
+use crate::ports::{FetchedImage, ImageSource, LeaseToken, StoreError};
 
 fn processing_generation() -> Generation {
     let new = NewGeneration {
@@ -42,11 +42,11 @@ async fn failure_message_when_the_store_answers(refusal: StoreError) -> String {
     mocks
         .generations
         .expect_claim_finalization()
-        .returning(|_, _, _| Ok(true));
+        .returning(|_, _, _| Ok(Some(LeaseToken::from_stored("t-1"))));
     mocks
         .generations
-        .expect_release_claim()
-        .returning(|_| Ok(()));
+        .expect_renew_finalization()
+        .returning(|_, _, _, _| Ok(true));
     mocks.fetcher.expect_fetch().returning(|_| {
         Ok(FetchedImage {
             bytes: vec![1, 2, 3],
@@ -70,11 +70,9 @@ async fn failure_message_when_the_store_answers(refusal: StoreError) -> String {
     let seen = Arc::clone(&failed);
     mocks
         .generations
-        .expect_transition()
-        .returning(move |_, transition, _| {
-            if let Transition::Failed { message } = transition {
-                *seen.lock().unwrap() = Some(message.clone());
-            }
+        .expect_fail_finalization()
+        .returning(move |_, _, message, _| {
+            *seen.lock().unwrap() = Some(message.to_owned());
             Ok(true)
         });
     let state = ProviderState::Succeeded {
