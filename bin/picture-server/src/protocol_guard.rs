@@ -272,6 +272,7 @@ mod tests {
             "{answer}"
         );
         assert!(answer.contains("\"code\":\"uri_too_long\""), "{answer}");
+        assert!(answer.contains("\r\nx-frame-options: DENY\r\n"), "{answer}");
     }
 
     #[tokio::test]

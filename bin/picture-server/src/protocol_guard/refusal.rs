@@ -20,6 +20,12 @@ use crate::error::ApiError;
 /// Past this much, what the client still sends is not waited for.
 const MAX_DRAINED: usize = 1024 * 1024;
 
+/// The security headers every answer of the app carries (`startup::security_headers`).
+const SECURITY_HEADERS: &str = "x-content-type-options: nosniff\r\nx-frame-options: DENY\r\n\
+    referrer-policy: no-referrer\r\n\
+    content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n\
+    cross-origin-resource-policy: cross-origin\r\n";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Write,
@@ -110,7 +116,7 @@ fn answer(error: &ApiError) -> Vec<u8> {
     let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT");
     let mut answer = format!(
         "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
-         connection: close\r\nx-content-type-options: nosniff\r\ndate: {date}\r\n\r\n",
+         connection: close\r\n{SECURITY_HEADERS}date: {date}\r\n\r\n",
         status.as_str(),
         status.canonical_reason().unwrap_or("Error"),
         body.len(),
