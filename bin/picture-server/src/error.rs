@@ -44,6 +44,15 @@ pub enum ApiError {
     /// 408 `request_timeout`: the request's body did not arrive in time.
     #[error("request body timed out")]
     RequestTimeout,
+    /// 400 `bad_request`: the request is not valid HTTP/1.1 (answered before any route runs).
+    #[error("malformed request")]
+    MalformedRequest,
+    /// 414 `uri_too_long`: the request URI is over 65,534 bytes.
+    #[error("URI too long")]
+    UriTooLong,
+    /// 431 `headers_too_large`: over 96 headers, or a request head over 120 KiB.
+    #[error("request headers too large")]
+    HeadersTooLarge,
     /// 502 `provider_error`: the image provider refused (configuration, billing, input).
     #[error("provider error: {0}")]
     ProviderError(String),
@@ -82,6 +91,9 @@ impl ApiError {
             Self::InsufficientCredits(_) => "insufficient_credits",
             Self::PayloadTooLarge => "payload_too_large",
             Self::RequestTimeout => "request_timeout",
+            Self::MalformedRequest => "bad_request",
+            Self::UriTooLong => "uri_too_long",
+            Self::HeadersTooLarge => "headers_too_large",
             Self::ProviderError(_) => "provider_error",
             Self::ProviderUnavailable { .. } => "provider_unavailable",
             Self::CreditsUnavailable => "credits_unavailable",
@@ -100,6 +112,9 @@ impl ApiError {
             Self::InsufficientCredits(refusal) => ErrorMessage::Text(refusal.to_string()),
             Self::PayloadTooLarge => text("Payload too large"),
             Self::RequestTimeout => text("The request body did not arrive in time"),
+            Self::MalformedRequest => text("The request is not valid HTTP/1.1"),
+            Self::UriTooLong => text("The request URI is too long"),
+            Self::HeadersTooLarge => text("The request headers are too large"),
             Self::ProviderError(message) => text(message),
             Self::ProviderUnavailable { message, .. } => text(message),
             Self::CreditsUnavailable => {
@@ -199,6 +214,9 @@ impl ResponseError for ApiError {
             Self::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::MalformedRequest => StatusCode::BAD_REQUEST,
+            Self::UriTooLong => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
             Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,

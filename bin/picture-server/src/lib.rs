@@ -7,12 +7,14 @@ pub mod clock;
 pub mod connection_limit;
 pub mod dto;
 pub mod error;
+pub mod http_server;
 pub mod ip_limit;
 #[cfg(test)]
 mod log_capture;
 pub mod metrics;
 pub mod openapi;
 pub mod orphan_sweep;
+pub mod protocol_guard;
 pub mod routes;
 pub mod settings;
 pub mod startup;

@@ -1,15 +1,16 @@
 //! Building the application from its settings: database, migrations, seed, services, auth,
 //! the listener and the actix server.
 
+use std::any::Any;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, ServerHandle, Service, ServiceResponse};
+use actix_web::dev::{Extensions, Server, ServerHandle, Service, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{App, HttpMessage, HttpServer, web};
+use actix_web::{App, HttpMessage, web};
 use anyhow::Context;
 use picture_credits::RemoteCredits;
 use picture_domain::ports::CreditLedger;
@@ -34,6 +35,7 @@ use crate::clock::SystemClock;
 
 use crate::body_deadline::BodyDeadline;
 use crate::connection_limit::ConnectionLimiter;
+use crate::http_server::{ServerOptions, serve};
 
 use crate::auth::{JwksVerifier, LocalTokens, TokenVerifier, load_or_create_secret};
 use crate::error::{configure_extractors, route_not_found};
@@ -408,7 +410,15 @@ impl Application {
         let origins = settings.cors_origins.clone();
         let body_deadline = BodyDeadline::new(settings.request_body_timeout);
         let connections = ConnectionLimiter::new(settings.max_connections_per_ip);
-        let server = HttpServer::new(move || {
+        let options = ServerOptions {
+            workers: settings.workers,
+            max_connections_per_worker: settings.max_connections_per_worker(),
+            shutdown_timeout: settings.shutdown_timeout,
+        };
+        let on_connect = move |connection: &dyn Any, data: &mut Extensions| {
+            connections.on_connect(connection, data);
+        };
+        let server = serve(listener, options, on_connect, move || {
             App::new()
                 .wrap(body_deadline)
                 .wrap_fn({
@@ -490,13 +500,7 @@ impl Application {
                 .service(web::scope("/api/v1").configure(routes::api))
                 .service(web::scope("/api").configure(routes::api))
                 .default_service(web::to(route_not_found))
-        })
-        .workers(settings.workers)
-        .max_connections(settings.max_connections_per_worker())
-        .on_connect(move |connection, data| connections.on_connect(connection, data))
-        .shutdown_timeout(settings.shutdown_timeout.as_secs())
-        .listen(listener)?
-        .run();
+        })?;
         tracing::info!(port, environment = %settings.environment, "listening");
         Ok(Self {
             port,

@@ -27,8 +27,9 @@ pub struct LogGuard {
 /// actix-http's HTTP/1 dispatcher logs every malformed request a client sends (a URI over
 /// 64 KiB, too many headers, a broken request line, a reset connection) as an ERROR line
 /// (`stream error: …`), so any client could write ERROR lines at will. It is switched off unless
-/// `RUST_LOG` names `actix_http` itself; those requests are answered by actix with their 4xx
-/// status and counted nowhere else.
+/// `RUST_LOG` names `actix_http` itself. Most such heads never reach it now (the protocol guard
+/// answers them, see `protocol_guard`); the rest (a reset connection, a URI `http::Uri` rejects
+/// for its characters) are answered by actix with their 4xx status and counted nowhere else.
 const QUIET_DISPATCHER: &str = "actix_http::h1::dispatcher=off";
 
 /// The filter of `RUST_LOG`, with `actix_http::h1::dispatcher=off` unless it mentions
