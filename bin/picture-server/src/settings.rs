@@ -18,7 +18,7 @@ use picture_replicate::{ReplicateConfig, WebhookVerifier};
 use picture_storage::S3Config;
 use secrecy::{ExposeSecret, SecretString};
 
-pub use orphan_sweep::{MIN_ORPHAN_SWEEP_GRACE, OrphanSweepTiming};
+pub use orphan_sweep::{MIN_ORPHAN_SWEEP_GRACE_LEASES, OrphanSweepTiming};
 pub use raw::RawSettings;
 
 /// Deployment stage; picks defaults such as credit enforcement and the log format.
@@ -270,8 +270,8 @@ impl Settings {
         let s3 = Self::s3(&raw)?;
         let app_id = raw.app_id.clone().unwrap_or_else(|| "picture-app".into());
         let credits_service = Self::credits_service(&raw, &app_id)?;
-        let orphan_sweep = OrphanSweepTiming::from_raw(&raw)?;
         let (generation_pending_timeout, finalize_lease) = Self::lifecycle(&raw)?;
+        let orphan_sweep = OrphanSweepTiming::from_raw(&raw, finalize_lease)?;
         let environment = parse(
             "APP_ENV",
             raw.app_env.or(raw.node_env),

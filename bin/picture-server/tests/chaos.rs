@@ -152,6 +152,10 @@ impl Cluster {
             .env("GENERATION_POLL_INTERVAL_MS", "100")
             .env("RECONCILER_INTERVAL_SECS", "1")
             .env("RECONCILER_MIN_AGE_SECS", "2")
+            .env("GENERATION_PENDING_TIMEOUT_SECS", "41")
+            .env("FINALIZE_LEASE_SECS", "3")
+            .env("ORPHAN_SWEEP_INTERVAL_SECS", "1")
+            .env("ORPHAN_SWEEP_GRACE_SECS", "6")
             .env("RATE_LIMIT_GENERATIONS_PER_MINUTE", "10000")
             .env("RATE_LIMIT_GENERATIONS_PER_DAY", "100000")
             .env("RATE_LIMIT_IP_PER_MINUTE", "0")
@@ -481,8 +485,9 @@ async fn two_instances_a_kill_and_racing_cancels_keep_the_books_and_the_bucket_e
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(open, 0, "every generation ended within two minutes");
-    // Let a finaliser that lost a race finish deleting what it stored.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // What a killed finaliser stored without its row is swept once it is older than the
+    // grace (6 s); whatever a finaliser that lost a race stored it deletes itself.
+    tokio::time::sleep(Duration::from_secs(9)).await;
     drop((a, b));
 
     let images = count(&mut conn, "SELECT COUNT(*) AS n FROM images").await;

@@ -231,7 +231,7 @@ fn fail_open_and_the_admin_key_are_read() {
 }
 
 #[test]
-fn the_orphan_sweep_defaults_and_a_grace_shorter_than_the_lease_is_refused() {
+fn the_orphan_sweep_defaults_and_a_grace_shorter_than_two_leases_is_refused() {
     let s = load(&[]).unwrap();
     assert_eq!(
         s.orphan_sweep,
@@ -242,13 +242,22 @@ fn the_orphan_sweep_defaults_and_a_grace_shorter_than_the_lease_is_refused() {
     );
     let s = load(&[
         ("ORPHAN_SWEEP_INTERVAL_SECS", "1"),
-        ("ORPHAN_SWEEP_GRACE_SECS", "300"),
+        ("ORPHAN_SWEEP_GRACE_SECS", "30"),
     ])
     .unwrap();
     assert_eq!(s.orphan_sweep.interval, Duration::from_secs(1));
-    assert_eq!(s.orphan_sweep.grace, MIN_ORPHAN_SWEEP_GRACE);
+    assert_eq!(
+        s.orphan_sweep.grace,
+        s.finalize_lease * MIN_ORPHAN_SWEEP_GRACE_LEASES
+    );
+    let s = load(&[
+        ("FINALIZE_LEASE_SECS", "3"),
+        ("ORPHAN_SWEEP_GRACE_SECS", "6"),
+    ])
+    .unwrap();
+    assert_eq!(s.orphan_sweep.grace, Duration::from_secs(6));
     for (variable, value) in [
-        ("ORPHAN_SWEEP_GRACE_SECS", "299"),
+        ("ORPHAN_SWEEP_GRACE_SECS", "29"),
         ("ORPHAN_SWEEP_INTERVAL_SECS", "0"),
         ("ORPHAN_SWEEP_GRACE_SECS", "soon"),
     ] {
