@@ -68,7 +68,7 @@ fn credits_grant_adds_to_the_local_balance_once_per_key() {
     assert!(more.ends_with("balance 30\n"), "{more}");
     for bad in [
         ["credits", "grant", "cli-user", "0"],
-        ["credits", "grant", "a/b", "5"],
+        ["credits", "grant", "a b", "5"],
     ] {
         let refused = run(dir.path(), &bad, &[]);
         assert!(!refused.status.success(), "{bad:?}");
