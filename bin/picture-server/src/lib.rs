@@ -14,6 +14,7 @@ mod log_capture;
 pub mod metrics;
 pub mod openapi;
 pub mod orphan_sweep;
+pub mod outbound;
 pub mod protocol_guard;
 pub mod routes;
 pub mod settings;

@@ -40,6 +40,7 @@ use crate::http_server::{ServerOptions, serve};
 use crate::auth::{JwksVerifier, LocalTokens, TokenVerifier, load_or_create_secret};
 use crate::error::{configure_extractors, route_not_found};
 use crate::ip_limit::IpLimiter;
+use crate::outbound;
 use crate::routes;
 use crate::settings::{AuthMode, Settings};
 use crate::telemetry::PictureRootSpan;
@@ -194,7 +195,12 @@ fn object_store(settings: &Settings) -> anyhow::Result<(Arc<dyn ObjectStore>, Op
 fn image_provider(settings: &Settings) -> anyhow::Result<Arc<dyn ImageProvider>> {
     Ok(match settings.replicate() {
         Some(config) => {
-            Arc::new(ReplicateProvider::new(config).context("building the Replicate client")?)
+            let provider =
+                ReplicateProvider::new(config).context("building the Replicate client")?;
+            Arc::new(match outbound::runtime_for(settings.workers) {
+                Some(runtime) => provider.sending_on(runtime),
+                None => provider,
+            })
         }
         None => Arc::new(OfflineRenderer::new()),
     })
@@ -213,11 +219,20 @@ fn pipeline(
         timeout: Duration::from_secs(60),
     })
     .context("building the output downloader")?;
+    let fetcher = match outbound::runtime_for(settings.workers) {
+        Some(runtime) => fetcher.sending_on(runtime),
+        None => fetcher,
+    };
     let generations = Arc::new(DieselGenerationRepository::new(database.clone()));
     let remote: Option<Arc<dyn CreditLedger>> = match &settings.credits_service {
-        Some(config) => Some(Arc::new(
-            RemoteCredits::new(config.clone()).context("building the credits client")?,
-        )),
+        Some(config) => {
+            let client =
+                RemoteCredits::new(config.clone()).context("building the credits client")?;
+            Some(Arc::new(match outbound::runtime_for(settings.workers) {
+                Some(runtime) => client.sending_on(runtime),
+                None => client,
+            }))
+        }
         None => None,
     };
     let credits = CreditService::new(
@@ -311,15 +326,19 @@ pub fn local_tokens(settings: &Settings) -> anyhow::Result<LocalTokens> {
 fn verifier(settings: &Settings) -> anyhow::Result<Arc<dyn TokenVerifier>> {
     Ok(match &settings.auth.mode {
         AuthMode::Local { .. } => Arc::new(local_tokens(settings)?),
-        AuthMode::Jwks { auth_url, issuers } => Arc::new(
-            JwksVerifier::new(
+        AuthMode::Jwks { auth_url, issuers } => {
+            let verifier = JwksVerifier::new(
                 auth_url,
                 issuers,
                 &settings.auth.audience,
                 settings.auth.leeway,
             )
-            .context("building the JWKS client")?,
-        ),
+            .context("building the JWKS client")?;
+            Arc::new(match outbound::runtime_for(settings.workers) {
+                Some(runtime) => verifier.sending_on(runtime),
+                None => verifier,
+            })
+        }
     })
 }
 

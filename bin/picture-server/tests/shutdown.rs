@@ -322,11 +322,11 @@ async fn sigterm_with_two_workers_lets_the_generation_finish_on_postgres() {
 /// Like the test above, but the provider call is what another worker's connection carries:
 /// two quick generations first (one per worker, on new connections) leave keep-alive
 /// connections to the provider in the shared HTTP client's pool, opened on either worker. The
-/// slow generation's call may ride one opened by the worker that stops at once on SIGTERM, and
-/// then fails with 503 `provider_unavailable` (about half the runs): hyper drives a pooled
-/// connection from a task on the runtime that opened it, like tokio-postgres.
+/// slow generation's call may ride one opened by the worker that stops at once on SIGTERM. It
+/// failed with 503 `provider_unavailable` in about half the runs while hyper drove a pooled
+/// connection from a task on the worker that opened it; the clients now send from a runtime
+/// of their own (`outbound`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known failure, not fixed yet: outbound HTTP connections are bound to the worker that opened them"]
 async fn sigterm_with_two_workers_lets_a_provider_call_on_another_workers_connection_finish() {
     let replicate = slow_replicate(2).await;
     let environment = Environment::new(&replicate, None);

@@ -16,6 +16,7 @@ pub struct RemoteCredits {
     http: reqwest::Client,
     config: CreditsConfig,
     base: Url,
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 /// Which call, for logs and metrics.
@@ -74,7 +75,21 @@ impl RemoteCredits {
             .timeout(config.timeout)
             .build()
             .map_err(|e| InvalidBaseUrl(e.to_string()))?;
-        Ok(Self { http, config, base })
+        Ok(Self {
+            http,
+            config,
+            base,
+            runtime: None,
+        })
+    }
+
+    /// Sends every request from `runtime`, so the pooled connections it opens are driven there
+    /// and keep working for callers on other runtimes after the opener's runtime stops (an
+    /// HTTP worker that stops at once on SIGTERM).
+    #[must_use]
+    pub fn sending_on(mut self, runtime: tokio::runtime::Handle) -> Self {
+        self.runtime = Some(runtime);
+        self
     }
 
     /// `{base}/api/v1/internal/credits/{segments…}`, each segment percent-encoded.
@@ -107,7 +122,15 @@ impl RemoteCredits {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| {
+        let pending = request.send();
+        let sent = match &self.runtime {
+            Some(runtime) => runtime.spawn(pending).await.map_err(|_| {
+                count_error(call, "transport");
+                LedgerError::Unavailable("the HTTP client's runtime stopped".to_owned())
+            })?,
+            None => pending.await,
+        };
+        let response = sent.map_err(|e| {
             let kind = if e.is_timeout() { "timeout" } else { "transport" };
             count_error(call, kind);
             tracing::warn!(call = call.name(), error = %e.without_url(), "credits service unreachable");

@@ -20,6 +20,7 @@ use crate::prediction::Prediction;
 pub struct ReplicateProvider {
     http: reqwest::Client,
     config: ReplicateConfig,
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 fn is_path_segment(text: &str) -> bool {
@@ -42,7 +43,20 @@ impl ReplicateProvider {
             .user_agent(concat!("picture-backend/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .build()?;
-        Ok(Self { http, config })
+        Ok(Self {
+            http,
+            config,
+            runtime: None,
+        })
+    }
+
+    /// Sends every request from `runtime`, so the pooled connections it opens are driven there
+    /// and keep working for callers on other runtimes after the opener's runtime stops (an
+    /// HTTP worker that stops at once on SIGTERM).
+    #[must_use]
+    pub fn sending_on(mut self, runtime: tokio::runtime::Handle) -> Self {
+        self.runtime = Some(runtime);
+        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -76,12 +90,17 @@ impl ReplicateProvider {
         request: RequestBuilder,
         timeout: Duration,
     ) -> Result<Prediction, ProviderError> {
-        let response = request
+        let pending = request
             .bearer_auth(self.config.token.expose_secret())
             .timeout(timeout)
-            .send()
-            .await
-            .map_err(|e| from_transport(&e))?;
+            .send();
+        let sent = match &self.runtime {
+            Some(runtime) => runtime.spawn(pending).await.map_err(|_| {
+                ProviderError::Unavailable("the HTTP client's runtime stopped".to_owned())
+            })?,
+            None => pending.await,
+        };
+        let response = sent.map_err(|e| from_transport(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|e| from_transport(&e))?;

@@ -95,6 +95,7 @@ pub enum IngestError {
 pub struct Ingestor {
     http: reqwest::Client,
     config: IngestConfig,
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 fn host_matches(pattern: &str, host: &str) -> bool {
@@ -143,7 +144,20 @@ impl Ingestor {
             builder = builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver));
         }
         let http = builder.build()?;
-        Ok(Self { http, config })
+        Ok(Self {
+            http,
+            config,
+            runtime: None,
+        })
+    }
+
+    /// Sends every download from `runtime`, so the pooled connections it opens are driven there
+    /// and keep working for callers on other runtimes after the opener's runtime stops (an
+    /// HTTP worker that stops at once on SIGTERM).
+    #[must_use]
+    pub fn sending_on(mut self, runtime: tokio::runtime::Handle) -> Self {
+        self.runtime = Some(runtime);
+        self
     }
 
     /// Fetches `source` and checks it.
@@ -235,7 +249,15 @@ impl Ingestor {
                 IngestError::Transport
             }
         };
-        let mut response = self.http.get(url).send().await.map_err(transport)?;
+        let pending = self.http.get(url).send();
+        let sent = match &self.runtime {
+            Some(runtime) => runtime
+                .spawn(pending)
+                .await
+                .map_err(|_| IngestError::Transport)?,
+            None => pending.await,
+        };
+        let mut response = sent.map_err(transport)?;
         let status = response.status();
         if status.is_redirection() {
             return Err(IngestError::Redirect);

@@ -25,6 +25,7 @@ pub struct JwksVerifier {
     validation: Validation,
     keys: RwLock<HashMap<String, DecodingKey>>,
     last_fetch: Mutex<Option<Instant>>,
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl JwksVerifier {
@@ -54,7 +55,15 @@ impl JwksVerifier {
             validation,
             keys: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
+            runtime: None,
         })
+    }
+
+    /// Fetches the key set from `runtime` (see [`crate::outbound`]).
+    #[must_use]
+    pub fn sending_on(mut self, runtime: tokio::runtime::Handle) -> Self {
+        self.runtime = Some(runtime);
+        self
     }
 
     async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, AuthError> {
@@ -73,11 +82,14 @@ impl JwksVerifier {
             return Ok(());
         }
         *last = Some(Instant::now());
-        let set: JwkSet = self
-            .client
-            .get(&self.jwks_url)
-            .send()
-            .await
+        let pending = self.client.get(&self.jwks_url).send();
+        let sent = match &self.runtime {
+            Some(runtime) => runtime.spawn(pending).await.map_err(|_| {
+                AuthError::KeysUnavailable("the HTTP client's runtime stopped".to_owned())
+            })?,
+            None => pending.await,
+        };
+        let set: JwkSet = sent
             .and_then(reqwest::Response::error_for_status)
             .map_err(|e| AuthError::KeysUnavailable(e.without_url().to_string()))?
             .json()
