@@ -159,6 +159,8 @@ impl Cluster {
             .env("RATE_LIMIT_GENERATIONS_PER_MINUTE", "10000")
             .env("RATE_LIMIT_GENERATIONS_PER_DAY", "100000")
             .env("RATE_LIMIT_IP_PER_MINUTE", "0")
+            // Every client of the burst comes from 127.0.0.1.
+            .env("MAX_CONNECTIONS_PER_IP", "0")
             .env("SHUTDOWN_TIMEOUT_SECS", "5");
     }
 
@@ -462,8 +464,8 @@ async fn two_instances_a_kill_and_racing_cancels_keep_the_books_and_the_bucket_e
     }
     driver.await.unwrap();
     assert!(
-        answers.get(&201).copied().unwrap_or(0) > USERS * 3,
-        "the burst started generations: {answers:?}"
+        answers.get(&201).copied().unwrap_or(0) >= USERS * 3,
+        "the burst started at least the free generations: {answers:?}"
     );
     assert!(
         answers.keys().all(|s| [0, 201, 402, 503].contains(s)),
