@@ -6,6 +6,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use crate::ids::{GenerationId, ModelId, PredictionId, UserId};
+pub use crate::money::Billing;
+use crate::money::Ledger;
 use crate::params::GenerationParams;
 use crate::validation::ValidationErrors;
 
@@ -137,46 +139,12 @@ pub struct Generation {
     pub generation_time_seconds: Option<i32>,
     /// How it is paid for, decided when it was created.
     pub billing: Billing,
+    /// Where its credits are kept, decided when it was created.
+    pub ledger: Ledger,
     /// Credits captured for it (0 for free or unbilled generations, and until it completes).
     pub credits_used: i64,
     /// When it reached a terminal status.
     pub completed_at: Option<DateTime<Utc>>,
-}
-
-/// How a generation is paid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Billing {
-    /// Not decided (rows from before billing existed).
-    None,
-    /// One of the user's free generations; given back if it fails or is cancelled.
-    Free,
-    /// Paid with credits held at creation, captured on success, released otherwise.
-    Paid,
-    /// Allowed without charge (enforcement off, free generations used up).
-    Unbilled,
-}
-
-impl Billing {
-    /// The database spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Free => "free",
-            Self::Paid => "paid",
-            Self::Unbilled => "unbilled",
-        }
-    }
-
-    /// Parses the database spelling.
-    ///
-    /// # Errors
-    /// A [`ValidationErrors`] for an unknown spelling.
-    pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
-        [Self::None, Self::Free, Self::Paid, Self::Unbilled]
-            .into_iter()
-            .find(|b| b.as_str() == raw)
-            .ok_or_else(|| ValidationErrors::single(format!("unknown billing {raw:?}")))
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ pub mod clock;
 pub mod credit_accounts;
 pub mod credit_ledger;
 pub mod delivery_log;
-pub mod generation_repository;
+pub mod generations;
 pub mod idempotency;
 pub mod image_provider;
 pub mod image_repository;
@@ -18,13 +18,14 @@ pub mod output_fetcher;
 pub mod profile_repository;
 pub mod rate_counter;
 
+pub use crate::money::{ChargeOutcome, Funds, Refusal};
 pub use clock::Clock;
 pub use credit_accounts::{CreditAccount, CreditAccounts, Grant, Granted};
 pub use credit_ledger::{Charge, CreditBalance, CreditLedger, LedgerError};
 pub use delivery_log::DeliveryLog;
-pub use generation_repository::{
-    ChargeOutcome, Completion, Created, DueCharge, Funds, GenerationRepository, LeaseToken,
-    Refusal, Transition,
+pub use generations::{
+    Completion, Created, DueCharge, GenerationLifecycle, GenerationReads, GenerationRepository,
+    LeaseToken, ReconcilerQueue, RemoteChargeQueue, Transition,
 };
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, RecordedResponse};
 pub use image_provider::{
@@ -48,7 +49,10 @@ pub use credit_ledger::MockCreditLedger;
 #[cfg(any(test, feature = "mock"))]
 pub use delivery_log::MockDeliveryLog;
 #[cfg(any(test, feature = "mock"))]
-pub use generation_repository::MockGenerationRepository;
+pub use generations::{
+    MockGenerationLifecycle, MockGenerationReads, MockGenerationRepository, MockReconcilerQueue,
+    MockRemoteChargeQueue,
+};
 #[cfg(any(test, feature = "mock"))]
 pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mock"))]

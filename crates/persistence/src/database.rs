@@ -81,25 +81,6 @@ macro_rules! with_connection {
 }
 pub(crate) use with_connection;
 
-/// Creates `$user`'s credit account row at `$now` unless it exists. Inside a transaction body;
-/// the account tables must be imported as `accounts`.
-macro_rules! ensure_account {
-    ($conn:expr, $user:expr, $now:expr) => {
-        diesel::insert_into(accounts::table)
-            .values((
-                accounts::user_id.eq($user),
-                accounts::created_at.eq($now),
-                accounts::updated_at.eq($now),
-            ))
-            .on_conflict(accounts::user_id)
-            .do_nothing()
-            .execute($conn)
-            .await?
-    };
-}
-
-pub(crate) use ensure_account;
-
 impl Database {
     /// Opens a pool for `url` and checks that the database answers (the connection that
     /// checked stays in the pool). A SQLite file and its directory are created when missing.

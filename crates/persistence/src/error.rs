@@ -42,3 +42,57 @@ pub(crate) fn pool_error(error: impl std::fmt::Display) -> RepositoryError {
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> RepositoryError {
     RepositoryError::Corrupt(format!("{what}: {detail}"))
 }
+
+/// Why a transaction that moves money rolled back: the database failed, a stored value is
+/// corrupt, or the generation was refused.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    /// The database failed.
+    Db(DieselError),
+    /// A stored value does not fit the domain, or the money model cannot apply to it.
+    Corrupt(RepositoryError),
+    /// The access decision refused the generation.
+    Refused(picture_domain::ports::Refusal),
+}
+
+impl From<DieselError> for TxError {
+    fn from(error: DieselError) -> Self {
+        Self::Db(error)
+    }
+}
+
+impl From<RepositoryError> for TxError {
+    fn from(error: RepositoryError) -> Self {
+        Self::Corrupt(error)
+    }
+}
+
+impl From<picture_domain::money::Inconsistent> for TxError {
+    fn from(error: picture_domain::money::Inconsistent) -> Self {
+        Self::Corrupt(RepositoryError::Corrupt(error.to_string()))
+    }
+}
+
+impl TxError {
+    /// The repository error, or the refusal.
+    pub(crate) fn into_result<T>(
+        self,
+    ) -> Result<Result<T, picture_domain::ports::Refusal>, RepositoryError> {
+        match self {
+            Self::Db(error) => Err(query_error(error)),
+            Self::Corrupt(error) => Err(error),
+            Self::Refused(refusal) => Ok(Err(refusal)),
+        }
+    }
+
+    /// The repository error; a refusal is not expected here.
+    pub(crate) fn into_error(self) -> RepositoryError {
+        match self {
+            Self::Db(error) => query_error(error),
+            Self::Corrupt(error) => error,
+            Self::Refused(refusal) => {
+                RepositoryError::Other(format!("unexpected refusal: {refusal:?}"))
+            }
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod images;
 mod ledger;
 mod migrations;
 mod money_events;
+mod money_rows;
 mod profiles;
 mod rate_counters;
 mod schema;

@@ -1,14 +1,15 @@
 //! Money that moved, told once after its transaction committed: a structured log line (target
 //! `picture::ledger`) and the counter `picture_credit_operations_total{op, ledger}`.
 
+use picture_domain::money::{Ledger, MoneyOp, Movement};
+
 /// One ledger operation that was applied.
 #[derive(Debug, Clone)]
 pub(crate) struct MoneyEvent {
-    /// `reserve`, `capture`, `release`, `grant`, `free_slot_taken`, `free_slot_returned`,
-    /// `charge`, `charge_refused`, `unbilled`.
-    pub op: &'static str,
-    /// `local` or `remote`.
-    pub ledger: &'static str,
+    /// What happened.
+    pub op: MoneyOp,
+    /// Which ledger.
+    pub ledger: Ledger,
     /// Whose account (logged escaped, see `LogSafe`).
     pub user: String,
     /// The generation concerned, if any.
@@ -18,12 +19,28 @@ pub(crate) struct MoneyEvent {
 }
 
 impl MoneyEvent {
+    /// `movement` on `ledger`, of `user`'s generation `generation` if any.
+    pub(crate) fn new(
+        movement: Movement,
+        ledger: Ledger,
+        user: &str,
+        generation: Option<&str>,
+    ) -> Self {
+        Self {
+            op: movement.op,
+            ledger,
+            user: user.to_owned(),
+            generation: generation.map(str::to_owned),
+            amount: movement.amount.get(),
+        }
+    }
+
     /// Logs the event and counts it.
     pub(crate) fn emit(&self) {
         tracing::info!(
             target: "picture::ledger",
-            op = self.op,
-            ledger = self.ledger,
+            op = self.op.as_str(),
+            ledger = self.ledger.as_str(),
             user_id = %picture_domain::LogSafe(&self.user),
             generation_id = self.generation.as_deref().unwrap_or(""),
             amount = self.amount,
@@ -32,8 +49,8 @@ impl MoneyEvent {
         );
         metrics::counter!(
             "picture_credit_operations_total",
-            "op" => self.op,
-            "ledger" => self.ledger
+            "op" => self.op.as_str(),
+            "ledger" => self.ledger.as_str()
         )
         .increment(1);
     }

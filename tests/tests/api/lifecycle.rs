@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
-use picture_domain::ports::{Funds, GenerationRepository, Transition};
+use picture_domain::ports::{Funds, GenerationLifecycle, Transition};
 use picture_domain::{
     CreditAmount, Enforcement, FreemiumPolicy, GenerationId, GenerationParams, NewGeneration,
     PredictionId, UserId,

@@ -7,19 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::credits::CreditAmount;
 use crate::error::RepositoryError;
 use crate::ids::UserId;
-use crate::ports::CreditBalance;
-
-/// A user's account as stored here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CreditAccount {
-    /// The local ledger's spendable balance, earned and spent credits (holds already
-    /// deducted from `balance`). Zero when the remote credits service keeps the money.
-    pub credits: CreditBalance,
-    /// Credits held for paid generations in flight.
-    pub held: CreditAmount,
-    /// Free generations taken (given back when one fails or is cancelled).
-    pub free_generations_used: u32,
-}
+pub use crate::money::CreditAccount;
 
 /// Credits added to a user's local balance by an operator.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 //! The remote credits service: where a user's paid credits live in production (mana-core
 //! credits). It has no holds, so the domain holds credits locally while a generation runs (see
-//! [`GenerationRepository::create`](crate::ports::GenerationRepository::create) with
-//! [`Funds::Remote`](crate::ports::Funds::Remote)) and charges the service once the image is
+//! [`GenerationLifecycle::create`](crate::ports::GenerationLifecycle::create) with
+//! [`Funds::Remote`](crate::money::Funds::Remote)) and charges the service once the image is
 //! stored.
 //!
 //! The embedded default, the local ledger, is not behind this port: its holds, captures and
 //! releases are written in the same database transactions as the generation's status (see
-//! [`GenerationRepository`](crate::ports::GenerationRepository)), which is stronger than any call
+//! [`crate::money`]), which is stronger than any call
 //! to a separate service can be.
 
 use async_trait::async_trait;

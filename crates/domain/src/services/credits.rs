@@ -9,7 +9,7 @@ use crate::freemium::{Enforcement, FreemiumPolicy};
 use crate::ids::UserId;
 use crate::ports::{
     Charge, ChargeOutcome, Clock, CreditAccounts, CreditBalance, CreditLedger, DueCharge, Funds,
-    GenerationRepository, Grant, Granted,
+    Grant, Granted, RemoteChargeQueue,
 };
 
 /// The ports the credit service uses.
@@ -19,8 +19,8 @@ pub struct CreditPorts {
     pub accounts: Arc<dyn CreditAccounts>,
     /// The remote credits service; `None` for the local ledger.
     pub remote: Option<Arc<dyn CreditLedger>>,
-    /// Generations (for charges owed to the remote service).
-    pub generations: Arc<dyn GenerationRepository>,
+    /// The charges owed to the remote service.
+    pub generations: Arc<dyn RemoteChargeQueue>,
     /// Time.
     pub clock: Arc<dyn Clock>,
 }

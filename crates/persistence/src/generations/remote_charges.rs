@@ -1,23 +1,26 @@
-//! Charges owed to the remote credits service (`remote_charges`): read the due ones, and
-//! record each one's outcome once.
+//! Charges owed to the remote credits service (`remote_charges`, [`RemoteChargeQueue`]): read
+//! the due ones, and record each one's outcome once, as [`money::record_charge`] says.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use picture_domain::ports::{ChargeOutcome, DueCharge};
+use picture_domain::money::{self, ChargeOutcome, ChargeState, Ledger};
+use picture_domain::ports::{DueCharge, RemoteChargeQueue};
 use picture_domain::{CreditAmount, GenerationId, RepositoryError, UserId};
 
-use super::{DieselGenerationRepository, money_event};
+use super::DieselGenerationRepository;
 use crate::cached_statement::CacheStatement;
 use crate::database::with_connection;
-use crate::error::{corrupt, query_error};
-use crate::money_events::emit_all;
-use crate::schema::image_generations as generations;
+use crate::error::{TxError, corrupt, query_error};
+use crate::money_events::MoneyEvent;
+use crate::money_rows::MoneyRows;
 use crate::schema::remote_charges as charges;
 use crate::time::to_millis;
 
-impl DieselGenerationRepository {
-    pub(super) async fn due_charges_before(
+#[async_trait]
+impl RemoteChargeQueue for DieselGenerationRepository {
+    async fn due_charges(
         &self,
         older_than: DateTime<Utc>,
         limit: u32,
@@ -25,7 +28,7 @@ impl DieselGenerationRepository {
         let older_than = to_millis(older_than);
         let rows: Vec<(String, String, i64)> = with_connection!(self.database, |conn| {
             charges::table
-                .filter(charges::state.eq("due"))
+                .filter(charges::state.eq(ChargeState::Due.as_str()))
                 .filter(charges::created_at.lt(older_than))
                 .order(charges::created_at.asc())
                 .limit(i64::from(limit))
@@ -47,7 +50,7 @@ impl DieselGenerationRepository {
             .collect()
     }
 
-    pub(super) async fn record_charge(
+    async fn settle_charge(
         &self,
         id: GenerationId,
         outcome: &ChargeOutcome,
@@ -55,55 +58,48 @@ impl DieselGenerationRepository {
     ) -> Result<bool, RepositoryError> {
         let id = id.to_string();
         let at = to_millis(at);
-        let (state, reason) = match outcome {
-            ChargeOutcome::Charged => ("charged", None),
-            ChargeOutcome::Refused { reason } => ("refused", Some(reason.as_str())),
+        let reason = match outcome {
+            ChargeOutcome::Charged => None,
+            ChargeOutcome::Refused { reason } => Some(reason.as_str()),
         };
-        let recorded: Option<(String, i64)> = with_connection!(self.database, |conn| conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
-                let updated = diesel::update(
+        let recorded: Option<MoneyEvent> = with_connection!(self.database, |conn| conn
+            .transaction::<_, TxError, _>(async |conn| {
+                let due: Option<(String, i64)> = diesel::update(
                     charges::table
                         .filter(charges::generation_id.eq(&id))
-                        .filter(charges::state.eq("due")),
+                        .filter(charges::state.eq(ChargeState::Due.as_str())),
                 )
                 .set((
-                    charges::state.eq(state),
+                    charges::state.eq(outcome.state().as_str()),
                     charges::reason.eq(reason),
                     charges::updated_at.eq(at),
                 ))
+                .returning((charges::user_id, charges::amount))
                 .cached()
-                .execute(conn)
-                .await?;
-                if updated != 1 {
+                .get_result(conn)
+                .await
+                .optional()?;
+                let Some((user, amount)) = due else {
                     return Ok(None);
+                };
+                let amount = CreditAmount::new(amount).map_err(|e| corrupt("amount", e))?;
+                let record = money::record_charge(outcome, amount);
+                if let Some(used) = record.credits_used {
+                    conn.set_credits_used(&id, used, at).await?;
                 }
-                let (user, amount): (String, i64) = charges::table
-                    .find(&id)
-                    .select((charges::user_id, charges::amount))
-                    .first(conn)
-                    .await?;
-                if matches!(outcome, ChargeOutcome::Charged) {
-                    diesel::update(generations::table.find(&id))
-                        .set((
-                            generations::credits_used.eq(amount),
-                            generations::updated_at.eq(at),
-                        ))
-                        .cached()
-                        .execute(conn)
-                        .await?;
-                }
-                Ok(Some((user, amount)))
+                Ok(Some(MoneyEvent::new(
+                    record.movement,
+                    Ledger::Remote,
+                    &user,
+                    Some(&id),
+                )))
             })
             .await
-            .map_err(query_error))?;
-        let Some((user, amount)) = recorded else {
+            .map_err(TxError::into_error))?;
+        let Some(event) = recorded else {
             return Ok(false);
         };
-        let op = match outcome {
-            ChargeOutcome::Charged => "charge",
-            ChargeOutcome::Refused { .. } => "charge_refused",
-        };
-        emit_all(&[money_event(op, "remote", &user, &id, amount)]);
+        event.emit();
         Ok(true)
     }
 }

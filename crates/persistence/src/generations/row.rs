@@ -1,9 +1,10 @@
 //! The `image_generations` row and its conversion to and from the domain.
 
 use diesel::prelude::*;
+use picture_domain::money::{Billing, Ledger};
 use picture_domain::{
-    Billing, Generation, GenerationParams, GenerationStatus, NewGeneration, PredictionId,
-    RepositoryError, UserId,
+    Generation, GenerationParams, GenerationStatus, NewGeneration, PredictionId, RepositoryError,
+    UserId,
 };
 
 use crate::error::corrupt;
@@ -62,7 +63,7 @@ impl GenerationRow {
     pub(super) fn new(
         generation: &NewGeneration,
         billing: Billing,
-        ledger: &str,
+        ledger: Ledger,
     ) -> Result<Self, RepositoryError> {
         let at = to_millis(generation.created_at);
         let params = &generation.params;
@@ -87,7 +88,7 @@ impl GenerationRow {
             error_message: None,
             generation_time_seconds: None,
             credits_used: 0,
-            ledger: ledger.to_owned(),
+            ledger: ledger.as_str().to_owned(),
             created_at: at,
             updated_at: at,
             completed_at: None,
@@ -95,6 +96,9 @@ impl GenerationRow {
     }
 
     pub(super) fn into_generation(self) -> Result<Generation, RepositoryError> {
+        if self.credits_used < 0 {
+            return Err(corrupt("credits used", self.credits_used));
+        }
         Ok(Generation {
             record: NewGeneration {
                 id: self
@@ -130,7 +134,8 @@ impl GenerationRow {
                 .transpose()?,
             error_message: self.error_message,
             generation_time_seconds: self.generation_time_seconds,
-            billing: Billing::parse(&self.billing).map_err(|e| corrupt("billing", e))?,
+            billing: self.billing.parse().map_err(|e| corrupt("billing", e))?,
+            ledger: self.ledger.parse().map_err(|e| corrupt("ledger", e))?,
             credits_used: self.credits_used,
             completed_at: self.completed_at.map(from_millis).transpose()?,
         })

@@ -3,7 +3,8 @@ use std::time::Duration;
 
 use picture_domain::catalog_seed::seed_models;
 use picture_domain::ports::{
-    Completion, Funds, GenerationRepository, LeaseToken, ModelCatalog, Transition,
+    Completion, Funds, GenerationLifecycle, GenerationReads, LeaseToken, ModelCatalog,
+    ReconcilerQueue, Transition,
 };
 use picture_domain::{
     Billing, CreditAmount, Enforcement, FreemiumPolicy, GenerationId, GenerationParams,

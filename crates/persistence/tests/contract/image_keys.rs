@@ -1,7 +1,7 @@
 //! Which stored keys have an image row (the orphan sweep's question).
 
 use picture_domain::ports::{
-    BatchAction, GenerationRepository, ImageChange, ImageRepository, ObjectKey, Transition,
+    BatchAction, GenerationLifecycle, ImageChange, ImageRepository, ObjectKey, Transition,
 };
 use picture_domain::{ImageId, PredictionId, UserId};
 use picture_persistence::{DieselGenerationRepository, DieselImageRepository};

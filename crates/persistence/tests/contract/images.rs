@@ -1,5 +1,5 @@
 use picture_domain::ports::{
-    BatchAction, GenerationRepository, ImageChange, ImageQuery, ImageRepository, Likes, Transition,
+    BatchAction, GenerationLifecycle, ImageChange, ImageQuery, ImageRepository, Likes, Transition,
 };
 use picture_domain::{GalleryCursor, ImageId, PredictionId, UserId};
 use picture_persistence::{DieselGenerationRepository, DieselImageRepository};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use picture_domain::ports::{
-    CreditAccounts, Funds, GenerationRepository, Grant, Refusal, Transition,
+    CreditAccounts, Funds, GenerationLifecycle, GenerationReads, Grant, Refusal, Transition,
 };
 use picture_domain::{
     AccessDecision, Billing, CreditAmount, Enforcement, FreemiumPolicy, PredictionId, UserId,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picture_domain::PredictionId;
-use picture_domain::ports::{GenerationRepository, Transition};
+use picture_domain::ports::{GenerationLifecycle, Transition};
 use picture_persistence::{Database, DieselGenerationRepository, PoolOptions};
 
 use crate::generations::{created, new_generation};

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use picture_domain::ports::{
-    ChargeOutcome, CreditAccounts, Funds, GenerationRepository, Refusal, Transition,
+    ChargeOutcome, CreditAccounts, Funds, GenerationLifecycle, GenerationReads, ReconcilerQueue,
+    Refusal, RemoteChargeQueue, Transition,
 };
 use picture_domain::{
     AccessDecision, Billing, CreditAmount, Enforcement, FreemiumPolicy, GenerationStatus,

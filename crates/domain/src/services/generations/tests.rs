@@ -102,7 +102,7 @@ impl Mocks {
                 remote: self
                     .remote
                     .map(|remote| Arc::new(remote) as Arc<dyn crate::ports::CreditLedger>),
-                generations: Arc::clone(&generations),
+                generations: generations.clone(),
                 clock: Arc::clone(&clock),
             },
             policy,
@@ -139,6 +139,7 @@ pub(super) fn generation_for(new: &NewGeneration) -> Generation {
         error_message: None,
         generation_time_seconds: None,
         billing: Billing::Free,
+        ledger: crate::money::Ledger::Local,
         credits_used: 0,
         completed_at: None,
     }
