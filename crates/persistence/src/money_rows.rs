@@ -285,3 +285,34 @@ macro_rules! money_rows {
 
 money_rows!(AsyncPgConnection);
 money_rows!(SqliteAsync);
+
+#[cfg(test)]
+mod tests {
+    use picture_domain::RepositoryError;
+
+    use super::AccountRow;
+
+    fn row(balance: i64, held: i64, free: i32) -> AccountRow {
+        AccountRow {
+            balance,
+            held,
+            total_earned: 0,
+            total_spent: 0,
+            free_generations_used: free,
+        }
+    }
+
+    #[test]
+    fn a_negative_stored_amount_or_count_is_corrupt_never_zero() {
+        for corrupt in [row(-1, 0, 0), row(0, -10, 0), row(0, 0, -1)] {
+            assert!(matches!(
+                corrupt.into_account(),
+                Err(RepositoryError::Corrupt(_))
+            ));
+        }
+        let account = row(5, 10, 2).into_account().unwrap();
+        assert_eq!(account.credits.balance.get(), 5);
+        assert_eq!(account.held.get(), 10);
+        assert_eq!(account.free_generations_used, 2);
+    }
+}

@@ -7,6 +7,7 @@ use crate::credits::CreditAmount;
 use crate::error::RepositoryError;
 use crate::freemium::{Enforcement, FreemiumPolicy};
 use crate::ids::UserId;
+use crate::money::MoneyOp;
 use crate::ports::{
     Charge, ChargeOutcome, Clock, CreditAccounts, CreditBalance, CreditLedger, DueCharge, Funds,
     Grant, Granted, RemoteChargeQueue,
@@ -169,7 +170,7 @@ impl CreditService {
         if !granted.applied {
             tracing::info!(
                 target: "picture::ledger",
-                op = "grant", user_id = %grant.user, amount = grant.amount.get(),
+                op = MoneyOp::Grant.as_str(), user_id = %grant.user, amount = grant.amount.get(),
                 outcome = "repeated", "credit grant repeated: nothing changed"
             );
         }
@@ -201,7 +202,7 @@ impl CreditService {
             Err(error) if error.is_retryable() => {
                 tracing::warn!(
                     target: "picture::ledger",
-                    op = "charge", user_id = %due.user_id, generation_id = %due.generation_id,
+                    op = MoneyOp::Charge.as_str(), user_id = %due.user_id, generation_id = %due.generation_id,
                     amount = due.amount.get(), outcome = "retry", %error,
                     "remote charge pending"
                 );
@@ -219,13 +220,13 @@ impl CreditService {
         match &outcome {
             ChargeOutcome::Charged => tracing::info!(
                 target: "picture::ledger",
-                op = "charge", user_id = %due.user_id, generation_id = %due.generation_id,
+                op = MoneyOp::Charge.as_str(), user_id = %due.user_id, generation_id = %due.generation_id,
                 amount = due.amount.get(), outcome = "charged", recorded,
                 "remote charge"
             ),
             ChargeOutcome::Refused { reason } => tracing::error!(
                 target: "picture::ledger",
-                op = "charge", user_id = %due.user_id, generation_id = %due.generation_id,
+                op = MoneyOp::Charge.as_str(), user_id = %due.user_id, generation_id = %due.generation_id,
                 amount = due.amount.get(), outcome = "refused", %reason, recorded,
                 "remote charge refused: the generation stays unpaid"
             ),

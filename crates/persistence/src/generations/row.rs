@@ -141,3 +141,59 @@ impl GenerationRow {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use picture_domain::money::{Billing, Ledger};
+    use picture_domain::{GenerationId, GenerationParams, NewGeneration, RepositoryError, UserId};
+
+    use super::GenerationRow;
+
+    fn stored() -> GenerationRow {
+        let new = NewGeneration {
+            id: GenerationId::new_random(),
+            user_id: UserId::parse("u").unwrap(),
+            model_id: None,
+            model_name: None,
+            prompt: "p".into(),
+            negative_prompt: None,
+            style: None,
+            source_image_url: None,
+            params: GenerationParams {
+                width: 512,
+                height: 512,
+                steps: 4,
+                guidance_scale: 3.5,
+                seed: None,
+                generation_strength: None,
+            },
+            created_at: DateTime::UNIX_EPOCH,
+        };
+        GenerationRow::new(&new, Billing::Paid, Ledger::Remote).unwrap()
+    }
+
+    #[test]
+    fn a_stored_generation_keeps_its_ledger() {
+        let generation = stored().into_generation().unwrap();
+        assert_eq!(generation.ledger, Ledger::Remote);
+        assert_eq!(generation.billing, Billing::Paid);
+    }
+
+    #[test]
+    fn unknown_money_text_or_a_negative_charge_is_corrupt() {
+        let corruptions: [fn(&mut GenerationRow); 3] = [
+            |row| row.ledger = "elsewhere".into(),
+            |row| row.billing = "maybe".into(),
+            |row| row.credits_used = -10,
+        ];
+        for corrupt in corruptions {
+            let mut row = stored();
+            corrupt(&mut row);
+            assert!(matches!(
+                row.into_generation(),
+                Err(RepositoryError::Corrupt(_))
+            ));
+        }
+    }
+}
