@@ -68,6 +68,15 @@ mod row;
 
 use row::GenerationRow;
 
+/// What `complete`'s transaction stored: the generation as completed, its image, the charge
+/// owed to the remote service (user, amount), and the money events to log.
+type Stored = (
+    GenerationRow,
+    ImageRow,
+    Option<(String, i64)>,
+    Vec<MoneyEvent>,
+);
+
 /// The ledger column's value as a static name for events.
 fn ledger_name(stored: &str) -> &'static str {
     if stored == "remote" {
@@ -458,86 +467,90 @@ impl GenerationRepository for DieselGenerationRepository {
         let id = id.to_string();
         let at = to_millis(at);
         let image_row = ImageRow::new(image)?;
-        let stored: Option<(ImageRow, Option<(String, i64)>, Vec<MoneyEvent>)> =
-            with_connection!(self.database, |conn| conn
-                .transaction::<_, diesel::result::Error, _>(async |conn| {
-                    let updated = diesel::update(
-                        generations::table
-                            .filter(generations::id.eq(&id))
-                            .filter(generations::status.eq_any(&from))
-                            .filter(generations::finalize_lease_owner.eq(token.as_str())),
-                    )
-                    .set((
-                        generations::status.eq(GenerationStatus::Completed.as_str()),
-                        generations::generation_time_seconds.eq(generation_time_seconds),
-                        generations::completed_at.eq(Some(at)),
-                        generations::updated_at.eq(at),
-                        generations::finalize_lease_until.eq(None::<i64>),
-                        generations::finalize_lease_owner.eq(None::<&str>),
-                    ))
-                    .cached()
-                    .execute(conn)
+        let stored: Option<Stored> = with_connection!(self.database, |conn| conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                let updated = diesel::update(
+                    generations::table
+                        .filter(generations::id.eq(&id))
+                        .filter(generations::status.eq_any(&from))
+                        .filter(generations::finalize_lease_owner.eq(token.as_str())),
+                )
+                .set((
+                    generations::status.eq(GenerationStatus::Completed.as_str()),
+                    generations::generation_time_seconds.eq(generation_time_seconds),
+                    generations::completed_at.eq(Some(at)),
+                    generations::updated_at.eq(at),
+                    generations::finalize_lease_until.eq(None::<i64>),
+                    generations::finalize_lease_owner.eq(None::<&str>),
+                ))
+                .cached()
+                .execute(conn)
+                .await?;
+                if updated != 1 {
+                    return Ok(None);
+                }
+                let stored: ImageRow = diesel::insert_into(images::table)
+                    .values(&image_row)
+                    .returning(ImageRow::as_returning())
+                    .get_result(conn)
                     .await?;
-                    if updated != 1 {
-                        return Ok(None);
-                    }
-                    let stored: ImageRow = diesel::insert_into(images::table)
-                        .values(&image_row)
-                        .returning(ImageRow::as_returning())
-                        .get_result(conn)
-                        .await?;
-                    // Settle the hold, once: spend it locally, or owe it to the remote service.
-                    let (user, billing, ledger): (String, String, String) = generations::table
-                        .find(&id)
-                        .select((
-                            generations::user_id,
-                            generations::billing,
-                            generations::ledger,
+                // Settle the hold, once: spend it locally, or owe it to the remote service.
+                let (user, billing, ledger): (String, String, String) = generations::table
+                    .find(&id)
+                    .select((
+                        generations::user_id,
+                        generations::billing,
+                        generations::ledger,
+                    ))
+                    .first(conn)
+                    .await?;
+                let ledger = ledger_name(&ledger);
+                let mut events = Vec::new();
+                let mut due = None;
+                if billing == Billing::Paid.as_str()
+                    && let Some(amount) = settle_hold!(conn, &id, &user, "capture", at)
+                {
+                    let spent = if ledger == "local" { amount } else { 0 };
+                    diesel::update(accounts::table.find(&user))
+                        .set((
+                            accounts::held.eq(accounts::held - amount),
+                            accounts::total_spent.eq(accounts::total_spent + spent),
+                            accounts::updated_at.eq(at),
                         ))
-                        .first(conn)
+                        .cached()
+                        .execute(conn)
                         .await?;
-                    let ledger = ledger_name(&ledger);
-                    let mut events = Vec::new();
-                    let mut due = None;
-                    if billing == Billing::Paid.as_str()
-                        && let Some(amount) = settle_hold!(conn, &id, &user, "capture", at)
-                    {
-                        let spent = if ledger == "local" { amount } else { 0 };
-                        diesel::update(accounts::table.find(&user))
-                            .set((
-                                accounts::held.eq(accounts::held - amount),
-                                accounts::total_spent.eq(accounts::total_spent + spent),
-                                accounts::updated_at.eq(at),
-                            ))
+                    if ledger == "local" {
+                        diesel::update(generations::table.find(&id))
+                            .set(generations::credits_used.eq(amount))
                             .cached()
                             .execute(conn)
                             .await?;
-                        if ledger == "local" {
-                            diesel::update(generations::table.find(&id))
-                                .set(generations::credits_used.eq(amount))
-                                .cached()
-                                .execute(conn)
-                                .await?;
-                        } else {
-                            diesel::insert_into(charges::table)
-                                .values((
-                                    charges::generation_id.eq(&id),
-                                    charges::user_id.eq(&user),
-                                    charges::amount.eq(amount),
-                                    charges::created_at.eq(at),
-                                    charges::updated_at.eq(at),
-                                ))
-                                .execute(conn)
-                                .await?;
-                            due = Some((user.clone(), amount));
-                        }
-                        events.push(money_event("capture", ledger, &user, &id, amount));
+                    } else {
+                        diesel::insert_into(charges::table)
+                            .values((
+                                charges::generation_id.eq(&id),
+                                charges::user_id.eq(&user),
+                                charges::amount.eq(amount),
+                                charges::created_at.eq(at),
+                                charges::updated_at.eq(at),
+                            ))
+                            .execute(conn)
+                            .await?;
+                        due = Some((user.clone(), amount));
                     }
-                    Ok(Some((stored, due, events)))
-                })
-                .await
-                .map_err(query_error))?;
-        let Some((row, due, events)) = stored else {
+                    events.push(money_event("capture", ledger, &user, &id, amount));
+                }
+                let completed: GenerationRow = generations::table
+                    .find(&id)
+                    .select(GenerationRow::as_select())
+                    .first(conn)
+                    .await?;
+                Ok(Some((completed, stored, due, events)))
+            })
+            .await
+            .map_err(query_error))?;
+        let Some((completed, row, due, events)) = stored else {
             return Ok(None);
         };
         emit_all(&events);
@@ -551,6 +564,7 @@ impl GenerationRepository for DieselGenerationRepository {
             })
             .transpose()?;
         Ok(Some(Completion {
+            generation: completed.into_generation()?,
             image: row.into_image()?,
             charge,
         }))
