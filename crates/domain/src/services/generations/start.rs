@@ -4,14 +4,17 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::credits::CreditAmount;
 use crate::error::RepositoryError;
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::{GenerationId, PredictionId, UserId};
+use crate::model::Model;
 use crate::params::GenerationRequest;
 use crate::ports::{
     Clock, Created, GenerationRepository, IdempotencyStore, ImageProvider, ImageRepository,
-    ModelCatalog, ProviderError, ProviderRequest, ProviderState, Refusal, Transition,
+    ModelCatalog, ProviderError, ProviderRequest, ProviderState, Refusal, Submission, Transition,
 };
 use crate::services::credits::CreditService;
 
@@ -90,6 +93,7 @@ impl StartGeneration {
             .await
     }
 
+    /// [`start`](Self::start) with the generation id chosen by the caller.
     pub(super) async fn start_as(
         &self,
         user: &UserId,
@@ -103,25 +107,7 @@ impl StartGeneration {
             .await?
             .filter(|m| m.spec.is_active)
             .ok_or(GenerateError::ModelNotFound)?;
-        let params = request.resolve(&model);
-        let new = NewGeneration {
-            id,
-            user_id: user.clone(),
-            model_id: Some(model.id),
-            model_name: Some(model.spec.name.clone()),
-            prompt: request.prompt.as_str().to_owned(),
-            negative_prompt: request
-                .negative_prompt
-                .as_ref()
-                .map(|n| n.as_str().to_owned()),
-            style: request.style.as_ref().map(|s| s.as_str().to_owned()),
-            source_image_url: request
-                .source_image_url
-                .as_ref()
-                .map(|u| u.as_str().to_owned()),
-            params: params.clone(),
-            created_at: self.ports.clock.now(),
-        };
+        let new = new_generation(user, &request, &model, id, self.ports.clock.now());
         let created = self.create(&new).await?;
         metrics::counter!(
             "picture_generations_started_total",
@@ -130,25 +116,52 @@ impl StartGeneration {
             "billing" => created.generation.billing.as_str()
         )
         .increment(1);
-        let provider_request = ProviderRequest {
-            generation_id: id,
-            model_ref: model.spec.replicate_id.clone(),
-            model_version: request
-                .model_version
-                .as_ref()
-                .map(|v| v.as_str().to_owned())
-                .or_else(|| model.spec.version.clone()),
-            prompt: new.prompt.clone(),
-            negative_prompt: new
-                .negative_prompt
-                .clone()
-                .filter(|_| model.spec.supports_negative_prompt),
-            source_image_url: new.source_image_url.clone(),
-            params,
-            webhook_url: self.settings.callbacks.as_ref().map(|c| c.url_for(id)),
-            wait: request.wait_for_result,
+        let webhook_url = self.settings.callbacks.as_ref().map(|c| c.url_for(id));
+        let provider_request = provider_request(&new, &request, &model, webhook_url);
+        let (submission, recorded) = self.submit(&new, &provider_request).await?;
+        let running = recorded
+            && matches!(
+                submission.state,
+                ProviderState::Starting | ProviderState::Processing
+            );
+        let settled = self
+            .finalize
+            .settle(&new, &submission.prediction_id, submission.state)
+            .await?;
+        let view = match settled {
+            // This request completed it: answer with what completing it returned.
+            Settled::Completed(view) => *view,
+            // Nothing this request did moved it past `processing`: answer with what it wrote
+            // instead of reading it back (a webhook that finished it meanwhile shows on the
+            // next read).
+            Settled::Other if running && !request.wait_for_result => GenerationView {
+                generation: Generation {
+                    status: GenerationStatus::Processing,
+                    prediction_id: Some(submission.prediction_id),
+                    ..created.generation
+                },
+                image: None,
+            },
+            Settled::Other => self.read_back(id, request.wait_for_result).await?,
         };
-        let submission = match self.ports.provider.submit(&provider_request).await {
+        Ok(Started {
+            view,
+            free_generations_remaining: created.free_generations_remaining,
+            credit_balance: created.balance_after,
+        })
+    }
+
+    /// Submits the generation `new` describes and records its prediction: the provider's
+    /// answer, and whether this call moved it to `processing` (`false` when it ended
+    /// meanwhile, or a webhook recorded the prediction first). A refused submit, or a
+    /// prediction that cannot be recorded, fails the generation (its access is given back).
+    async fn submit(
+        &self,
+        new: &NewGeneration,
+        request: &ProviderRequest,
+    ) -> Result<(Submission, bool), GenerateError> {
+        let id = new.id;
+        let submission = match self.ports.provider.submit(request).await {
             Ok(submission) => submission,
             Err(error) => {
                 tracing::warn!(generation_id = %id, %error, "provider refused the generation");
@@ -157,7 +170,7 @@ impl StartGeneration {
                 };
                 end(
                     &*self.ports.generations,
-                    &new,
+                    new,
                     &failed,
                     self.ports.clock.now(),
                 )
@@ -187,7 +200,7 @@ impl StartGeneration {
                 };
                 end(
                     &*self.ports.generations,
-                    &new,
+                    new,
                     &failed,
                     self.ports.clock.now(),
                 )
@@ -198,48 +211,27 @@ impl StartGeneration {
             }
         };
         tracing::info!(generation_id = %id, prediction_id = %submission.prediction_id, "generation submitted");
-        let running = recorded
-            && matches!(
-                submission.state,
-                ProviderState::Starting | ProviderState::Processing
-            );
-        let settled = self
-            .finalize
-            .settle(&new, &submission.prediction_id, submission.state)
-            .await?;
-        let view = match settled {
-            // This request completed it: answer with what completing it returned.
-            Settled::Completed(view) => *view,
-            // Nothing this request did moved it past `processing`: answer with what it wrote
-            // instead of reading it back (a webhook that finished it meanwhile shows on the
-            // next read).
-            Settled::Other if running && !request.wait_for_result => GenerationView {
-                generation: Generation {
-                    status: GenerationStatus::Processing,
-                    prediction_id: Some(submission.prediction_id),
-                    ..created.generation
-                },
-                image: None,
-            },
-            Settled::Other => {
-                let found = if request.wait_for_result {
-                    self.wait_until_final(id).await?
-                } else {
-                    match self.ports.generations.find(id).await? {
-                        Some(generation) => Some(view_of(&*self.ports.images, generation).await?),
-                        None => None,
-                    }
-                };
-                found.ok_or(RepositoryError::Other(
-                    "generation vanished after creation".into(),
-                ))?
+        Ok((submission, recorded))
+    }
+
+    /// The generation `id` as it stands now, after waiting for its end when `wait`: for a
+    /// generation that someone else moved (or that this request did not complete itself).
+    async fn read_back(
+        &self,
+        id: GenerationId,
+        wait: bool,
+    ) -> Result<GenerationView, GenerateError> {
+        let found = if wait {
+            self.wait_until_final(id).await?
+        } else {
+            match self.ports.generations.find(id).await? {
+                Some(generation) => Some(view_of(&*self.ports.images, generation).await?),
+                None => None,
             }
         };
-        Ok(Started {
-            view,
-            free_generations_remaining: created.free_generations_remaining,
-            credit_balance: created.balance_after,
-        })
+        Ok(found.ok_or(RepositoryError::Other(
+            "generation vanished after creation".into(),
+        ))?)
     }
 
     /// Cancels `prediction_id` at the provider when generation `id` ended while it was being
@@ -319,5 +311,62 @@ impl StartGeneration {
                 return Ok(Some(*view));
             }
         }
+    }
+}
+
+/// The generation `user` asks for with `request`, on `model`, as it is recorded.
+fn new_generation(
+    user: &UserId,
+    request: &GenerationRequest,
+    model: &Model,
+    id: GenerationId,
+    at: DateTime<Utc>,
+) -> NewGeneration {
+    NewGeneration {
+        id,
+        user_id: user.clone(),
+        model_id: Some(model.id),
+        model_name: Some(model.spec.name.clone()),
+        prompt: request.prompt.as_str().to_owned(),
+        negative_prompt: request
+            .negative_prompt
+            .as_ref()
+            .map(|n| n.as_str().to_owned()),
+        style: request.style.as_ref().map(|s| s.as_str().to_owned()),
+        source_image_url: request
+            .source_image_url
+            .as_ref()
+            .map(|u| u.as_str().to_owned()),
+        params: request.resolve(model),
+        created_at: at,
+    }
+}
+
+/// What the provider is asked for the generation `new` describes: the model's reference and
+/// version (the request's version first), the negative prompt only where the model takes one,
+/// and where to call back.
+fn provider_request(
+    new: &NewGeneration,
+    request: &GenerationRequest,
+    model: &Model,
+    webhook_url: Option<String>,
+) -> ProviderRequest {
+    ProviderRequest {
+        generation_id: new.id,
+        model_ref: model.spec.replicate_id.clone(),
+        model_version: request
+            .model_version
+            .as_ref()
+            .map(|v| v.as_str().to_owned())
+            .or_else(|| model.spec.version.clone()),
+        prompt: new.prompt.clone(),
+        negative_prompt: new
+            .negative_prompt
+            .clone()
+            .filter(|_| model.spec.supports_negative_prompt),
+        source_image_url: new.source_image_url.clone(),
+        params: new.params.clone(),
+        webhook_url,
+        wait: request.wait_for_result,
     }
 }

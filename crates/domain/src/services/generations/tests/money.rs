@@ -243,7 +243,7 @@ async fn sync_success_completes_once_and_charges_only_the_remote_payer() {
             .await
             .unwrap();
         assert_eq!(status_of(&state), GenerationStatus::Completed, "{payer:?}");
-        // The answer is the final read of the wait, not an earlier state.
+        // The answer is the generation as completed, not an earlier state.
         assert_eq!(
             started.view.generation.status,
             GenerationStatus::Completed,
