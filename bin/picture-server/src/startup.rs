@@ -17,7 +17,8 @@ use picture_domain::ports::CreditLedger;
 use picture_domain::ports::{Clock, ImageProvider, ObjectStore};
 use picture_domain::services::{
     CATALOG_CACHE_TTL, CachedCatalog, CreditPorts, CreditService, DeliveryGuard, GenerationLimits,
-    GenerationService, ImageService, ModelService, PipelinePorts, PipelineSettings, ProfileService,
+    GenerationServices, ImageService, ModelService, PipelinePorts, PipelineSettings,
+    ProfileService, ReconcileGenerations,
 };
 use picture_offline::OfflineRenderer;
 use picture_persistence::{
@@ -107,7 +108,7 @@ const IDEMPOTENCY_PURGE_BATCH: u32 = 1000;
 /// Finalises generations stuck in `processing` now and then every `settings.reconciler_interval`,
 /// and deletes a batch of expired `Idempotency-Key`s each time. Stops between passes once asked
 /// to (or once nobody can ask any more).
-fn spawn_reconciler(pipeline: GenerationService, settings: &Settings) -> Reconciler {
+fn spawn_reconciler(pipeline: ReconcileGenerations, settings: &Settings) -> Reconciler {
     let (interval, min_age) = (settings.reconciler_interval, settings.reconciler_min_age);
     let (stop, mut stopping) = watch::channel(false);
     let task = tokio::spawn(async move {
@@ -211,7 +212,7 @@ fn pipeline(
     database: &Database,
     store: Arc<dyn ObjectStore>,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<GenerationService> {
+) -> anyhow::Result<GenerationServices> {
     let fetcher = Ingestor::new(IngestConfig {
         allowed_hosts: settings.output_allowed_hosts.clone(),
         allow_private_addresses: settings.output_allow_private_addresses,
@@ -258,14 +259,14 @@ fn pipeline(
         clock,
         idempotency: Arc::new(DieselIdempotencyStore::new(database.clone())),
     };
-    Ok(GenerationService::new(
+    Ok(GenerationServices::new(
         ports,
         credits,
         PipelineSettings {
-            webhook_base_url: settings
+            callbacks: settings
                 .replicate_webhook_secret
                 .as_ref()
-                .map(|_| settings.webhook_base_url.clone()),
+                .map(|_| routes::webhook::callback_urls(&settings.webhook_base_url)),
             sync_timeout: settings.generation_sync_timeout,
             poll_interval: settings.generation_poll_interval,
             finalize_lease: settings.finalize_lease,
@@ -381,7 +382,8 @@ impl Application {
                 &background,
                 Arc::clone(&store),
                 Arc::clone(&clock),
-            )?,
+            )?
+            .reconcile,
             &settings,
         );
         let orphan_sweep = crate::orphan_sweep::spawn(
@@ -390,7 +392,7 @@ impl Application {
             Arc::clone(&clock),
             settings.orphan_sweep,
         );
-        let credits = web::Data::new(generations.credits().clone());
+        let credits = web::Data::new(generations.credits.clone());
         let admin_key = web::Data::new(routes::AdminKey(settings.admin_service_key.clone()));
         let metrics = web::Data::new(crate::metrics::install());
         let limits = web::Data::new(GenerationLimits::new(
@@ -405,7 +407,10 @@ impl Application {
         ));
         let ip_limiter = IpLimiter::new(settings.ip_requests_per_minute);
         let idle_buckets = spawn_bucket_cleaner(ip_limiter.clone());
-        let generations = web::Data::new(generations);
+        let start = web::Data::new(generations.start);
+        let finalize = web::Data::new(generations.finalize);
+        let cancel = web::Data::new(generations.cancel);
+        let read = web::Data::new(generations.read);
         let images = web::Data::new(ImageService::new(
             Arc::new(DieselImageRepository::new(database.clone())),
             store,
@@ -496,7 +501,10 @@ impl Application {
                 .app_data(profiles.clone())
                 .app_data(verifier.clone())
                 .app_data(database.clone())
-                .app_data(generations.clone())
+                .app_data(start.clone())
+                .app_data(finalize.clone())
+                .app_data(cancel.clone())
+                .app_data(read.clone())
                 .app_data(credits.clone())
                 .app_data(admin_key.clone())
                 .app_data(metrics.clone())

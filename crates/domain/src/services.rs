@@ -14,8 +14,9 @@ pub use cached_catalog::{CATALOG_CACHE_TTL, CachedCatalog};
 pub use credits::{CreditError, CreditOverview, CreditPorts, CreditService};
 pub use deliveries::DeliveryGuard;
 pub use generations::{
-    GenerateError, GenerationService, GenerationView, HistoryPage, IdempotencyKey, KeyedStart,
-    PipelinePorts, PipelineSettings, Started,
+    CallbackUrls, CancelGeneration, FinalizeGeneration, GenerateError, GenerationServices,
+    GenerationView, HistoryPage, IdempotencyKey, KeyedStart, PipelinePorts, PipelineSettings,
+    ReadGenerations, ReconcileGenerations, StartGeneration, Started,
 };
 pub use images::ImageService;
 pub use limits::{GenerationLimits, GenerationQuota, RateLimited};

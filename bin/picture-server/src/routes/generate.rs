@@ -6,7 +6,8 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use picture_domain::ports::RecordedResponse;
 use picture_domain::services::{
-    GenerateError, GenerationLimits, GenerationService, IdempotencyKey, KeyedStart, Started,
+    CancelGeneration, GenerateError, GenerationLimits, IdempotencyKey, KeyedStart, ReadGenerations,
+    StartGeneration, Started,
 };
 use picture_domain::{GenerationId, GenerationRequest, GenerationStatus};
 use serde_json::Value;
@@ -103,7 +104,7 @@ pub async fn generate(
     user: AuthenticatedUser,
     http: HttpRequest,
     body: web::Json<Value>,
-    service: web::Data<GenerationService>,
+    service: web::Data<StartGeneration>,
     limits: web::Data<GenerationLimits>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -152,7 +153,7 @@ pub async fn generate(
 pub async fn status(
     user: AuthenticatedUser,
     id: web::Path<String>,
-    service: web::Data<GenerationService>,
+    service: web::Data<ReadGenerations>,
 ) -> Result<HttpResponse, ApiError> {
     let generation_id: GenerationId = id.parse().map_err(|_| generation_not_found(&id))?;
     let view = service
@@ -167,7 +168,7 @@ pub async fn status(
 pub async fn cancel_post(
     user: AuthenticatedUser,
     id: web::Path<String>,
-    service: web::Data<GenerationService>,
+    service: web::Data<CancelGeneration>,
 ) -> Result<HttpResponse, ApiError> {
     cancel(user, id, service).await
 }
@@ -178,7 +179,7 @@ pub async fn cancel_post(
 pub async fn cancel(
     user: AuthenticatedUser,
     id: web::Path<String>,
-    service: web::Data<GenerationService>,
+    service: web::Data<CancelGeneration>,
 ) -> Result<HttpResponse, ApiError> {
     let generation_id: GenerationId = id.parse().map_err(|_| generation_not_found(&id))?;
     if service.cancel(&user.id, generation_id).await? {

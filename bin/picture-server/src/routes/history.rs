@@ -1,7 +1,7 @@
 //! `GET /generate/history?page&limit`: the caller's generations, newest first.
 
 use actix_web::{HttpResponse, web};
-use picture_domain::services::GenerationService;
+use picture_domain::services::ReadGenerations;
 use serde::Deserialize;
 
 use crate::auth::AuthenticatedUser;
@@ -46,7 +46,7 @@ fn page_and_limit(query: &HistoryQuery) -> (u64, u32) {
 pub async fn history(
     user: AuthenticatedUser,
     query: web::Query<HistoryQuery>,
-    service: web::Data<GenerationService>,
+    service: web::Data<ReadGenerations>,
 ) -> Result<HttpResponse, ApiError> {
     let (page, limit) = page_and_limit(&query);
     let offset = (page - 1) * u64::from(limit);

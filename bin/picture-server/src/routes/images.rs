@@ -4,7 +4,7 @@
 use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, web};
 use picture_domain::ports::{BatchAction, ImageChange, ImageQuery};
-use picture_domain::services::{GenerationService, ImageService};
+use picture_domain::services::{ImageService, ReadGenerations};
 use picture_domain::{GalleryCursor, GenerationId, ImageId};
 use serde::Deserialize;
 
@@ -346,7 +346,7 @@ pub async fn likes(
 pub async fn generation_params(
     user: AuthenticatedUser,
     id: web::Path<String>,
-    generations: web::Data<GenerationService>,
+    generations: web::Data<ReadGenerations>,
 ) -> Result<HttpResponse, ApiError> {
     let Ok(generation_id) = id.parse::<GenerationId>() else {
         return Ok(HttpResponse::NoContent().finish());

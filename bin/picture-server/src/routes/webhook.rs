@@ -4,7 +4,7 @@ use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use picture_domain::GenerationId;
-use picture_domain::services::{DeliveryGuard, GenerationService};
+use picture_domain::services::{CallbackUrls, DeliveryGuard, FinalizeGeneration};
 use picture_replicate::{Prediction, TOLERANCE_SECS, WebhookHeaders, WebhookVerifier};
 use serde::Deserialize;
 
@@ -16,6 +16,13 @@ pub const MAX_WEBHOOK_BYTES: usize = 10 * 1024 * 1024;
 
 /// Longest `webhook-id` accepted (Replicate's are `msg_` plus a short id).
 const MAX_WEBHOOK_ID: usize = 256;
+
+/// The URLs the provider calls back about each generation: this route under `base` (the
+/// server's public base URL), with the generation's id in the query ([`WebhookQuery`]).
+pub fn callback_urls(base: &str) -> CallbackUrls {
+    let base = base.trim_end_matches('/').to_owned();
+    CallbackUrls::new(move |id| format!("{base}/api/v1/generate/webhook?generation={id}"))
+}
 
 /// The query of the webhook URL we hand the provider.
 #[derive(Debug, Deserialize)]
@@ -93,7 +100,7 @@ pub async fn webhook(
     query: web::Query<WebhookQuery>,
     payload: web::Payload,
     verifier: web::Data<Option<WebhookVerifier>>,
-    service: web::Data<GenerationService>,
+    service: web::Data<FinalizeGeneration>,
     deliveries: web::Data<DeliveryGuard>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(verifier) = verifier.get_ref() else {
@@ -133,7 +140,7 @@ pub async fn webhook(
 async fn apply(
     query: &WebhookQuery,
     body: &[u8],
-    service: &GenerationService,
+    service: &FinalizeGeneration,
 ) -> Result<HttpResponse, ApiError> {
     let prediction = match Prediction::parse(body) {
         Ok(prediction) => prediction,

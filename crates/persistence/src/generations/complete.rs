@@ -1,6 +1,6 @@
 //! Completing a generation, in one transaction: the status compare-and-set as the lease's
 //! holder, its image row, and its hold captured ([`settle_money`] with
-//! [`Outcome::Completed`]).
+//! [`Outcome::Completed`]); it answers the generation as committed, so nobody reads it back.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -9,6 +9,7 @@ use picture_domain::money::Outcome;
 use picture_domain::ports::{Completion, DueCharge, LeaseToken};
 use picture_domain::{GenerationId, GenerationStatus, NewImage, RepositoryError, UserId};
 
+use super::row::GenerationRow;
 use super::settle::{Payer, Settled, settle_money};
 use super::{DieselGenerationRepository, predecessors};
 use crate::cached_statement::CacheStatement;
@@ -34,7 +35,7 @@ impl DieselGenerationRepository {
         let id = id.to_string();
         let at = to_millis(at);
         let image_row = ImageRow::new(image)?;
-        let stored: Option<(ImageRow, Settled)> = with_connection!(self.database, |conn| conn
+        let stored: Option<(GenerationRow, ImageRow, Settled)> = with_connection!(self.database, |conn| conn
             .transaction::<_, TxError, _>(async |conn| {
                 let payer: Option<Payer> = diesel::update(
                     generations::table
@@ -68,11 +69,17 @@ impl DieselGenerationRepository {
                     .get_result(conn)
                     .await?;
                 let settled = settle_money(conn, &id, payer, Outcome::Completed, at).await?;
-                Ok(Some((stored, settled)))
+                // The row as committed (with `credits_used` once captured), for the caller.
+                let completed: GenerationRow = generations::table
+                    .find(&id)
+                    .select(GenerationRow::as_select())
+                    .first(conn)
+                    .await?;
+                Ok(Some((completed, stored, settled)))
             })
             .await
             .map_err(TxError::into_error))?;
-        let Some((row, settled)) = stored else {
+        let Some((completed, row, settled)) = stored else {
             return Ok(None);
         };
         emit_all(&settled.events);
@@ -87,6 +94,7 @@ impl DieselGenerationRepository {
             })
             .transpose()?;
         Ok(Some(Completion {
+            generation: completed.into_generation()?,
             image: row.into_image()?,
             charge,
         }))

@@ -87,6 +87,8 @@ impl LeaseToken {
 /// A generation that has just been completed by a call to `complete`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
+    /// The generation as completed (so the caller need not read it back).
+    pub generation: Generation,
     /// Its image.
     pub image: Image,
     /// What is owed to the remote credits service, if it was paid from there.
@@ -138,8 +140,8 @@ pub trait GenerationLifecycle: Send + Sync {
     /// lease `token`, in one transaction: compare-and-set to `completed`, insert the image, and
     /// settle the hold once (a `capture` ledger entry): a local hold is spent (setting
     /// `credits_used`); a hold against the remote service becomes a [`DueCharge`], kept until
-    /// [`settle_charge`](crate::ports::RemoteChargeQueue::settle_charge). Returns the completion when this call completed
-    /// it, `None` when it was already final or `token` no longer holds the lease (another
+    /// [`settle_charge`](crate::ports::RemoteChargeQueue::settle_charge). Returns the completion (the generation as
+    /// completed, its image, any due charge) when this call completed it, `None` when it was already final or `token` no longer holds the lease (another
     /// finaliser took it over after it ran out): nothing changes then.
     ///
     /// # Errors

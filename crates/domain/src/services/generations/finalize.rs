@@ -1,193 +1,232 @@
 //! Finalisation: moving a generation to where the provider says it is, exactly once, and
-//! storing its image.
+//! storing its image — for a provider's report (a webhook), and for the other services that
+//! ask the provider (a waiting request, a status poll, the reconciler).
 
-use std::future::Future;
-use std::task::Poll;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::generation::Generation;
+use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::{GenerationId, ImageId, PredictionId};
 use crate::image::NewImage;
-use crate::ports::{LeaseToken, ObjectKey, ProviderError, ProviderState, StoreError, Transition};
+use crate::ports::{
+    ChargeOutcome, Clock, GenerationRepository, ImageProvider, ImageSource, LeaseToken, ObjectKey,
+    ObjectStore, OutputFetcher, ProviderError, ProviderState, StoreError, Transition,
+};
+use crate::services::credits::CreditService;
 
-use super::{GenerateError, GenerationService};
+use super::shared::{count_finished, end};
+use super::{GenerateError, GenerationView, PipelineSettings};
 
-impl GenerationService {
-    /// Applies a terminal `transition` (failed or cancelled) and counts it when this call moved
-    /// the generation. `true` when it did.
-    pub(super) async fn end(
-        &self,
-        id: GenerationId,
-        transition: &Transition,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<bool, crate::error::RepositoryError> {
-        let moved = self
-            .ports
-            .generations
-            .transition(id, transition, at)
-            .await?;
-        if moved {
-            let model = match self.ports.generations.find(id).await {
-                Ok(Some(generation)) => generation.record.model_name,
-                _ => None,
-            };
-            count_finished(model, transition.target());
+mod lease;
+
+/// Applies the provider's reports and finalises generations: holds the generations, the
+/// provider (to ask where a prediction stands), the output downloader, the object store, the
+/// clock, and the credit service (to charge a completed generation to the remote service).
+#[derive(Clone)]
+pub struct FinalizeGeneration {
+    generations: Arc<dyn GenerationRepository>,
+    provider: Arc<dyn ImageProvider>,
+    fetcher: Arc<dyn OutputFetcher>,
+    store: Arc<dyn ObjectStore>,
+    clock: Arc<dyn Clock>,
+    credits: CreditService,
+    /// How long one finaliser's lease lasts.
+    finalize_lease: Duration,
+    /// The provider is asked about a generation at most once per this interval.
+    provider_poll_min_interval: Duration,
+}
+
+/// What applying a provider's state came to.
+#[derive(Debug)]
+pub(super) enum Settled {
+    /// This call completed the generation: it as completed, with its image.
+    Completed(Box<GenerationView>),
+    /// Anything else — still running, ended otherwise, or finalised by someone else: read it
+    /// to know.
+    Other,
+}
+
+/// How one finaliser's attempt ended.
+#[derive(Debug)]
+enum Finalised {
+    /// It completed the generation, now as this view.
+    Completed(Box<GenerationView>),
+    /// The generation ended otherwise meanwhile (or another finaliser took the lease over).
+    Lost,
+    /// It failed, with the user-facing reason.
+    Failed(String),
+}
+
+impl FinalizeGeneration {
+    /// A finaliser over these ports, with the lease and poll interval of `settings`.
+    pub(super) fn new(
+        generations: Arc<dyn GenerationRepository>,
+        provider: Arc<dyn ImageProvider>,
+        fetcher: Arc<dyn OutputFetcher>,
+        store: Arc<dyn ObjectStore>,
+        clock: Arc<dyn Clock>,
+        credits: CreditService,
+        settings: &PipelineSettings,
+    ) -> Self {
+        Self {
+            generations,
+            provider,
+            fetcher,
+            store,
+            clock,
+            credits,
+            finalize_lease: settings.finalize_lease,
+            provider_poll_min_interval: settings.provider_poll_min_interval,
         }
-        Ok(moved)
+    }
+
+    /// Applies a provider's report (a verified webhook) about `prediction_id`. `hint` is the
+    /// generation id from the webhook URL: when the report arrives before the submit call has
+    /// returned, the generation is still `pending` without a prediction id, and the report
+    /// records it. `None` when no generation matches (the provider should stop retrying all
+    /// the same). A report never moves a generation that belongs to another prediction.
+    ///
+    /// # Errors
+    /// [`GenerateError::Repository`].
+    pub async fn on_provider_report(
+        &self,
+        prediction_id: &PredictionId,
+        state: ProviderState,
+        hint: Option<GenerationId>,
+    ) -> Result<Option<GenerationId>, GenerateError> {
+        let generation = match self.generations.find_by_prediction(prediction_id).await? {
+            Some(generation) => generation,
+            None => {
+                let Some(hinted) = hint else { return Ok(None) };
+                let Some(generation) = self.generations.find(hinted).await? else {
+                    return Ok(None);
+                };
+                if generation.prediction_id.is_some() {
+                    return Ok(None);
+                }
+                let processing = Transition::Processing {
+                    prediction_id: prediction_id.clone(),
+                };
+                if !self
+                    .generations
+                    .transition(hinted, &processing, self.clock.now())
+                    .await?
+                {
+                    return Ok(None);
+                }
+                generation
+            }
+        };
+        self.settle(&generation.record, prediction_id, state)
+            .await?;
+        Ok(Some(generation.record.id))
     }
 
     /// Asks the provider where `generation` stands and settles it there, unless someone (on
-    /// any instance) asked within the provider poll interval. `true` when this call asked.
+    /// any instance) asked within the provider poll interval. `None` when this call did not
+    /// ask.
     pub(super) async fn poll_provider(
         &self,
         generation: &Generation,
-    ) -> Result<bool, GenerateError> {
+    ) -> Result<Option<Settled>, GenerateError> {
         let Some(prediction_id) = &generation.prediction_id else {
-            return Ok(false);
+            return Ok(None);
         };
-        let id = generation.record.id;
-        let interval = self.settings.provider_poll_min_interval;
+        let record = &generation.record;
+        let interval = self.provider_poll_min_interval;
         if !interval.is_zero()
             && !self
-                .ports
                 .generations
-                .claim_provider_check(id, interval, self.ports.clock.now())
+                .claim_provider_check(record.id, interval, self.clock.now())
                 .await?
         {
-            return Ok(false);
+            return Ok(None);
         }
-        match self.ports.provider.fetch(prediction_id).await {
-            Ok(state) => self.settle(id, prediction_id, state).await?,
+        let settled = match self.provider.fetch(prediction_id).await {
+            Ok(state) => self.settle(record, prediction_id, state).await?,
             Err(ProviderError::NotFound) => {
                 let failed = Transition::Failed {
                     message: "The provider no longer knows this prediction".to_owned(),
                 };
-                self.end(id, &failed, self.ports.clock.now()).await?;
+                end(&*self.generations, record, &failed, self.clock.now()).await?;
+                Settled::Other
             }
             Err(error) => {
-                tracing::warn!(generation_id = %id, %error, "provider poll failed");
+                tracing::warn!(generation_id = %record.id, %error, "provider poll failed");
+                Settled::Other
             }
-        }
-        Ok(true)
+        };
+        Ok(Some(settled))
     }
 
-    /// Reads `id` until it is final or the sync timeout has passed, asking the provider
-    /// between reads (through the same per-interval throttle as status polls): the last read
-    /// (`None` when the generation is gone).
-    pub(super) async fn wait_until_final(
-        &self,
-        id: GenerationId,
-    ) -> Result<Option<Generation>, GenerateError> {
-        let deadline = self.ports.clock.now()
-            + chrono::Duration::from_std(self.settings.sync_timeout)
-                .unwrap_or_else(|_| chrono::Duration::zero());
-        loop {
-            let Some(generation) = self.ports.generations.find(id).await? else {
-                return Ok(None);
-            };
-            if generation.status.is_terminal() || self.ports.clock.now() >= deadline {
-                return Ok(Some(generation));
-            }
-            self.ports.clock.sleep(self.settings.poll_interval).await;
-            self.poll_provider(&generation).await?;
-        }
-    }
-
-    /// Moves a generation to where the provider says it is. Terminal states are applied once:
-    /// failures by compare-and-set, successes by the holder of the finalisation lease.
+    /// Moves the generation `record` describes to where the provider says it is. Terminal
+    /// states are applied once: failures by compare-and-set, successes by the holder of the
+    /// finalisation lease.
     pub(super) async fn settle(
         &self,
-        id: GenerationId,
+        record: &NewGeneration,
         prediction_id: &PredictionId,
         state: ProviderState,
-    ) -> Result<(), GenerateError> {
-        let now = self.ports.clock.now();
+    ) -> Result<Settled, GenerateError> {
+        let id = record.id;
+        let now = self.clock.now();
         match state {
-            ProviderState::Starting | ProviderState::Processing => Ok(()),
+            ProviderState::Starting | ProviderState::Processing => Ok(Settled::Other),
             ProviderState::Failed { message } => {
-                self.end(id, &Transition::Failed { message }, now).await?;
-                Ok(())
+                end(
+                    &*self.generations,
+                    record,
+                    &Transition::Failed { message },
+                    now,
+                )
+                .await?;
+                Ok(Settled::Other)
             }
             ProviderState::Canceled => {
                 let cancelled = Transition::Cancelled {
                     message: "Cancelled by the provider".to_owned(),
                 };
-                self.end(id, &cancelled, now).await?;
-                Ok(())
+                end(&*self.generations, record, &cancelled, now).await?;
+                Ok(Settled::Other)
             }
             ProviderState::Succeeded {
                 outputs,
                 predict_time,
             } => {
                 let Some(token) = self
-                    .ports
                     .generations
-                    .claim_finalization(id, self.settings.finalize_lease, now)
+                    .claim_finalization(id, self.finalize_lease, now)
                     .await?
                 else {
-                    return Ok(());
+                    return Ok(Settled::Other);
                 };
-                let work = self.store_output(id, &token, &outputs, predict_time);
-                let (outcome, stored) = while_renewing(work, self.renew_lease(id, &token)).await;
-                match &outcome {
-                    Finalised::Completed => {}
+                let work = self.store_output(record, &token, &outputs, predict_time);
+                let (outcome, stored) =
+                    lease::while_renewing(work, self.renew_lease(id, &token)).await;
+                let settled = match outcome {
+                    Finalised::Completed(view) => return Ok(Settled::Completed(view)),
                     Finalised::Lost => {
                         tracing::info!(generation_id = %id, "another request ended the generation first");
+                        Settled::Other
                     }
                     Finalised::Failed(message) => {
                         tracing::warn!(generation_id = %id, %prediction_id, %message, "finalisation failed");
-                        let moved = self
-                            .ports
+                        if self
                             .generations
-                            .fail_finalization(id, &token, message, self.ports.clock.now())
-                            .await?;
-                        if moved {
-                            let model = match self.ports.generations.find(id).await {
-                                Ok(Some(generation)) => generation.record.model_name,
-                                _ => None,
-                            };
-                            count_finished(model, crate::GenerationStatus::Failed);
+                            .fail_finalization(id, &token, &message, self.clock.now())
+                            .await?
+                        {
+                            count_finished(record, GenerationStatus::Failed);
                         }
+                        Settled::Other
                     }
-                }
-                if let Some(key) = stored
-                    && !matches!(outcome, Finalised::Completed)
-                {
+                };
+                if let Some(key) = stored {
                     self.discard_unless_used(id, &key).await;
                 }
-                Ok(())
+                Ok(settled)
             }
         }
-    }
-
-    /// Renews the finalisation lease `token` holds every third of the lease, for as long as it
-    /// is polled; stops renewing (and stays pending) once the lease is lost.
-    async fn renew_lease(&self, id: GenerationId, token: &LeaseToken) {
-        let every = self.settings.finalize_lease / 3;
-        loop {
-            self.ports.clock.sleep(every).await;
-            match self
-                .ports
-                .generations
-                .renew_finalization(
-                    id,
-                    token,
-                    self.settings.finalize_lease,
-                    self.ports.clock.now(),
-                )
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!(generation_id = %id, "finalisation lease lost");
-                    break;
-                }
-                Err(error) => {
-                    tracing::warn!(generation_id = %id, %error, "finalisation lease not renewed");
-                }
-            }
-        }
-        std::future::pending::<()>().await;
     }
 
     /// Deletes the object stored under `key` for generation `id` unless an image row may point
@@ -196,10 +235,10 @@ impl GenerationService {
     /// delete it); deleted when the generation ended without an image. A failed delete is
     /// logged (the reconciler's sweep of objects without an image row removes it later).
     async fn discard_unless_used(&self, id: GenerationId, key: &ObjectKey) {
-        let used = match self.ports.generations.find(id).await {
+        let used = match self.generations.find(id).await {
             Ok(Some(generation)) => matches!(
                 generation.status,
-                crate::GenerationStatus::Completed | crate::GenerationStatus::Processing
+                GenerationStatus::Completed | GenerationStatus::Processing
             ),
             Ok(None) => false,
             Err(error) => {
@@ -210,7 +249,7 @@ impl GenerationService {
         if used {
             return;
         }
-        match self.ports.store.delete(key).await {
+        match self.store.delete(key).await {
             Ok(()) => {
                 tracing::info!(generation_id = %id, key = key.as_str(), "deleted the image of a generation that ended without it");
             }
@@ -220,41 +259,32 @@ impl GenerationService {
         }
     }
 
-    /// Downloads the first output, stores it and completes the generation as the holder of
-    /// `token`: how it ended, and the key of the object it stored, if it stored one.
+    /// Downloads the first output, stores it and completes the generation `record` describes
+    /// as the holder of `token`: how it ended, and the key of the object it stored, if it
+    /// stored one.
     async fn store_output(
         &self,
-        id: GenerationId,
+        record: &NewGeneration,
         token: &LeaseToken,
-        outputs: &[crate::ports::ImageSource],
+        outputs: &[ImageSource],
         predict_time: Option<Duration>,
     ) -> (Finalised, Option<ObjectKey>) {
-        let generation = match self.ports.generations.find(id).await {
-            Ok(Some(generation)) => generation,
-            Ok(None) => {
-                return (
-                    Finalised::Failed("the generation disappeared".to_owned()),
-                    None,
-                );
-            }
-            Err(error) => return (Finalised::Failed(format!("database error: {error}")), None),
-        };
+        let id = record.id;
         let Some(source) = outputs.first() else {
             return (
                 Finalised::Failed("The provider returned no image".to_owned()),
                 None,
             );
         };
-        let fetched = match self.ports.fetcher.fetch(source).await {
+        let fetched = match self.fetcher.fetch(source).await {
             Ok(fetched) => fetched,
             Err(error) => return (Finalised::Failed(error.to_string()), None),
         };
         let image_id = ImageId::from_uuid(id.as_uuid());
-        let user = &generation.record.user_id;
+        let user = &record.user_id;
         let key = ObjectKey::for_image(user, image_id, fetched.extension);
         let size = fetched.bytes.len() as u64;
         if let Err(error) = self
-            .ports
             .store
             .put(&key, fetched.bytes, fetched.content_type)
             .await
@@ -271,80 +301,49 @@ impl GenerationService {
             id: image_id,
             user_id: user.clone(),
             generation_id: Some(id),
-            prompt: generation.record.prompt.clone(),
-            negative_prompt: generation.record.negative_prompt.clone(),
-            model: generation.record.model_name.clone(),
-            style: generation.record.style.clone(),
-            public_url: Some(self.ports.store.public_url(&key)),
+            prompt: record.prompt.clone(),
+            negative_prompt: record.negative_prompt.clone(),
+            model: record.model_name.clone(),
+            style: record.style.clone(),
+            public_url: Some(self.store.public_url(&key)),
             storage_path: key.as_str().to_owned(),
             filename: format!("generated-{id}.{}", fetched.extension),
             format: Some(fetched.extension.to_owned()),
             width: Some(fetched.width),
             height: Some(fetched.height),
             file_size: Some(size),
-            created_at: self.ports.clock.now(),
+            created_at: self.clock.now(),
         };
         let seconds = predict_time.map(|t| i32::try_from(t.as_secs()).unwrap_or(i32::MAX));
         let outcome = match self
-            .ports
             .generations
-            .complete(id, token, &image, seconds, self.ports.clock.now())
+            .complete(id, token, &image, seconds, self.clock.now())
             .await
         {
             Ok(Some(completion)) => {
                 tracing::info!(generation_id = %id, bytes = size, "generation completed");
-                count_finished(
-                    generation.record.model_name.clone(),
-                    crate::GenerationStatus::Completed,
-                );
-                if let Some(due) = completion.charge
-                    && let Err(error) = self.credits.collect(&due).await
-                {
-                    tracing::warn!(generation_id = %id, %error, "charge left for the reconciler");
+                count_finished(record, GenerationStatus::Completed);
+                let mut generation = completion.generation;
+                if let Some(due) = completion.charge {
+                    match self.credits.collect(&due).await {
+                        // As recorded by the charge: what it cost is the amount charged.
+                        Ok(Some(ChargeOutcome::Charged)) => {
+                            generation.credits_used = due.amount.get();
+                        }
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(generation_id = %id, %error, "charge left for the reconciler");
+                        }
+                    }
                 }
-                Finalised::Completed
+                Finalised::Completed(Box::new(GenerationView {
+                    generation,
+                    image: Some(completion.image),
+                }))
             }
             Ok(None) => Finalised::Lost,
             Err(error) => Finalised::Failed(format!("database error: {error}")),
         };
         (outcome, Some(key))
     }
-}
-
-/// How one finaliser's attempt ended.
-#[derive(Debug)]
-enum Finalised {
-    /// It completed the generation.
-    Completed,
-    /// The generation ended otherwise meanwhile (or another finaliser took the lease over).
-    Lost,
-    /// It failed, with the user-facing reason.
-    Failed(String),
-}
-
-/// Runs `work` to its end while polling `renewal` alongside (which never ends by itself),
-/// without a runtime: the domain spawns nothing.
-async fn while_renewing<T>(work: impl Future<Output = T>, renewal: impl Future<Output = ()>) -> T {
-    let mut work = std::pin::pin!(work);
-    let mut renewal = std::pin::pin!(renewal);
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(done) = work.as_mut().poll(cx) {
-            return Poll::Ready(done);
-        }
-        // The renewal only ends with `pending()`: its readiness means nothing.
-        let _ = renewal.as_mut().poll(cx);
-        Poll::Pending
-    })
-    .await
-}
-
-/// Counts a generation that became final, by model and status
-/// (`picture_generations_finished_total`).
-fn count_finished(model: Option<String>, status: crate::GenerationStatus) {
-    metrics::counter!(
-        "picture_generations_finished_total",
-        "model" => model.unwrap_or_default(),
-        "status" => status.as_str()
-    )
-    .increment(1);
 }

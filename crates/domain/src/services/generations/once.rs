@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{GenerateError, GenerationService, Started};
+use super::{GenerateError, StartGeneration, Started};
 use crate::ids::{GenerationId, UserId};
 use crate::params::GenerationRequest;
 use crate::ports::{IdempotencyClaim, RecordedResponse};
@@ -27,21 +27,21 @@ pub struct IdempotencyKey {
 #[derive(Debug, Clone, PartialEq)]
 pub enum KeyedStart {
     /// The key was new and this request started a generation: answer it, and record that
-    /// answer with [`GenerationService::record_answer`] so every retry gets the same bytes.
+    /// answer with [`StartGeneration::record_answer`] so every retry gets the same bytes.
     First(Box<Started>),
     /// The key was used before with the same body: answer its first answer again, unchanged.
     Replay(RecordedResponse),
 }
 
 /// The earliest creation time of a key still alive at `now`.
-fn expiry_horizon(now: DateTime<Utc>, ttl: std::time::Duration) -> DateTime<Utc> {
+pub(super) fn expiry_horizon(now: DateTime<Utc>, ttl: std::time::Duration) -> DateTime<Utc> {
     chrono::Duration::from_std(ttl)
         .ok()
         .and_then(|ttl| now.checked_sub_signed(ttl))
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-impl GenerationService {
+impl StartGeneration {
     /// Like [`start`](Self::start), at most once per `key` and its time to live: a retry with
     /// the same key and body gets [`KeyedStart::Replay`] of the first answer and starts
     /// nothing; a request that fails releases its key, so a retry may try again (no error
@@ -112,15 +112,6 @@ impl GenerationService {
         {
             tracing::error!(%error, user_id = %user, "the first answer of an idempotency key was not recorded");
         }
-    }
-
-    /// Deletes about `limit` keys older than their time to live. Returns how many went.
-    ///
-    /// # Errors
-    /// [`GenerateError::Repository`].
-    pub async fn purge_expired_keys(&self, limit: u32) -> Result<u64, GenerateError> {
-        let horizon = expiry_horizon(self.ports.clock.now(), self.settings.idempotency_ttl);
-        Ok(self.ports.idempotency.purge_expired(horizon, limit).await?)
     }
 }
 

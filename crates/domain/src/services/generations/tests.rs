@@ -14,6 +14,13 @@ use crate::ports::{
 };
 use crate::services::credits::{CreditPorts, CreditService};
 use crate::{CreditAmount, Enforcement};
+// The domain types the tests below (and their submodules) use.
+use crate::freemium::{FreemiumPolicy, InsufficientCredits};
+use crate::generation::{Generation, GenerationStatus, NewGeneration};
+use crate::ids::{GenerationId, PredictionId, UserId};
+use crate::image::Image;
+use crate::params::GenerationRequest;
+use crate::ports::{ProviderError, ProviderState, Refusal, Transition};
 
 mod lifecycle;
 mod money;
@@ -74,9 +81,9 @@ impl Mocks {
         });
     }
 
-    pub(super) fn service(self) -> GenerationService {
+    pub(super) fn service(self) -> GenerationServices {
         self.service_with(PipelineSettings {
-            webhook_base_url: None,
+            callbacks: None,
             sync_timeout: Duration::ZERO,
             poll_interval: Duration::ZERO,
             finalize_lease: Duration::from_secs(60),
@@ -87,7 +94,7 @@ impl Mocks {
         })
     }
 
-    pub(super) fn service_with(self, settings: PipelineSettings) -> GenerationService {
+    pub(super) fn service_with(self, settings: PipelineSettings) -> GenerationServices {
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| {
             let mut clock = MockClock::new();
             clock.expect_now().return_const(DateTime::UNIX_EPOCH);
@@ -118,7 +125,7 @@ impl Mocks {
             clock,
             idempotency: Arc::new(self.idempotency),
         };
-        GenerationService::new(ports, credits, settings)
+        GenerationServices::new(ports, credits, settings)
     }
 }
 
@@ -160,7 +167,7 @@ async fn an_inactive_model_is_not_found_and_nothing_is_recorded() {
         .expect_get()
         .returning(move |_| Ok(Some(found.clone())));
     mocks.generations.expect_create().times(0);
-    let result = mocks.service().start(&user(), request(&model)).await;
+    let result = mocks.service().start.start(&user(), request(&model)).await;
     assert!(matches!(result, Err(GenerateError::ModelNotFound)));
 }
 
@@ -181,7 +188,7 @@ async fn a_refusal_submits_nothing() {
             })))
         });
     mocks.provider.expect_submit().times(0);
-    let result = mocks.service().start(&user(), request(&model)).await;
+    let result = mocks.service().start.start(&user(), request(&model)).await;
     assert!(matches!(result, Err(GenerateError::Insufficient(_))));
 }
 
@@ -218,6 +225,7 @@ async fn an_async_submit_answers_what_it_wrote_without_reading_it_back() {
 
     let started = mocks
         .service()
+        .start
         .start(&user(), request(&model))
         .await
         .unwrap();
@@ -263,7 +271,7 @@ async fn a_provider_refusal_fails_the_generation_which_gives_its_access_back() {
         .times(1)
         .returning(|_, _, _| Ok(true));
     mocks.generations.expect_find().returning(|_| Ok(None));
-    let result = mocks.service().start(&user(), request(&model)).await;
+    let result = mocks.service().start.start(&user(), request(&model)).await;
     assert!(matches!(
         result,
         Err(GenerateError::Provider(ProviderError::Unauthorized))
@@ -306,6 +314,7 @@ async fn a_success_report_without_the_claim_downloads_nothing() {
     let prediction = PredictionId::parse("p").unwrap();
     let applied = mocks
         .service()
+        .finalize
         .on_provider_report(&prediction, state, None)
         .await
         .unwrap();
@@ -323,6 +332,7 @@ async fn a_report_for_an_unknown_prediction_changes_nothing() {
     let prediction = PredictionId::parse("stranger").unwrap();
     let applied = mocks
         .service()
+        .finalize
         .on_provider_report(&prediction, ProviderState::Canceled, None)
         .await
         .unwrap();

@@ -52,6 +52,7 @@ async fn a_retry_replays_the_recorded_answer_and_starts_nothing() {
     let model = sample_model();
     let outcome = mocks
         .service()
+        .start
         .start_once(&user(), request(&model), &key("h"))
         .await
         .unwrap();
@@ -64,6 +65,7 @@ async fn a_retry_before_the_first_answer_is_recorded_is_in_progress() {
     existing(&mut mocks, "h", None);
     let result = mocks
         .service()
+        .start
         .start_once(&user(), request(&sample_model()), &key("h"))
         .await;
     assert!(matches!(result, Err(GenerateError::IdempotencyInProgress)));
@@ -76,6 +78,7 @@ async fn another_body_is_a_mismatch_even_once_answered() {
         existing(&mut mocks, "first body", response);
         let result = mocks
             .service()
+            .start
             .start_once(&user(), request(&sample_model()), &key("other body"))
             .await;
         assert!(matches!(result, Err(GenerateError::IdempotencyMismatch)));
@@ -100,6 +103,7 @@ async fn a_claim_treats_keys_older_than_the_time_to_live_as_expired() {
     mocks.idempotency.expect_forget().returning(|_, _| Ok(()));
     let result = mocks
         .service()
+        .start
         .start_once(&user(), request(&sample_model()), &key("h"))
         .await;
     assert!(matches!(result, Err(GenerateError::ModelNotFound)));
@@ -123,6 +127,7 @@ async fn a_refused_start_releases_its_key_and_records_no_answer() {
     mocks.idempotency.expect_record().times(0);
     let result = mocks
         .service()
+        .start
         .start_once(&user(), request(&sample_model()), &key("h"))
         .await;
     assert!(matches!(result, Err(GenerateError::ModelNotFound)));
@@ -174,6 +179,7 @@ async fn a_new_key_starts_the_generation_and_its_answer_is_recorded_as_given() {
     let service = mocks.service();
     let key = key("h");
     let KeyedStart::First(started) = service
+        .start
         .start_once(&user(), request(&model), &key)
         .await
         .unwrap()
@@ -186,7 +192,7 @@ async fn a_new_key_starts_the_generation_and_its_answer_is_recorded_as_given() {
         *claimed.lock().unwrap()
     );
     assert_eq!(started.credit_balance, Some(CreditAmount::new(20).unwrap()));
-    service.record_answer(&user(), &key, &answer()).await;
+    service.start.record_answer(&user(), &key, &answer()).await;
 }
 
 #[tokio::test]
@@ -199,6 +205,7 @@ async fn an_answer_that_cannot_be_recorded_is_logged_not_returned() {
         .returning(|_, _, _| Err(RepositoryError::Unavailable("down".into())));
     mocks
         .service()
+        .start
         .record_answer(&user(), &key("h"), &answer())
         .await;
 }
@@ -214,7 +221,15 @@ async fn purging_deletes_what_is_older_than_the_time_to_live_in_bounded_batches(
         })
         .times(1)
         .returning(|_, _| Ok(3));
-    assert_eq!(mocks.service().purge_expired_keys(50).await.unwrap(), 3);
+    assert_eq!(
+        mocks
+            .service()
+            .reconcile
+            .purge_expired_keys(50)
+            .await
+            .unwrap(),
+        3
+    );
 }
 
 #[test]

@@ -49,17 +49,13 @@ fn image() -> FetchedImage {
     }
 }
 
-/// `find` answers `first` once, then `then` for ever.
-fn find_answers(mocks: &mut Mocks, first: Generation, then: Generation) {
-    let calls = AtomicUsize::new(0);
-    mocks.generations.expect_find().returning(move |_| {
-        let call = calls.fetch_add(1, Ordering::SeqCst);
-        Ok(Some(if call == 0 {
-            first.clone()
-        } else {
-            then.clone()
-        }))
-    });
+/// `find` answers `now` for ever: the generation as the finaliser finds it once it has
+/// stored its object (it reads the row only then).
+fn find_answers(mocks: &mut Mocks, now: Generation) {
+    mocks
+        .generations
+        .expect_find()
+        .returning(move |_| Ok(Some(now.clone())));
 }
 
 /// A webhook reports success for `new` (processing); the finaliser claims the lease with
@@ -86,6 +82,7 @@ fn finaliser(new: &NewGeneration, completed: bool) -> Mocks {
         .store
         .expect_public_url()
         .returning(|key| format!("http://files/{}", key.as_str()));
+    let done = in_status(new, GenerationStatus::Completed);
     mocks
         .generations
         .expect_complete()
@@ -93,6 +90,7 @@ fn finaliser(new: &NewGeneration, completed: bool) -> Mocks {
         .times(1)
         .returning(move |_, _, image, _, _| {
             Ok(completed.then(|| crate::ports::Completion {
+                generation: done.clone(),
                 image: Image {
                     record: image.clone(),
                     source_image_id: None,
@@ -110,9 +108,10 @@ fn finaliser(new: &NewGeneration, completed: bool) -> Mocks {
     mocks
 }
 
-async fn report_success(service: &GenerationService) {
+async fn report_success(service: &GenerationServices) {
     let prediction = PredictionId::parse("pred-1").unwrap();
     service
+        .finalize
         .on_provider_report(&prediction, success(), None)
         .await
         .unwrap();
@@ -122,11 +121,7 @@ async fn report_success(service: &GenerationService) {
 async fn a_finaliser_that_loses_to_a_cancel_deletes_the_object_it_stored() {
     let new = new_generation();
     let mut mocks = finaliser(&new, false);
-    find_answers(
-        &mut mocks,
-        in_status(&new, GenerationStatus::Processing),
-        in_status(&new, GenerationStatus::Cancelled),
-    );
+    find_answers(&mut mocks, in_status(&new, GenerationStatus::Cancelled));
     let key = format!("users/u/images/{}.png", new.id);
     mocks
         .store
@@ -141,11 +136,7 @@ async fn a_finaliser_that_loses_to_a_cancel_deletes_the_object_it_stored() {
 async fn a_finaliser_that_loses_to_another_finaliser_keeps_the_shared_object() {
     let new = new_generation();
     let mut mocks = finaliser(&new, false);
-    find_answers(
-        &mut mocks,
-        in_status(&new, GenerationStatus::Processing),
-        in_status(&new, GenerationStatus::Completed),
-    );
+    find_answers(&mut mocks, in_status(&new, GenerationStatus::Completed));
     mocks.store.expect_delete().times(0);
     report_success(&mocks.service()).await;
 }
@@ -241,7 +232,14 @@ fn refused_cancel(new: &NewGeneration, reads_processing: usize) -> (Mocks, Arc<A
 async fn a_cancel_refused_by_a_live_lease_waits_until_the_finaliser_has_finished() {
     let new = new_generation();
     let (mocks, refused) = refused_cancel(&new, 2);
-    assert!(mocks.service().cancel(&user(), new.id).await.unwrap());
+    assert!(
+        mocks
+            .service()
+            .cancel
+            .cancel(&user(), new.id)
+            .await
+            .unwrap()
+    );
     // Refused, re-read (processing), refused, re-read (processing), refused, re-read: final.
     assert_eq!(refused.load(Ordering::SeqCst), 3);
 }
@@ -250,7 +248,14 @@ async fn a_cancel_refused_by_a_live_lease_waits_until_the_finaliser_has_finished
 async fn a_cancel_stops_waiting_for_a_finaliser_after_about_one_lease() {
     let new = new_generation();
     let (mocks, refused) = refused_cancel(&new, usize::MAX);
-    assert!(mocks.service().cancel(&user(), new.id).await.unwrap());
+    assert!(
+        mocks
+            .service()
+            .cancel
+            .cancel(&user(), new.id)
+            .await
+            .unwrap()
+    );
     // A 60 s lease read every 50 ms (the shortest pause): 1 200 waits, and the tries around.
     assert_eq!(refused.load(Ordering::SeqCst), 1_202);
 }
@@ -380,6 +385,7 @@ async fn a_submit_answered_after_its_generation_ended_cancels_the_prediction() {
         .returning(|_| Ok(()));
     let started = mocks
         .service()
+        .start
         .start(&user(), request(&sample_model()))
         .await
         .unwrap();
@@ -406,7 +412,7 @@ async fn the_reconciler_uses_the_pending_timeout_and_takes_rows_for_its_interval
         .times(1)
         .returning(|_, _, _, _| Ok(Vec::new()));
     let service = mocks.service_with(PipelineSettings {
-        webhook_base_url: None,
+        callbacks: None,
         sync_timeout: Duration::ZERO,
         poll_interval: Duration::ZERO,
         finalize_lease: Duration::from_secs(15),
@@ -415,5 +421,12 @@ async fn the_reconciler_uses_the_pending_timeout_and_takes_rows_for_its_interval
         idempotency_ttl: Duration::from_secs(86_400),
         provider_poll_min_interval: Duration::from_secs(2),
     });
-    assert_eq!(service.reconcile(Duration::ZERO, 10).await.unwrap(), 0);
+    assert_eq!(
+        service
+            .reconcile
+            .reconcile(Duration::ZERO, 10)
+            .await
+            .unwrap(),
+        0
+    );
 }

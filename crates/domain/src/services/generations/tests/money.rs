@@ -167,6 +167,7 @@ fn scenario(payer: Payer, submitted: ProviderState, completions: usize) -> (Mock
                 amount: credits(10),
             });
             Ok(Some(Completion {
+                generation: generation.clone(),
                 image: image_for(image),
                 charge,
             }))
@@ -237,11 +238,12 @@ async fn sync_success_completes_once_and_charges_only_the_remote_payer() {
         }
         let started = mocks
             .service()
+            .start
             .start(&user(), sync_request())
             .await
             .unwrap();
         assert_eq!(status_of(&state), GenerationStatus::Completed, "{payer:?}");
-        // The answer is the final read of the wait, not an earlier state.
+        // The answer is the generation as completed, not an earlier state.
         assert_eq!(
             started.view.generation.status,
             GenerationStatus::Completed,
@@ -261,12 +263,14 @@ async fn async_success_is_completed_and_charged_by_the_webhook_only_once() {
         }
         let service = mocks.service();
         let started = service
+            .start
             .start(&user(), request(&sample_model()))
             .await
             .unwrap();
         assert_eq!(started.view.generation.status, GenerationStatus::Processing);
         for _ in 0..3 {
             let applied = service
+                .finalize
                 .on_provider_report(&prediction(), success(), None)
                 .await
                 .unwrap();
@@ -285,6 +289,7 @@ async fn failures_sync_or_async_complete_nothing_and_charge_nothing() {
         }
         mocks
             .service()
+            .start
             .start(&user(), sync_request())
             .await
             .unwrap();
@@ -296,10 +301,12 @@ async fn failures_sync_or_async_complete_nothing_and_charge_nothing() {
         }
         let service = mocks.service();
         service
+            .start
             .start(&user(), request(&sample_model()))
             .await
             .unwrap();
         service
+            .finalize
             .on_provider_report(&prediction(), failure(), None)
             .await
             .unwrap();
@@ -321,13 +328,15 @@ async fn cancel_charges_nothing_and_a_late_success_changes_nothing() {
             .returning(|_| Ok(()));
         let service = mocks.service();
         let started = service
+            .start
             .start(&user(), request(&sample_model()))
             .await
             .unwrap();
         let id = started.view.generation.record.id;
-        assert!(service.cancel(&user(), id).await.unwrap());
+        assert!(service.cancel.cancel(&user(), id).await.unwrap());
         assert_eq!(status_of(&state), GenerationStatus::Cancelled);
         service
+            .finalize
             .on_provider_report(&prediction(), success(), None)
             .await
             .unwrap();
@@ -356,6 +365,7 @@ async fn an_unreachable_credits_service_refuses_and_records_nothing() {
     mocks.provider.expect_submit().times(0);
     let result = mocks
         .service()
+        .start
         .start(&user(), request(&sample_model()))
         .await;
     assert!(matches!(result, Err(GenerateError::CreditsUnavailable)));
@@ -378,6 +388,7 @@ async fn fail_open_decides_with_the_remote_marked_unavailable() {
         });
     let result = mocks
         .service()
+        .start
         .start(&user(), request(&sample_model()))
         .await;
     assert!(matches!(result, Err(GenerateError::Insufficient(_))));
@@ -422,6 +433,7 @@ async fn a_free_slot_taken_meanwhile_makes_the_pipeline_ask_for_the_remote_balan
         });
     let result = mocks
         .service()
+        .start
         .start(&user(), request(&sample_model()))
         .await;
     assert!(
@@ -474,8 +486,12 @@ async fn an_unknown_charge_outcome_stays_due_until_the_reconciler_charges_it() {
         .withf(|_, outcome, _| *outcome == ChargeOutcome::Charged)
         .returning(|_, _, _| Ok(true));
     let service = mocks.service();
-    assert_eq!(service.credits().collect(&owed).await.unwrap(), None);
-    service.reconcile(Duration::ZERO, 10).await.unwrap();
+    assert_eq!(service.credits.collect(&owed).await.unwrap(), None);
+    service
+        .reconcile
+        .reconcile(Duration::ZERO, 10)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -495,7 +511,7 @@ async fn a_refused_charge_is_recorded_as_unpaid_and_not_retried() {
         .withf(|_, outcome, _| matches!(outcome, ChargeOutcome::Refused { .. }))
         .returning(|_, _, _| Ok(true));
     let service = mocks.service();
-    let outcome = service.credits().collect(&due()).await.unwrap();
+    let outcome = service.credits.collect(&due()).await.unwrap();
     assert!(matches!(outcome, Some(ChargeOutcome::Refused { .. })));
 }
 
@@ -553,7 +569,12 @@ async fn the_reconciler_fails_a_generation_its_server_never_submitted_and_gives_
                 .expect_due_charges()
                 .returning(|_, _| Ok(Vec::new()));
         }
-        let finished = mocks.service().reconcile(Duration::ZERO, 10).await.unwrap();
+        let finished = mocks
+            .service()
+            .reconcile
+            .reconcile(Duration::ZERO, 10)
+            .await
+            .unwrap();
         assert_eq!(finished, 1, "{payer:?}");
     }
 }

@@ -54,6 +54,7 @@ async fn a_status_poll_that_loses_the_check_answers_from_the_row_without_the_pro
     mocks.provider.expect_fetch().times(0);
     let view = mocks
         .service()
+        .read
         .status(&user(), generation.record.id)
         .await
         .unwrap()
@@ -73,6 +74,7 @@ async fn a_status_poll_that_wins_the_check_asks_the_provider_once() {
         .returning(|_| Ok(ProviderState::Processing));
     let view = mocks
         .service()
+        .read
         .status(&user(), generation.record.id)
         .await
         .unwrap()
@@ -95,6 +97,11 @@ async fn the_reconciler_leaves_a_generation_just_checked_by_someone_else_alone()
         .expect_stale_pending()
         .returning(|_, _, _, _| Ok(Vec::new()));
     mocks.provider.expect_fetch().times(0);
-    let finished = mocks.service().reconcile(Duration::ZERO, 10).await.unwrap();
+    let finished = mocks
+        .service()
+        .reconcile
+        .reconcile(Duration::ZERO, 10)
+        .await
+        .unwrap();
     assert_eq!(finished, 0);
 }

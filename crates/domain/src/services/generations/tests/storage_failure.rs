@@ -81,6 +81,7 @@ async fn failure_message_when_the_store_answers(refusal: StoreError) -> String {
     };
     mocks
         .service()
+        .finalize
         .on_provider_report(generation.prediction_id.as_ref().unwrap(), state, None)
         .await
         .unwrap();
