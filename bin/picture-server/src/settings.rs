@@ -5,7 +5,7 @@
 //! Each variable is declared once, by the group that reads it (`picture_vars::declare!`): the
 //! server's groups are the modules below, the adapters' are `picture_replicate::settings`,
 //! `picture_storage::settings` and `picture_credits::settings`. [`variables`] concatenates
-//! their lists. The rules that span groups are explicit in [`Settings::from_source`].
+//! their lists. The rules that span groups are explicit where `Settings` reads the groups.
 
 pub mod auth;
 pub mod credits;
