@@ -60,8 +60,8 @@ impl SharedDatabase {
 
     /// Points `raw` at this database and data directory.
     pub fn apply(&self, raw: &mut RawSettings) {
-        raw.database_url = Some(self.url.clone());
-        raw.data_dir = Some(self.data_dir.clone());
+        raw.set("DATABASE_URL", self.url.clone());
+        raw.set("DATA_DIR", self.data_dir.clone());
     }
 }
 
@@ -95,19 +95,20 @@ impl TestApp {
             Db::Sqlite => None,
             Db::Postgres => Some(PgTestDb::create().await?),
         };
-        let mut raw = RawSettings {
-            host: Some("127.0.0.1".into()),
-            port: Some("0".into()),
-            http_workers: Some("1".into()),
-            data_dir: Some(dir.path().display().to_string()),
-            jwt_secret: Some(TEST_JWT_SECRET.into()),
-            admin_service_key: Some(TEST_ADMIN_KEY.into()),
-            ..RawSettings::default()
-        };
-        raw.database_url = Some(match &pg {
-            Some(pg) => pg.url().to_owned(),
-            None => format!("sqlite://{}", dir.path().join("picture.db").display()),
-        });
+        let mut raw = RawSettings::default();
+        raw.set("HOST", "127.0.0.1")
+            .set("PORT", "0")
+            .set("HTTP_WORKERS", "1")
+            .set("DATA_DIR", dir.path().display().to_string())
+            .set("JWT_SECRET", TEST_JWT_SECRET)
+            .set("ADMIN_SERVICE_KEY", TEST_ADMIN_KEY);
+        raw.set(
+            "DATABASE_URL",
+            match &pg {
+                Some(pg) => pg.url().to_owned(),
+                None => format!("sqlite://{}", dir.path().join("picture.db").display()),
+            },
+        );
         configure(&mut raw);
         let settings = Settings::from_raw(raw).expect("test settings");
         let app = Application::build(settings.clone())
@@ -190,7 +191,7 @@ impl TestApp {
     pub async fn account(&self, user: &str) -> picture_domain::ports::CreditAccount {
         use picture_domain::ports::CreditAccounts;
         let database = picture_persistence::Database::connect(
-            &self.settings.database_url,
+            &self.settings.database.url,
             picture_persistence::PoolOptions::default(),
         )
         .await

@@ -28,9 +28,9 @@ impl Target {
             .unwrap();
         let app = runtime
             .block_on(TestApp::spawn_with(Db::Sqlite, |raw| {
-                raw.rate_limit_ip_per_minute = Some("0".into());
-                raw.rate_limit_generations_per_minute = Some("0".into());
-                raw.rate_limit_generations_per_day = Some("0".into());
+                raw.set("RATE_LIMIT_IP_PER_MINUTE", "0");
+                raw.set("RATE_LIMIT_GENERATIONS_PER_MINUTE", "0");
+                raw.set("RATE_LIMIT_GENERATIONS_PER_DAY", "0");
             }))
             .unwrap();
         let token = app.token("fuzzer", None);

@@ -97,7 +97,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             app.run_until_stopped().await.context("serving")
         }
         Command::Migrate => {
-            let applied = Database::migrate(&settings.database_url).await?;
+            let applied = Database::migrate(&settings.database.url).await?;
             println!("applied {} migration(s)", applied.len());
             for version in applied {
                 println!("  {version}");
@@ -126,7 +126,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     idempotency_key,
                 },
         } => {
-            if settings.credits_service.is_some() {
+            if settings.credits.service.is_some() {
                 anyhow::bail!(
                     "credits are managed by the remote credits service (MANA_CORE_SERVICE_KEY is set); grant them there"
                 );

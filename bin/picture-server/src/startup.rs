@@ -27,7 +27,7 @@ use picture_persistence::{
     DieselProfileRepository, DieselRateCounter, PoolOptions,
 };
 use picture_replicate::ReplicateProvider;
-use picture_storage::{IngestConfig, Ingestor, LocalStore, S3Store};
+use picture_storage::{Ingestor, LocalStore, S3Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing_actix_web::{RequestId, TracingLogger};
@@ -109,7 +109,10 @@ const IDEMPOTENCY_PURGE_BATCH: u32 = 1000;
 /// and deletes a batch of expired `Idempotency-Key`s each time. Stops between passes once asked
 /// to (or once nobody can ask any more).
 fn spawn_reconciler(pipeline: ReconcileGenerations, settings: &Settings) -> Reconciler {
-    let (interval, min_age) = (settings.reconciler_interval, settings.reconciler_min_age);
+    let (interval, min_age) = (
+        settings.generation.reconciler_interval,
+        settings.generation.reconciler_min_age,
+    );
     let (stop, mut stopping) = watch::channel(false);
     let task = tokio::spawn(async move {
         while !*stopping.borrow_and_update() {
@@ -186,7 +189,10 @@ fn object_store(settings: &Settings) -> anyhow::Result<(Arc<dyn ObjectStore>, Op
             None,
         ),
         None => {
-            let local = LocalStore::new(settings.data_dir.join("files"), &settings.public_base_url);
+            let local = LocalStore::new(
+                settings.database.data_dir.join("files"),
+                &settings.http.public_base_url,
+            );
             (Arc::new(local.clone()), Some(local))
         }
     })
@@ -198,7 +204,7 @@ fn image_provider(settings: &Settings) -> anyhow::Result<Arc<dyn ImageProvider>>
         Some(config) => {
             let provider =
                 ReplicateProvider::new(config).context("building the Replicate client")?;
-            Arc::new(match outbound::runtime_for(settings.workers) {
+            Arc::new(match outbound::runtime_for(settings.http.workers) {
                 Some(runtime) => provider.sending_on(runtime),
                 None => provider,
             })
@@ -213,26 +219,23 @@ fn pipeline(
     store: Arc<dyn ObjectStore>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<GenerationServices> {
-    let fetcher = Ingestor::new(IngestConfig {
-        allowed_hosts: settings.output_allowed_hosts.clone(),
-        allow_private_addresses: settings.output_allow_private_addresses,
-        max_bytes: settings.output_max_bytes,
-        timeout: Duration::from_secs(60),
-    })
-    .context("building the output downloader")?;
-    let fetcher = match outbound::runtime_for(settings.workers) {
+    let fetcher =
+        Ingestor::new(settings.output.clone()).context("building the output downloader")?;
+    let fetcher = match outbound::runtime_for(settings.http.workers) {
         Some(runtime) => fetcher.sending_on(runtime),
         None => fetcher,
     };
     let generations = Arc::new(DieselGenerationRepository::new(database.clone()));
-    let remote: Option<Arc<dyn CreditLedger>> = match &settings.credits_service {
+    let remote: Option<Arc<dyn CreditLedger>> = match &settings.credits.service {
         Some(config) => {
             let client =
                 RemoteCredits::new(config.clone()).context("building the credits client")?;
-            Some(Arc::new(match outbound::runtime_for(settings.workers) {
-                Some(runtime) => client.sending_on(runtime),
-                None => client,
-            }))
+            Some(Arc::new(
+                match outbound::runtime_for(settings.http.workers) {
+                    Some(runtime) => client.sending_on(runtime),
+                    None => client,
+                },
+            ))
         }
         None => None,
     };
@@ -243,8 +246,8 @@ fn pipeline(
             generations: generations.clone(),
             clock: Arc::clone(&clock),
         },
-        settings.freemium,
-        settings.credits_fail_open,
+        settings.credits.freemium,
+        settings.credits.fail_open,
     );
     let ports = PipelinePorts {
         models: Arc::new(CachedCatalog::new(
@@ -264,16 +267,17 @@ fn pipeline(
         credits,
         PipelineSettings {
             callbacks: settings
-                .replicate_webhook_secret
+                .replicate
+                .webhooks
                 .as_ref()
-                .map(|_| routes::webhook::callback_urls(&settings.webhook_base_url)),
-            sync_timeout: settings.generation_sync_timeout,
-            poll_interval: settings.generation_poll_interval,
-            finalize_lease: settings.finalize_lease,
-            pending_timeout: settings.generation_pending_timeout,
-            reconciler_interval: settings.reconciler_interval,
-            idempotency_ttl: settings.idempotency_key_ttl,
-            provider_poll_min_interval: settings.provider_poll_min_interval,
+                .map(|_| routes::webhook::callback_urls(&settings.generation.webhook_base_url)),
+            sync_timeout: settings.generation.sync_timeout,
+            poll_interval: settings.generation.poll_interval,
+            finalize_lease: settings.generation.finalize_lease,
+            pending_timeout: settings.generation.pending_timeout,
+            reconciler_interval: settings.generation.reconciler_interval,
+            idempotency_ttl: settings.generation.idempotency_key_ttl,
+            provider_poll_min_interval: settings.generation.provider_poll_min_interval,
         },
     ))
 }
@@ -286,13 +290,13 @@ pub async fn prepare_database(
     settings: &Settings,
     options: PoolOptions,
 ) -> anyhow::Result<Database> {
-    let applied = Database::migrate(&settings.database_url)
+    let applied = Database::migrate(&settings.database.url)
         .await
         .context("migrating the database")?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
-    let database = Database::connect(&settings.database_url, options)
+    let database = Database::connect(&settings.database.url, options)
         .await
         .context("connecting to the database")?;
     ModelService::new(Arc::new(DieselModelCatalog::new(database.clone())))
@@ -310,7 +314,7 @@ pub async fn prepare_database(
 pub fn local_tokens(settings: &Settings) -> anyhow::Result<LocalTokens> {
     match &settings.auth.mode {
         AuthMode::Local { secret } => {
-            let secret = load_or_create_secret(secret.as_ref(), &settings.data_dir)
+            let secret = load_or_create_secret(secret.as_ref(), &settings.database.data_dir)
                 .context("reading the local JWT secret")?;
             Ok(LocalTokens::new(
                 &secret,
@@ -335,7 +339,7 @@ fn verifier(settings: &Settings) -> anyhow::Result<Arc<dyn TokenVerifier>> {
                 settings.auth.leeway,
             )
             .context("building the JWKS client")?;
-            Arc::new(match outbound::runtime_for(settings.workers) {
+            Arc::new(match outbound::runtime_for(settings.http.workers) {
                 Some(runtime) => verifier.sending_on(runtime),
                 None => verifier,
             })
@@ -371,7 +375,7 @@ impl Application {
         // workers first need them, on the runtime `request_pool` says. Its own pool also keeps
         // the reconciler off the requests' connections.
         let background = prepare_database(&settings, RECONCILER_POOL).await?;
-        let database = Database::open(&settings.database_url, request_pool(settings.workers))
+        let database = Database::open(&settings.database.url, request_pool(settings.http.workers))
             .context("opening the database pool")?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let (store, local_files) = object_store(&settings)?;
@@ -393,19 +397,19 @@ impl Application {
             settings.orphan_sweep,
         );
         let credits = web::Data::new(generations.credits.clone());
-        let admin_key = web::Data::new(routes::AdminKey(settings.admin_service_key.clone()));
+        let admin_key = web::Data::new(routes::AdminKey(settings.auth.admin_service_key.clone()));
         let metrics = web::Data::new(crate::metrics::install());
         let limits = web::Data::new(GenerationLimits::new(
             Arc::new(DieselRateCounter::new(database.clone())),
             Arc::clone(&clock),
-            settings.generation_quota,
+            settings.limits.generation_quota,
         ));
         let deliveries = web::Data::new(DeliveryGuard::new(
             Arc::new(DieselDeliveryLog::new(database.clone())),
             Arc::clone(&clock),
             Duration::from_secs(2 * picture_replicate::TOLERANCE_SECS.unsigned_abs()),
         ));
-        let ip_limiter = IpLimiter::new(settings.ip_requests_per_minute);
+        let ip_limiter = IpLimiter::new(settings.limits.ip_requests_per_minute);
         let idle_buckets = spawn_bucket_cleaner(ip_limiter.clone());
         let start = web::Data::new(generations.start);
         let finalize = web::Data::new(generations.finalize);
@@ -428,16 +432,16 @@ impl Application {
         ));
         let verifier = web::Data::new(verifier(&settings)?);
         let database = web::Data::new(database);
-        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
-            .with_context(|| format!("binding {}:{}", settings.host, settings.port))?;
+        let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))
+            .with_context(|| format!("binding {}:{}", settings.http.host, settings.http.port))?;
         let port = listener.local_addr()?.port();
-        let origins = settings.cors_origins.clone();
-        let body_deadline = BodyDeadline::new(settings.request_body_timeout);
-        let connections = ConnectionLimiter::new(settings.max_connections_per_ip);
+        let origins = settings.http.cors_origins.clone();
+        let body_deadline = BodyDeadline::new(settings.limits.request_body_timeout);
+        let connections = ConnectionLimiter::new(settings.limits.max_connections_per_ip);
         let options = ServerOptions {
-            workers: settings.workers,
+            workers: settings.http.workers,
             max_connections_per_worker: settings.max_connections_per_worker(),
-            shutdown_timeout: settings.shutdown_timeout,
+            shutdown_timeout: settings.http.shutdown_timeout,
         };
         let on_connect = move |connection: &dyn Any, data: &mut Extensions| {
             connections.on_connect(connection, data);
@@ -535,7 +539,7 @@ impl Application {
             reconciler,
             orphan_sweep,
             idle_buckets,
-            shutdown_timeout: settings.shutdown_timeout,
+            shutdown_timeout: settings.http.shutdown_timeout,
         })
     }
 

@@ -196,11 +196,9 @@ impl Cluster {
 }
 
 fn tokens(data_dir: &Path) -> HashMap<String, String> {
-    let raw = RawSettings {
-        data_dir: Some(data_dir.display().to_string()),
-        jwt_secret: Some(JWT_SECRET.into()),
-        ..RawSettings::default()
-    };
+    let mut raw = RawSettings::default();
+    raw.set("DATA_DIR", data_dir.display().to_string())
+        .set("JWT_SECRET", JWT_SECRET);
     let settings = Settings::from_raw(raw).unwrap();
     let issuer = picture_server::startup::local_tokens(&settings).unwrap();
     (0..USERS)

@@ -133,14 +133,12 @@ async fn a_token_from_the_cli_is_accepted_and_a_tampered_one_rejected() {
     assert!(output.status.success(), "{output:?}");
     let token = stdout(&output).lines().last().unwrap().to_owned();
 
-    let settings = Settings::from_raw(RawSettings {
-        host: Some("127.0.0.1".into()),
-        port: Some("0".into()),
-        http_workers: Some("1".into()),
-        data_dir: Some(dir.path().display().to_string()),
-        ..RawSettings::default()
-    })
-    .unwrap();
+    let mut raw = RawSettings::default();
+    raw.set("HOST", "127.0.0.1")
+        .set("PORT", "0")
+        .set("HTTP_WORKERS", "1")
+        .set("DATA_DIR", dir.path().display().to_string());
+    let settings = Settings::from_raw(raw).unwrap();
     let app = Application::build(settings).await.unwrap();
     let url = format!("http://127.0.0.1:{}/api/v1/profiles/me", app.port());
     let handle = app.handle();

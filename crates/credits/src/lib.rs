@@ -2,6 +2,7 @@
 
 mod client;
 mod config;
+pub mod settings;
 mod wire;
 
 pub use client::{InvalidBaseUrl, RemoteCredits};

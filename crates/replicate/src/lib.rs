@@ -5,9 +5,11 @@ mod config;
 mod errors;
 mod input;
 mod prediction;
+pub mod settings;
 mod webhook;
 
 pub use client::ReplicateProvider;
 pub use config::ReplicateConfig;
 pub use prediction::{Prediction, PredictionError};
+pub use settings::ReplicateSettings;
 pub use webhook::{TOLERANCE_SECS, WebhookError, WebhookHeaders, WebhookVerifier};

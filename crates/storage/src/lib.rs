@@ -7,6 +7,7 @@ mod key;
 mod local;
 mod resolver;
 mod s3;
+pub mod settings;
 
 pub use format::ImageFormat;
 pub use ingest::{IngestConfig, IngestError, IngestedImage, Ingestor};

@@ -16,7 +16,7 @@ on_both_databases!(
 );
 
 fn staging(raw: &mut RawSettings) {
-    raw.app_env = Some("staging".into());
+    raw.set("APP_ENV", "staging");
 }
 
 async fn generate(app: &TestApp, token: &str, model: &str) -> reqwest::Response {
@@ -272,9 +272,11 @@ async fn history_pages_the_callers_generations_only(app: TestApp) {
 
 #[tokio::test]
 async fn admin_routes_are_hidden_without_a_key() {
-    let app = TestApp::spawn_with(Db::Sqlite, |raw| raw.admin_service_key = None)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(Db::Sqlite, |raw| {
+        raw.unset("ADMIN_SERVICE_KEY");
+    })
+    .await
+    .unwrap();
     assert_eq!(app.grant("anyone", 5, "k").await.status(), 404);
 }
 

@@ -248,9 +248,11 @@ async fn other_users_see_nothing_of_a_generation_or_its_image(app: TestApp) {
 
 #[tokio::test]
 async fn staging_refuses_the_fourth_generation_without_credits() {
-    let app = TestApp::spawn_with(Db::Sqlite, |raw| raw.app_env = Some("staging".into()))
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(Db::Sqlite, |raw| {
+        raw.set("APP_ENV", "staging");
+    })
+    .await
+    .unwrap();
     let token = app.token("stage", None);
     let model = app.default_model_id().await;
     for remaining in [2, 1, 0] {
@@ -279,9 +281,9 @@ async fn a_storage_failure_fails_the_generation_and_gives_the_slot_back() {
         .local_addr()
         .unwrap();
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.s3_endpoint = Some(format!("http://{closed}"));
-        raw.s3_access_key = Some("key".into());
-        raw.s3_secret_key = Some("secret".into());
+        raw.set("S3_ENDPOINT", format!("http://{closed}"));
+        raw.set("S3_ACCESS_KEY", "key");
+        raw.set("S3_SECRET_KEY", "secret");
     })
     .await
     .unwrap();

@@ -80,7 +80,7 @@ async fn post(app: &TestApp, token: &str, key: &str, body: &Value) -> Answer {
 }
 
 fn staging(raw: &mut RawSettings) {
-    raw.app_env = Some("staging".into());
+    raw.set("APP_ENV", "staging");
 }
 
 /// A staging server (credits enforced) whose `user` has used the free tier up.
@@ -167,7 +167,7 @@ async fn an_expired_key_is_a_new_key(db: Db) {
         return;
     };
     assert_eq!(
-        app.settings.idempotency_key_ttl,
+        app.settings.generation.idempotency_key_ttl,
         Duration::from_secs(86_400),
         "keys live 24 h by default"
     );
@@ -175,7 +175,7 @@ async fn an_expired_key_is_a_new_key(db: Db) {
     let model = app.default_model_id().await;
     let body = json!({"prompt": "yesterday", "modelId": model, "waitForResult": true});
     // Two keys used 25 hours ago (one with another body), seen through the store itself.
-    let database = Database::connect(&app.settings.database_url, PoolOptions::default())
+    let database = Database::connect(&app.settings.database.url, PoolOptions::default())
         .await
         .unwrap();
     let store = DieselIdempotencyStore::new(database);
@@ -245,13 +245,13 @@ async fn with_fake_replicate(db: Db) -> Option<(TestApp, MockServer, String, Str
     let replicate = MockServer::start().await;
     let base = replicate.uri();
     let app = TestApp::spawn_with(db, |raw| {
-        raw.replicate_api_token = Some("r8_test_token".into());
-        raw.replicate_api_base_url = Some(format!("{base}/v1"));
-        raw.output_allowed_hosts = Some("127.0.0.1".into());
-        raw.output_allow_private_addresses = Some("true".into());
-        raw.generation_poll_interval_ms = Some("50".into());
-        raw.reconciler_interval_secs = Some("3600".into());
-        raw.reconciler_min_age_secs = Some("3600".into());
+        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
+        raw.set("REPLICATE_API_BASE_URL", format!("{base}/v1"));
+        raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
+        raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+        raw.set("GENERATION_POLL_INTERVAL_MS", "50");
+        raw.set("RECONCILER_INTERVAL_SECS", "3600");
+        raw.set("RECONCILER_MIN_AGE_SECS", "3600");
     })
     .await?;
     let token = app.token("async-user", None);

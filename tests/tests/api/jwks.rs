@@ -23,8 +23,8 @@ async fn setup(jwks_calls: u64) -> Setup {
         .await;
     let auth_url = auth.uri();
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.mana_core_auth_url = Some(auth_url);
-        raw.jwt_secret = None;
+        raw.set("MANA_CORE_AUTH_URL", auth_url);
+        raw.unset("JWT_SECRET");
     })
     .await
     .unwrap();
@@ -123,7 +123,7 @@ async fn an_unreachable_auth_service_refuses_tokens_without_hanging() {
         .unwrap();
     let auth_url = format!("http://{closed}");
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.mana_core_auth_url = Some(auth_url.clone());
+        raw.set("MANA_CORE_AUTH_URL", auth_url.clone());
     })
     .await
     .unwrap();

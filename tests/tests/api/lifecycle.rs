@@ -47,14 +47,14 @@ async fn server(
 ) -> Option<TestApp> {
     let base = replicate.uri();
     TestApp::spawn_with(db, |raw| {
-        raw.replicate_api_token = Some("r8_test_token".into());
-        raw.replicate_api_base_url = Some(format!("{base}/v1"));
-        raw.replicate_webhook_secret = Some(SECRET.into());
-        raw.webhook_base_url = Some("https://picture.example".into());
-        raw.output_allowed_hosts = Some("127.0.0.1".into());
-        raw.output_allow_private_addresses = Some("true".into());
-        raw.generation_poll_interval_ms = Some("50".into());
-        raw.reconciler_interval_secs = Some("3600".into());
+        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
+        raw.set("REPLICATE_API_BASE_URL", format!("{base}/v1"));
+        raw.set("REPLICATE_WEBHOOK_SECRET", SECRET);
+        raw.set("WEBHOOK_BASE_URL", "https://picture.example");
+        raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
+        raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+        raw.set("GENERATION_POLL_INTERVAL_MS", "50");
+        raw.set("RECONCILER_INTERVAL_SECS", "3600");
         configure(raw);
     })
     .await
@@ -104,8 +104,8 @@ async fn gallery(app: &TestApp, token: &str) -> Vec<Value> {
 async fn a_cancel_during_the_download_waits_for_the_finaliser_and_leaves_no_orphan_file(db: Db) {
     let replicate = MockServer::start().await;
     let Some(app) = server(db, &replicate, |raw| {
-        raw.app_env = Some("staging".into());
-        raw.free_generations = Some("0".into());
+        raw.set("APP_ENV", "staging");
+        raw.set("FREE_GENERATIONS", "0");
     })
     .await
     else {
@@ -229,12 +229,15 @@ async fn a_cancel_during_the_download_waits_for_the_finaliser_and_leaves_no_orph
     let images = gallery(&app, &token).await;
     assert_eq!(images.len(), 1);
     assert_eq!(
-        files_under(&app.settings.data_dir.join("files")),
+        files_under(&app.settings.database.data_dir.join("files")),
         images.len()
     );
     // A late duplicate of the webhook changes nothing.
     assert_eq!(signed_webhook(&app, &done).await, 200);
-    assert_eq!(files_under(&app.settings.data_dir.join("files")), 1);
+    assert_eq!(
+        files_under(&app.settings.database.data_dir.join("files")),
+        1
+    );
     replicate.verify().await;
 }
 
@@ -381,7 +384,7 @@ async fn a_dead_finalisers_lease_is_taken_over_by_the_reconciler_after_the_lease
         .await;
     let app = server(Db::Sqlite, &replicate, |raw| {
         shared.apply(raw);
-        raw.replicate_webhook_secret = None;
+        raw.unset("REPLICATE_WEBHOOK_SECRET");
     })
     .await
     .unwrap();

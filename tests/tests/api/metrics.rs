@@ -5,7 +5,7 @@ use picture_tests::{Db, TestApp};
 #[tokio::test]
 async fn metrics_cover_requests_generations_ingest_reconciler_and_the_pool() {
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.reconciler_interval_secs = Some("1".into());
+        raw.set("RECONCILER_INTERVAL_SECS", "1");
     })
     .await
     .unwrap();

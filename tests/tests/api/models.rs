@@ -102,7 +102,7 @@ async fn unknown_and_malformed_model_ids_are_404_not_500(app: TestApp) {
 #[tokio::test]
 async fn a_configured_provider_makes_flux_schnell_the_default() {
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.replicate_api_token = Some("r8_test".into());
+        raw.set("REPLICATE_API_TOKEN", "r8_test");
     })
     .await
     .unwrap();

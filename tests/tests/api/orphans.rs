@@ -11,7 +11,7 @@ use serde_json::Value;
 on_both_databases!(with super::sweep_every_second; an_old_orphan_file_is_swept_and_everything_else_stays);
 
 fn sweep_every_second(raw: &mut RawSettings) {
-    raw.orphan_sweep_interval_secs = Some("1".into());
+    raw.set("ORPHAN_SWEEP_INTERVAL_SECS", "1");
 }
 
 /// Writes `bytes` to `path` (creating its directory) and, when given, dates it `age` ago.
@@ -43,7 +43,7 @@ async fn an_old_orphan_file_is_swept_and_everything_else_stays(app: TestApp) {
         .unwrap();
     let url = generated["image"]["publicUrl"].as_str().unwrap();
     let (_, key) = url.split_once("/files/").unwrap();
-    let files = app.settings.data_dir.join("files");
+    let files = app.settings.database.data_dir.join("files");
     let hour = Duration::from_secs(3600);
     // The real image is as old as the orphan: only its row keeps it.
     let image: PathBuf = files.join(key);

@@ -68,14 +68,14 @@ fn stalled_post(path: &str, extra_headers: &str) -> Vec<u8> {
 }
 
 fn with_webhooks(raw: &mut RawSettings) {
-    raw.replicate_webhook_secret = Some(WEBHOOK_SECRET.into());
-    raw.request_body_timeout_secs = Some("60".into());
+    raw.set("REPLICATE_WEBHOOK_SECRET", WEBHOOK_SECRET);
+    raw.set("REQUEST_BODY_TIMEOUT_SECS", "60");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_body_is_answered_408_in_the_json_shape_and_the_connection_closed() {
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.request_body_timeout_secs = Some("1".into());
+        raw.set("REQUEST_BODY_TIMEOUT_SECS", "1");
     })
     .await
     .unwrap();
@@ -147,8 +147,8 @@ async fn an_oversized_webhook_is_413_in_the_json_shape() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_per_address_cap_are_closed_while_health_answers() {
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.max_connections_per_ip = Some("4".into());
-        raw.request_body_timeout_secs = Some("60".into());
+        raw.set("MAX_CONNECTIONS_PER_IP", "4");
+        raw.set("REQUEST_BODY_TIMEOUT_SECS", "60");
     })
     .await
     .unwrap();

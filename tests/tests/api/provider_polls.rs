@@ -56,13 +56,13 @@ async fn server(
     let base = replicate.uri();
     let shared = shared.map(|s| (s.url.clone(), s.data_dir.clone()));
     TestApp::spawn_with(db, move |raw| {
-        raw.replicate_api_token = Some("r8_test_token".into());
-        raw.replicate_api_base_url = Some(format!("{base}/v1"));
-        raw.reconciler_interval_secs = Some("3600".into());
-        raw.reconciler_min_age_secs = Some("3600".into());
+        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
+        raw.set("REPLICATE_API_BASE_URL", format!("{base}/v1"));
+        raw.set("RECONCILER_INTERVAL_SECS", "3600");
+        raw.set("RECONCILER_MIN_AGE_SECS", "3600");
         if let Some((url, data_dir)) = shared {
-            raw.database_url = Some(url);
-            raw.data_dir = Some(data_dir);
+            raw.set("DATABASE_URL", url);
+            raw.set("DATA_DIR", data_dir);
         }
         configure(raw);
     })
@@ -173,8 +173,8 @@ async fn a_waiting_request_asks_the_provider_at_most_once_per_interval(db: Db) {
     let replicate = busy_provider().await;
     let Some(app) = server(db, &replicate, None, |raw| {
         // Without the throttle, a one-second wait would read the prediction about 20 times.
-        raw.generation_sync_timeout_secs = Some("1".into());
-        raw.generation_poll_interval_ms = Some("50".into());
+        raw.set("GENERATION_SYNC_TIMEOUT_SECS", "1");
+        raw.set("GENERATION_POLL_INTERVAL_MS", "50");
     })
     .await
     else {

@@ -33,12 +33,12 @@ async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> Option<Remot
     let credits = MockServer::start().await;
     let url = credits.uri();
     let app = TestApp::spawn_with(db, |raw| {
-        raw.app_env = Some("staging".into());
-        raw.free_generations = Some("1".into());
-        raw.mana_credits_url = Some(url);
-        raw.mana_core_service_key = Some(SERVICE_KEY.into());
-        raw.app_id = Some("picture-app".into());
-        raw.reconciler_interval_secs = Some("3600".into());
+        raw.set("APP_ENV", "staging");
+        raw.set("FREE_GENERATIONS", "1");
+        raw.set("MANA_CREDITS_URL", url);
+        raw.set("MANA_CORE_SERVICE_KEY", SERVICE_KEY);
+        raw.set("APP_ID", "picture-app");
+        raw.set("RECONCILER_INTERVAL_SECS", "3600");
         configure(raw);
     })
     .await?;
@@ -151,7 +151,11 @@ async fn free_generations_never_ask_the_service_and_a_paid_one_is_charged_exactl
 }
 
 async fn a_low_remote_balance_is_402_and_nothing_is_charged(db: Db) {
-    let Some(remote) = setup(db, |raw| raw.free_generations = Some("0".into())).await else {
+    let Some(remote) = setup(db, |raw| {
+        raw.set("FREE_GENERATIONS", "0");
+    })
+    .await
+    else {
         return;
     };
     remote.balance_is(5).await;
@@ -166,10 +170,10 @@ async fn a_low_remote_balance_is_402_and_nothing_is_charged(db: Db) {
 
 async fn an_unknown_charge_outcome_is_retried_by_the_reconciler_with_the_same_key(db: Db) {
     let Some(remote) = setup(db, |raw| {
-        raw.free_generations = Some("0".into());
-        raw.reconciler_interval_secs = Some("1".into());
+        raw.set("FREE_GENERATIONS", "0");
+        raw.set("RECONCILER_INTERVAL_SECS", "1");
         // Owed charges older than 1 s only: the request's own attempt is never raced.
-        raw.reconciler_min_age_secs = Some("1".into());
+        raw.set("RECONCILER_MIN_AGE_SECS", "1");
     })
     .await
     else {
@@ -204,10 +208,10 @@ async fn an_unknown_charge_outcome_is_retried_by_the_reconciler_with_the_same_ke
 
 async fn a_refused_charge_leaves_the_generation_unpaid(db: Db) {
     let Some(remote) = setup(db, |raw| {
-        raw.free_generations = Some("0".into());
-        raw.reconciler_interval_secs = Some("1".into());
+        raw.set("FREE_GENERATIONS", "0");
+        raw.set("RECONCILER_INTERVAL_SECS", "1");
         // Owed charges older than 1 s only: the request's own attempt is never raced.
-        raw.reconciler_min_age_secs = Some("1".into());
+        raw.set("RECONCILER_MIN_AGE_SECS", "1");
     })
     .await
     else {
@@ -230,11 +234,11 @@ async fn a_failed_paid_generation_charges_nothing_and_releases_its_hold(db: Db) 
         .local_addr()
         .unwrap();
     let Some(remote) = setup(db, |raw| {
-        raw.free_generations = Some("0".into());
+        raw.set("FREE_GENERATIONS", "0");
         // Storing the image fails: the store is unreachable.
-        raw.s3_endpoint = Some(format!("http://{closed}"));
-        raw.s3_access_key = Some("key".into());
-        raw.s3_secret_key = Some("secret".into());
+        raw.set("S3_ENDPOINT", format!("http://{closed}"));
+        raw.set("S3_ACCESS_KEY", "key");
+        raw.set("S3_SECRET_KEY", "secret");
     })
     .await
     else {
@@ -259,11 +263,11 @@ async fn an_unreachable_service_is_503_credits_unavailable_unless_fail_open() {
     for fail_open in [false, true] {
         let url = unreachable.clone();
         let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-            raw.app_env = Some("production".into());
-            raw.free_generations = Some("1".into());
-            raw.mana_credits_url = Some(url);
-            raw.mana_core_service_key = Some(SERVICE_KEY.into());
-            raw.credits_fail_open = Some(fail_open.to_string());
+            raw.set("APP_ENV", "production");
+            raw.set("FREE_GENERATIONS", "1");
+            raw.set("MANA_CREDITS_URL", url);
+            raw.set("MANA_CORE_SERVICE_KEY", SERVICE_KEY);
+            raw.set("CREDITS_FAIL_OPEN", fail_open.to_string());
         })
         .await
         .unwrap();
@@ -308,8 +312,8 @@ async fn grants_are_refused_while_the_remote_service_keeps_the_money() {
         .await;
     let url = credits.uri();
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.mana_credits_url = Some(url);
-        raw.mana_core_service_key = Some(SERVICE_KEY.into());
+        raw.set("MANA_CREDITS_URL", url);
+        raw.set("MANA_CORE_SERVICE_KEY", SERVICE_KEY);
     })
     .await
     .unwrap();

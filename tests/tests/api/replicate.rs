@@ -30,15 +30,15 @@ async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> Option<Fake>
     let replicate = MockServer::start().await;
     let base = replicate.uri();
     let app = TestApp::spawn_with(db, |raw| {
-        raw.replicate_api_token = Some("r8_test_token".into());
-        raw.replicate_api_base_url = Some(format!("{base}/v1"));
-        raw.replicate_webhook_secret = Some(SECRET.into());
-        raw.webhook_base_url = Some("https://picture.example".into());
-        raw.output_allowed_hosts = Some("127.0.0.1".into());
-        raw.output_allow_private_addresses = Some("true".into());
-        raw.generation_poll_interval_ms = Some("50".into());
-        raw.reconciler_interval_secs = Some("3600".into());
-        raw.reconciler_min_age_secs = Some("3600".into());
+        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
+        raw.set("REPLICATE_API_BASE_URL", format!("{base}/v1"));
+        raw.set("REPLICATE_WEBHOOK_SECRET", SECRET);
+        raw.set("WEBHOOK_BASE_URL", "https://picture.example");
+        raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
+        raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+        raw.set("GENERATION_POLL_INTERVAL_MS", "50");
+        raw.set("RECONCILER_INTERVAL_SECS", "3600");
+        raw.set("RECONCILER_MIN_AGE_SECS", "3600");
         configure(raw);
     })
     .await?;
@@ -131,11 +131,11 @@ async fn cancelling_a_processing_generation_cancels_the_prediction_and_gives_the
 
 async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db: Db) {
     let Some(fake) = setup(db, |raw| {
-        raw.app_env = Some("staging".into());
-        raw.free_generations = Some("0".into());
+        raw.set("APP_ENV", "staging");
+        raw.set("FREE_GENERATIONS", "0");
         // The reconciler races the webhooks and the polls too.
-        raw.reconciler_interval_secs = Some("1".into());
-        raw.reconciler_min_age_secs = Some("0".into());
+        raw.set("RECONCILER_INTERVAL_SECS", "1");
+        raw.set("RECONCILER_MIN_AGE_SECS", "0");
     })
     .await
     else {
@@ -182,8 +182,8 @@ async fn a_replayed_delivery_is_recognised_by_another_instance(db: Db) {
     let (database, data_dir) = (shared.url.clone(), shared.data_dir.clone());
     let on_shared = |database: String, data_dir: String| {
         move |raw: &mut RawSettings| {
-            raw.database_url = Some(database);
-            raw.data_dir = Some(data_dir);
+            raw.set("DATABASE_URL", database);
+            raw.set("DATA_DIR", data_dir);
         }
     };
     let first = setup(Db::Sqlite, on_shared(database.clone(), data_dir.clone()))
@@ -501,7 +501,7 @@ async fn a_waiting_request_polls_until_the_prediction_succeeds(db: Db) {
 
 async fn an_output_from_a_host_not_allowed_fails_the_generation(db: Db) {
     let Some(fake) = setup(db, |raw| {
-        raw.output_allowed_hosts = Some("replicate.delivery".into());
+        raw.set("OUTPUT_ALLOWED_HOSTS", "replicate.delivery");
     })
     .await
     else {
@@ -634,11 +634,11 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing_an
     let first = {
         let (database, data_dir) = (database.clone(), data_dir.clone());
         setup(Db::Sqlite, move |raw| {
-            raw.database_url = Some(database);
-            raw.data_dir = Some(data_dir);
-            raw.replicate_webhook_secret = None;
-            raw.app_env = Some("staging".into());
-            raw.free_generations = Some("0".into());
+            raw.set("DATABASE_URL", database);
+            raw.set("DATA_DIR", data_dir);
+            raw.unset("REPLICATE_WEBHOOK_SECRET");
+            raw.set("APP_ENV", "staging");
+            raw.set("FREE_GENERATIONS", "0");
         })
         .await
         .unwrap()
@@ -671,16 +671,16 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing_an
         .mount(&first.replicate)
         .await;
     let second = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.database_url = Some(database);
-        raw.data_dir = Some(data_dir);
-        raw.replicate_api_token = Some("r8_test_token".into());
-        raw.replicate_api_base_url = Some(format!("{replicate_uri}/v1"));
-        raw.output_allowed_hosts = Some("127.0.0.1".into());
-        raw.output_allow_private_addresses = Some("true".into());
-        raw.reconciler_interval_secs = Some("1".into());
-        raw.reconciler_min_age_secs = Some("0".into());
-        raw.app_env = Some("staging".into());
-        raw.free_generations = Some("0".into());
+        raw.set("DATABASE_URL", database);
+        raw.set("DATA_DIR", data_dir);
+        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
+        raw.set("REPLICATE_API_BASE_URL", format!("{replicate_uri}/v1"));
+        raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
+        raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+        raw.set("RECONCILER_INTERVAL_SECS", "1");
+        raw.set("RECONCILER_MIN_AGE_SECS", "0");
+        raw.set("APP_ENV", "staging");
+        raw.set("FREE_GENERATIONS", "0");
     })
     .await
     .unwrap();

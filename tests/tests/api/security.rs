@@ -169,10 +169,10 @@ async fn another_user_reaches_nothing_of_alices_on_any_route(app: TestApp) {
 /// A server on `database` (shared by two instances) with a daily quota of 3.
 async fn limited_instance(database: String, data_dir: String) -> TestApp {
     TestApp::spawn_with(Db::Sqlite, move |raw: &mut RawSettings| {
-        raw.rate_limit_generations_per_minute = Some("0".into());
-        raw.rate_limit_generations_per_day = Some("3".into());
-        raw.database_url = Some(database);
-        raw.data_dir = Some(data_dir);
+        raw.set("RATE_LIMIT_GENERATIONS_PER_MINUTE", "0");
+        raw.set("RATE_LIMIT_GENERATIONS_PER_DAY", "3");
+        raw.set("DATABASE_URL", database);
+        raw.set("DATA_DIR", data_dir);
     })
     .await
     .unwrap()
@@ -216,7 +216,7 @@ mod quota {
 #[tokio::test]
 async fn the_ip_limit_answers_429_with_retry_after_and_spares_probes() {
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.rate_limit_ip_per_minute = Some("5".into());
+        raw.set("RATE_LIMIT_IP_PER_MINUTE", "5");
     })
     .await
     .unwrap();
@@ -248,7 +248,7 @@ async fn the_ip_limit_answers_429_with_retry_after_and_spares_probes() {
 #[tokio::test]
 async fn zero_switches_the_ip_limit_off() {
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-        raw.rate_limit_ip_per_minute = Some("0".into());
+        raw.set("RATE_LIMIT_IP_PER_MINUTE", "0");
     })
     .await
     .unwrap();

@@ -1,4 +1,8 @@
 use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use picture_domain::Enforcement;
 
 use super::*;
 
@@ -10,24 +14,27 @@ fn load(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
 #[test]
 fn defaults_serve_the_embedded_setup() {
     let s = load(&[("PATH", "/usr/bin"), ("HOME", "/root")]).unwrap();
-    assert_eq!((s.host.as_str(), s.port), ("0.0.0.0", 3006));
+    assert_eq!((s.http.host.as_str(), s.http.port), ("0.0.0.0", 3006));
     assert_eq!(s.environment, AppEnvironment::Development);
-    assert_eq!(s.data_dir, PathBuf::from("./data"));
+    assert_eq!(s.database.data_dir, PathBuf::from("./data"));
     assert_eq!(
-        s.database_url.sqlite_path(),
+        s.database.url.sqlite_path(),
         Some(PathBuf::from("./data/picture.db"))
     );
-    assert_eq!(s.public_base_url, "http://localhost:3006");
+    assert_eq!(s.http.public_base_url, "http://localhost:3006");
     assert!(matches!(s.auth.mode, AuthMode::Local { secret: None }));
     assert_eq!(s.auth.audience, "manacore");
-    assert_eq!(s.freemium.enforcement(), Enforcement::Off);
-    assert_eq!(s.freemium.free_generations(), 3);
-    assert_eq!(s.freemium.credits_per_generation().get(), 10);
+    assert_eq!(s.credits.freemium.enforcement(), Enforcement::Off);
+    assert_eq!(s.credits.freemium.free_generations(), 3);
+    assert_eq!(s.credits.freemium.credits_per_generation().get(), 10);
     assert_eq!(s.log.format, LogFormat::Pretty);
-    assert_eq!(s.app_id, "picture-app");
-    assert_eq!(s.cors_origins.len(), DEFAULT_CORS_ORIGINS.len());
+    assert_eq!(s.credits.app_id, "picture-app");
+    assert_eq!(s.http.cors_origins.len(), DEFAULT_CORS_ORIGINS.len());
     assert!(!s.provider_configured());
-    assert_eq!(s.idempotency_key_ttl, Duration::from_secs(86_400));
+    assert_eq!(
+        s.generation.idempotency_key_ttl,
+        Duration::from_secs(86_400)
+    );
 }
 
 #[test]
@@ -43,13 +50,16 @@ fn the_original_variable_names_work_unchanged() {
         ("CORS_ORIGINS", "https://a.example, https://b.example ,"),
     ])
     .unwrap();
-    assert_eq!(s.port, 4000);
+    assert_eq!(s.http.port, 4000);
     assert_eq!(s.environment, AppEnvironment::Staging);
-    assert_eq!(s.freemium.enforcement(), Enforcement::Enforce);
+    assert_eq!(s.credits.freemium.enforcement(), Enforcement::Enforce);
     assert_eq!(s.log.format, LogFormat::Json);
     assert!(s.provider_configured());
-    assert_eq!(s.app_id, "picture-web");
-    assert_eq!(s.cors_origins, ["https://a.example", "https://b.example"]);
+    assert_eq!(s.credits.app_id, "picture-web");
+    assert_eq!(
+        s.http.cors_origins,
+        ["https://a.example", "https://b.example"]
+    );
     match s.auth.mode {
         AuthMode::Jwks { auth_url, issuers } => {
             assert_eq!(auth_url, "https://auth.example.com");
@@ -70,9 +80,9 @@ fn app_env_wins_over_node_env_and_enforcement_can_be_overridden() {
     ])
     .unwrap();
     assert_eq!(s.environment, AppEnvironment::Production);
-    assert_eq!(s.freemium.enforcement(), Enforcement::Off);
-    assert_eq!(s.freemium.free_generations(), 5);
-    assert_eq!(s.freemium.credits_per_generation().get(), 7);
+    assert_eq!(s.credits.freemium.enforcement(), Enforcement::Off);
+    assert_eq!(s.credits.freemium.free_generations(), 5);
+    assert_eq!(s.credits.freemium.credits_per_generation().get(), 7);
 }
 
 #[test]
@@ -137,7 +147,7 @@ fn a_short_secret_is_refused_without_printing_it() {
 #[test]
 fn empty_values_mean_the_default() {
     let s = load(&[("PORT", ""), ("DATABASE_URL", " ")]).unwrap();
-    assert_eq!(s.port, 3006);
+    assert_eq!(s.http.port, 3006);
 }
 
 #[test]
@@ -162,9 +172,9 @@ fn the_environment_overrides_the_file_and_unknown_file_keys_are_refused() {
     .unwrap();
     let env = [("PORT".to_owned(), "6000".to_owned())].into_iter();
     let s = Settings::from_raw(RawSettings::load(Some(file.path()), env).unwrap()).unwrap();
-    assert_eq!(s.port, 6000);
-    assert_eq!(s.host, "127.0.0.1");
-    assert_eq!(s.freemium.free_generations(), 1);
+    assert_eq!(s.http.port, 6000);
+    assert_eq!(s.http.host, "127.0.0.1");
+    assert_eq!(s.credits.freemium.free_generations(), 1);
 
     let mut bad = tempfile::NamedTempFile::new().unwrap();
     writeln!(bad, "prot = 5000").unwrap();
@@ -178,13 +188,13 @@ fn the_environment_overrides_the_file_and_unknown_file_keys_are_refused() {
 #[test]
 fn the_remote_credits_service_needs_a_service_key_and_falls_back_to_the_auth_url() {
     let local = load(&[("MANA_CORE_AUTH_URL", "https://auth.example.com")]).unwrap();
-    assert!(local.credits_service.is_none(), "no key: the local ledger");
+    assert!(local.credits.service.is_none(), "no key: the local ledger");
     let from_auth = load(&[
         ("MANA_CORE_AUTH_URL", "https://auth.example.com/"),
         ("MANA_CORE_SERVICE_KEY", "svc"),
     ])
     .unwrap();
-    let config = from_auth.credits_service.unwrap();
+    let config = from_auth.credits.service.unwrap();
     assert_eq!(config.base_url, "https://auth.example.com");
     assert_eq!(config.app_id, "picture-app");
     let own = load(&[
@@ -194,7 +204,7 @@ fn the_remote_credits_service_needs_a_service_key_and_falls_back_to_the_auth_url
     ])
     .unwrap();
     assert_eq!(
-        own.credits_service.unwrap().base_url,
+        own.credits.service.unwrap().base_url,
         "https://credits.example.com"
     );
     let keyless = load(&[("MANA_CREDITS_URL", "https://credits.example.com")]);
@@ -214,8 +224,8 @@ fn the_remote_credits_service_needs_a_service_key_and_falls_back_to_the_auth_url
 #[test]
 fn fail_open_and_the_admin_key_are_read() {
     let defaults = load(&[]).unwrap();
-    assert!(!defaults.credits_fail_open);
-    assert!(defaults.admin_service_key.is_none());
+    assert!(!defaults.credits.fail_open);
+    assert!(defaults.auth.admin_service_key.is_none());
     let set = load(&[
         ("CREDITS_FAIL_OPEN", "true"),
         ("ADMIN_SERVICE_KEY", "admin-secret-value"),
@@ -223,7 +233,7 @@ fn fail_open_and_the_admin_key_are_read() {
         ("MANA_CORE_AUTH_URL", "https://auth.example.com"),
     ])
     .unwrap();
-    assert!(set.credits_fail_open);
+    assert!(set.credits.fail_open);
     let debug = format!("{set:?}");
     assert!(!debug.contains("admin-secret-value"), "{debug}");
     assert!(!debug.contains("service-secret-value"), "{debug}");
@@ -248,7 +258,7 @@ fn the_orphan_sweep_defaults_and_a_grace_shorter_than_two_leases_is_refused() {
     assert_eq!(s.orphan_sweep.interval, Duration::from_secs(1));
     assert_eq!(
         s.orphan_sweep.grace,
-        s.finalize_lease * MIN_ORPHAN_SWEEP_GRACE_LEASES
+        s.generation.finalize_lease * MIN_ORPHAN_SWEEP_GRACE_LEASES
     );
     let s = load(&[
         ("FINALIZE_LEASE_SECS", "3"),
@@ -273,15 +283,15 @@ fn the_orphan_sweep_defaults_and_a_grace_shorter_than_two_leases_is_refused() {
 #[test]
 fn crash_recovery_is_bounded_in_seconds_and_never_fails_a_live_submit() {
     let s = load(&[]).unwrap();
-    assert_eq!(s.generation_pending_timeout, Duration::from_secs(60));
-    assert_eq!(s.finalize_lease, Duration::from_secs(15));
+    assert_eq!(s.generation.pending_timeout, Duration::from_secs(60));
+    assert_eq!(s.generation.finalize_lease, Duration::from_secs(15));
     let s = load(&[
         ("GENERATION_PENDING_TIMEOUT_SECS", "41"),
         ("FINALIZE_LEASE_SECS", "3"),
     ])
     .unwrap();
-    assert_eq!(s.generation_pending_timeout, Duration::from_secs(41));
-    assert_eq!(s.finalize_lease, Duration::from_secs(3));
+    assert_eq!(s.generation.pending_timeout, Duration::from_secs(41));
+    assert_eq!(s.generation.finalize_lease, Duration::from_secs(3));
     // Replicate may take 30 s for a create plus 10 s of `Prefer: wait`.
     let refused = load(&[("GENERATION_PENDING_TIMEOUT_SECS", "40")]).unwrap_err();
     assert!(
@@ -299,4 +309,59 @@ fn crash_recovery_is_bounded_in_seconds_and_never_fails_a_live_submit() {
         ),
         "{refused}"
     );
+}
+
+/// The variable names in the first column of README.md's configuration table.
+fn readme_variables() -> Vec<String> {
+    let readme = include_str!("../../../../README.md");
+    let table = readme
+        .split("\n## Configuration")
+        .nth(1)
+        .and_then(|section| section.split("\n## ").next())
+        .unwrap_or_default();
+    table
+        .lines()
+        .filter_map(|line| line.strip_prefix("| "))
+        .filter_map(|row| row.split(" | ").next())
+        .flat_map(|cell| cell.split('`').skip(1).step_by(2))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_variable_in_the_readme_is_known() {
+    let names = readme_variables();
+    assert!(names.len() >= 50, "the table was not found: {names:?}");
+    for name in names {
+        assert!(
+            is_known(&name),
+            "{name} is in README.md but no group declares it"
+        );
+    }
+}
+
+#[test]
+fn the_known_variables_are_declared_once_each() {
+    let mut names: Vec<&str> = variables().map(Var::name).collect();
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), count, "a variable is declared twice");
+}
+
+#[test]
+fn a_test_that_sets_an_unknown_variable_is_refused() {
+    let mut raw = RawSettings::default();
+    raw.set("PROT", "5000");
+    let error = Settings::from_raw(raw).unwrap_err().to_string();
+    assert!(error.contains("PROT"), "{error}");
+}
+
+#[test]
+fn set_and_unset_override_what_was_loaded() {
+    let env = [("PORT".to_owned(), "6000".to_owned())].into_iter();
+    let mut raw = RawSettings::load(None, env).unwrap();
+    raw.set("HOST", "127.0.0.1").unset("PORT");
+    let s = Settings::from_raw(raw).unwrap();
+    assert_eq!((s.http.host.as_str(), s.http.port), ("127.0.0.1", 3006));
 }
