@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::credits::CreditAmount;
-use crate::error::RepositoryError;
+use crate::error::{ErrorChain, RepositoryError};
 use crate::freemium::{FreemiumPolicy, InsufficientCredits};
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::{GenerationId, PredictionId, UserId};
@@ -91,8 +91,8 @@ pub enum GenerateError {
     #[error("the credits service is unavailable")]
     CreditsUnavailable,
     /// The provider refused or failed; the generation is `failed` and its access given back.
-    #[error("provider: {0}")]
-    Provider(ProviderError),
+    #[error("provider")]
+    Provider(#[source] ProviderError),
     /// The `Idempotency-Key` was used before with another request body.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
@@ -253,7 +253,7 @@ impl GenerationService {
         let submission = match self.ports.provider.submit(&provider_request).await {
             Ok(submission) => submission,
             Err(error) => {
-                tracing::warn!(generation_id = %id, %error, "provider refused the generation");
+                tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider refused the generation");
                 let failed = Transition::Failed {
                     message: error.to_string(),
                 };
@@ -277,13 +277,13 @@ impl GenerationService {
             }
             Err(error) => {
                 // A prediction id that another generation already has: never attach it here.
-                tracing::error!(generation_id = %id, %error, "cannot record the prediction");
+                tracing::error!(generation_id = %id, error = %ErrorChain(&error), "cannot record the prediction");
                 let failed = Transition::Failed {
                     message: "The provider's answer could not be recorded".to_owned(),
                 };
                 self.end(id, &failed, self.ports.clock.now()).await?;
                 return Err(GenerateError::Provider(ProviderError::Unavailable(
-                    error.to_string(),
+                    ErrorChain(&error).to_string(),
                 )));
             }
         };
@@ -348,7 +348,7 @@ impl GenerationService {
         if ended {
             tracing::warn!(generation_id = %id, %prediction_id, "generation ended during its submit; cancelling the prediction");
             if let Err(error) = self.ports.provider.cancel(prediction_id).await {
-                tracing::warn!(generation_id = %id, %error, "provider cancel failed");
+                tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider cancel failed");
             }
         }
         Ok(())
@@ -435,7 +435,7 @@ impl GenerationService {
         if let Some(prediction_id) = &generation.prediction_id
             && let Err(error) = self.ports.provider.cancel(prediction_id).await
         {
-            tracing::warn!(generation_id = %id, %error, "provider cancel failed");
+            tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider cancel failed");
         }
         let cancelled = Transition::Cancelled {
             message: "Cancelled by user".to_owned(),

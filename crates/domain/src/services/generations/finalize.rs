@@ -5,6 +5,7 @@ use std::future::Future;
 use std::task::Poll;
 use std::time::Duration;
 
+use crate::error::ErrorChain;
 use crate::generation::Generation;
 use crate::ids::{GenerationId, ImageId, PredictionId};
 use crate::image::NewImage;
@@ -65,7 +66,7 @@ impl GenerationService {
                 self.end(id, &failed, self.ports.clock.now()).await?;
             }
             Err(error) => {
-                tracing::warn!(generation_id = %id, %error, "provider poll failed");
+                tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider poll failed");
             }
         }
         Ok(true)
@@ -183,7 +184,7 @@ impl GenerationService {
                     break;
                 }
                 Err(error) => {
-                    tracing::warn!(generation_id = %id, %error, "finalisation lease not renewed");
+                    tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "finalisation lease not renewed");
                 }
             }
         }
@@ -203,7 +204,7 @@ impl GenerationService {
             ),
             Ok(None) => false,
             Err(error) => {
-                tracing::warn!(generation_id = %id, %error, key = key.as_str(), "stored object left: its generation could not be read");
+                tracing::warn!(generation_id = %id, error = %ErrorChain(&error), key = key.as_str(), "stored object left: its generation could not be read");
                 return;
             }
         };
@@ -215,7 +216,7 @@ impl GenerationService {
                 tracing::info!(generation_id = %id, key = key.as_str(), "deleted the image of a generation that ended without it");
             }
             Err(error) => {
-                tracing::warn!(generation_id = %id, %error, key = key.as_str(), "could not delete the image of a generation that ended without it");
+                tracing::warn!(generation_id = %id, error = %ErrorChain(&error), key = key.as_str(), "could not delete the image of a generation that ended without it");
             }
         }
     }
@@ -237,7 +238,7 @@ impl GenerationService {
                     None,
                 );
             }
-            Err(error) => return (Finalised::Failed(format!("database error: {error}")), None),
+            Err(error) => return (Finalised::Failed(format!("database error: {}", ErrorChain(&error))), None),
         };
         let Some(source) = outputs.first() else {
             return (
@@ -260,7 +261,7 @@ impl GenerationService {
             .await
         {
             // The key and the store's reason are for the log; the user sees neither.
-            tracing::warn!(generation_id = %id, key = key.as_str(), %error, "storing the image failed");
+            tracing::warn!(generation_id = %id, key = key.as_str(), error = %ErrorChain(&error), "storing the image failed");
             let message = match error {
                 StoreError::TooLarge => "Storing the image failed: it is too large",
                 StoreError::Unavailable(_) => "Storing the image failed",
@@ -300,12 +301,12 @@ impl GenerationService {
                 if let Some(due) = completion.charge
                     && let Err(error) = self.credits.collect(&due).await
                 {
-                    tracing::warn!(generation_id = %id, %error, "charge left for the reconciler");
+                    tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "charge left for the reconciler");
                 }
                 Finalised::Completed
             }
             Ok(None) => Finalised::Lost,
-            Err(error) => Finalised::Failed(format!("database error: {error}")),
+            Err(error) => Finalised::Failed(format!("database error: {}", ErrorChain(&error))),
         };
         (outcome, Some(key))
     }
