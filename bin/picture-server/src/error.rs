@@ -254,7 +254,9 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         match self {
             Self::Internal(_) => tracing::error!(cause = %ErrorChain(self), "internal error"),
-            Self::Unavailable(_) => tracing::warn!(cause = %ErrorChain(self), "dependency unavailable"),
+            Self::Unavailable(_) => {
+                tracing::warn!(cause = %ErrorChain(self), "dependency unavailable")
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(status);
@@ -394,7 +396,9 @@ mod tests {
         }
         let app = actix_web::test::init_service(
             actix_web::App::new()
-                .wrap(tracing_actix_web::TracingLogger::<crate::telemetry::PictureRootSpan>::new())
+                .wrap(tracing_actix_web::TracingLogger::<
+                    crate::telemetry::PictureRootSpan,
+                >::new())
                 .route("/", web::get().to(failing)),
         )
         .await;

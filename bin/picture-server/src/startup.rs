@@ -223,4 +223,3 @@ fn app(
         })
         .into_app()
 }
-

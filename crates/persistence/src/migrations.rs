@@ -63,5 +63,5 @@ where
 {
     conn.run_pending_migrations(migrations)
         .map(|versions| versions.iter().map(ToString::to_string).collect())
-        .map_err(|e| PersistenceError::Migration(e.into()))
+        .map_err(PersistenceError::Migration)
 }

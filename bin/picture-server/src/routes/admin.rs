@@ -1,7 +1,7 @@
 //! Admin routes, unlocked by `X-Service-Key` = `ADMIN_SERVICE_KEY` (hidden, 404, when unset):
 //! `POST /admin/credits/grant`.
 
-use actix_web::{HttpRequest, HttpResponse, web, post};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use picture_domain::ports::Grant;
 use picture_domain::services::CreditService;
 use picture_domain::{CreditAmount, UserId};

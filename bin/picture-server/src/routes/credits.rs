@@ -1,11 +1,11 @@
 //! `GET /credits/balance` and `GET /generate/credits`: what the caller has.
 
-use actix_web::{HttpResponse, web, get};
+use actix_web::{HttpResponse, get, web};
 use picture_domain::services::CreditService;
 
+use super::responses::Unauthorized;
 use crate::auth::AuthenticatedUser;
 use crate::dto::{CreditBalanceDto, ErrorDto, GenerateCreditsDto};
-use super::responses::{Unauthorized};
 use crate::error::ApiError;
 
 /// The caller's balance with the freemium rule in force.

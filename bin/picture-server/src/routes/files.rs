@@ -2,7 +2,7 @@
 //! original's bucket URLs.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web, get};
+use actix_web::{HttpResponse, get, web};
 use picture_domain::ports::ObjectKey;
 use picture_storage::{ImageFormat, LocalStore};
 
@@ -58,7 +58,7 @@ mod tests {
             App::new()
                 .configure(configure_extractors)
                 .app_data(web::Data::new(store))
-                .route("/files/{key:.*}", web::get().to(file)),
+                .service(file),
         )
         .await;
         let (logs, _guard) = LogCapture::start();

@@ -12,12 +12,11 @@ use picture_domain::{GenerationId, GenerationRequest, GenerationStatus};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::auth::AuthenticatedUser;
-use crate::dto::{ErrorDto, GenerateBody, GenerateResponseDto, GenerationStatusDto, ImageDto};
 use super::responses::{NotFound, Unauthorized};
+use crate::auth::AuthenticatedUser;
 use crate::dto::PathId;
+use crate::dto::{ErrorDto, GenerateBody, GenerateResponseDto, GenerationStatusDto, ImageDto};
 use crate::error::ApiError;
-
 
 /// Longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 255;

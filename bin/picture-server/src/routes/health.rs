@@ -1,9 +1,9 @@
 //! Liveness and readiness.
 
-use picture_domain::ErrorChain;
 use crate::dto::{HealthDto, ReadyChecks, ReadyDto, timestamp};
 use actix_web::{HttpResponse, get, web};
 use chrono::Utc;
+use picture_domain::ErrorChain;
 use picture_persistence::Database;
 
 /// `GET /health`: the process is up. No dependency is checked.

@@ -1,12 +1,12 @@
 //! `GET /generate/history?page&limit`: the caller's generations, newest first.
 
-use actix_web::{HttpResponse, web, get};
+use actix_web::{HttpResponse, get, web};
 use picture_domain::services::GenerationService;
 use serde::Deserialize;
 
+use super::responses::Unauthorized;
 use crate::auth::AuthenticatedUser;
 use crate::dto::{GenerationStatusDto, HistoryDto};
-use super::responses::{Unauthorized};
 use crate::error::ApiError;
 
 /// The query as the final version read it (parsed by hand, never refused).

@@ -2,16 +2,16 @@
 //! parameters of an image's generation.
 
 use actix_web::http::header::ContentType;
-use actix_web::{HttpResponse, web, delete, get, patch, post};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use picture_domain::ports::{BatchAction, ImageChange, ImageQuery};
 use picture_domain::services::{GenerationService, ImageService};
 use picture_domain::{GalleryCursor, GenerationId, ImageId};
 use serde::Deserialize;
 
-use crate::auth::AuthenticatedUser;
-use crate::dto::{AffectedDto, CountDto, ErrorDto, GenerationParamsDto, ImageDto, LikesDto};
 use super::responses::{NotFound, Unauthorized};
+use crate::auth::AuthenticatedUser;
 use crate::dto::PathId;
+use crate::dto::{AffectedDto, CountDto, ErrorDto, GenerationParamsDto, ImageDto, LikesDto};
 use crate::error::ApiError;
 
 /// `GET /images` query, as the clients send it. Unknown parameters are refused.
@@ -73,7 +73,6 @@ impl ListQuery {
 
 /// About the size of one image's JSON (a little more than a typical one).
 const IMAGE_JSON_BYTES: usize = 768;
-
 
 /// A page of the caller's images, newest first (a bare array, as the original).
 #[utoipa::path(tag = "images", security(("bearer" = [])),
@@ -161,11 +160,11 @@ macro_rules! change_route {
     ($name:ident, $change:expr, $doc:literal, $path:literal) => {
         #[doc = $doc]
         #[utoipa::path(tag = "images", security(("bearer" = [])),
-            params(("id" = String, Path, description = "The image id")),
-            responses(
-                (status = 200, description = "The changed image", body = ImageDto),
-                Unauthorized,
-                NotFound))]
+                            params(("id" = String, Path, description = "The image id")),
+                            responses(
+                                (status = 200, description = "The changed image", body = ImageDto),
+                                Unauthorized,
+                                NotFound))]
         #[patch($path)]
         pub async fn $name(
             user: AuthenticatedUser,

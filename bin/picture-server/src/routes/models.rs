@@ -1,11 +1,11 @@
 //! `GET /models`, `GET /models/:id` (public).
 
-use actix_web::{HttpResponse, web, get};
+use actix_web::{HttpResponse, get, web};
 use picture_domain::ModelId;
 use picture_domain::services::ModelService;
 
-use crate::dto::{ErrorDto, ModelDto};
 use crate::dto::PathId;
+use crate::dto::{ErrorDto, ModelDto};
 use crate::error::ApiError;
 
 /// The active models, default first, then by sort order.

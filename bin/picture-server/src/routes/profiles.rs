@@ -1,11 +1,11 @@
 //! `GET /profiles/me`.
 
-use actix_web::{HttpResponse, web, get};
+use actix_web::{HttpResponse, get, web};
 use picture_domain::services::ProfileService;
 
+use super::responses::Unauthorized;
 use crate::auth::AuthenticatedUser;
-use crate::dto::{ProfileDto};
-use super::responses::{Unauthorized};
+use crate::dto::ProfileDto;
 use crate::error::ApiError;
 
 /// The caller's profile, created from the token's claims on the first call.

@@ -1,7 +1,7 @@
 //! `POST /generate/webhook`: the provider's signed completion report.
 
 use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::{HttpRequest, HttpResponse, web, post};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use picture_domain::GenerationId;
 use picture_domain::services::{DeliveryGuard, GenerationService};

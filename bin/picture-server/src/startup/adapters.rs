@@ -103,10 +103,12 @@ fn remote_credits(settings: &Settings) -> anyhow::Result<Option<Arc<dyn CreditLe
         return Ok(None);
     };
     let client = RemoteCredits::new(config.clone()).context("building the credits client")?;
-    Ok(Some(Arc::new(match outbound::runtime_for(settings.workers) {
-        Some(runtime) => client.sending_on(runtime),
-        None => client,
-    })))
+    Ok(Some(Arc::new(
+        match outbound::runtime_for(settings.workers) {
+            Some(runtime) => client.sending_on(runtime),
+            None => client,
+        },
+    )))
 }
 
 /// The local token issuer of embedded mode.

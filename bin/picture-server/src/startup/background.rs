@@ -35,8 +35,7 @@ impl Reconciler {
                 let outcome = match pipeline.reconcile(min_age, RECONCILER_BATCH).await {
                     Ok(0) => "ok",
                     Ok(fixed) => {
-                        metrics::counter!("picture_reconciler_fixed_total")
-                            .increment(fixed as u64);
+                        metrics::counter!("picture_reconciler_fixed_total").increment(fixed as u64);
                         tracing::info!(fixed, "reconciler finished stuck generations");
                         "ok"
                     }

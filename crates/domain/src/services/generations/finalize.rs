@@ -238,7 +238,12 @@ impl GenerationService {
                     None,
                 );
             }
-            Err(error) => return (Finalised::Failed(format!("database error: {}", ErrorChain(&error))), None),
+            Err(error) => {
+                return (
+                    Finalised::Failed(format!("database error: {}", ErrorChain(&error))),
+                    None,
+                );
+            }
         };
         let Some(source) = outputs.first() else {
             return (
