@@ -155,51 +155,57 @@ pub async fn change(
     Ok(HttpResponse::Ok().json(ImageDto::from(&image)))
 }
 
-/// Handler of one fixed [`ImageChange`].
-macro_rules! change_route {
-    ($name:ident, $change:expr, $doc:literal, $path:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(tag = "images", security(("bearer" = [])),
-                            params(("id" = String, Path, description = "The image id")),
-                            responses(
-                                (status = 200, description = "The changed image", body = ImageDto),
-                                Unauthorized,
-                                NotFound))]
-        #[patch($path)]
-        pub async fn $name(
-            user: AuthenticatedUser,
-            id: PathId<ImageId>,
-            images: web::Data<ImageService>,
-        ) -> Result<HttpResponse, ApiError> {
-            change(user, id, $change, images).await
-        }
-    };
+/// `PATCH /images/:id/archive`.
+#[utoipa::path(tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The image id")),
+    responses((status = 200, description = "The changed image", body = ImageDto), Unauthorized, NotFound))]
+#[patch("/images/{id}/archive")]
+pub async fn archive(
+    user: AuthenticatedUser,
+    id: PathId<ImageId>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    change(user, id, ImageChange::Archive, images).await
 }
 
-change_route!(
-    archive,
-    ImageChange::Archive,
-    "`PATCH /images/:id/archive`.",
-    "/images/{id}/archive"
-);
-change_route!(
-    unarchive,
-    ImageChange::Unarchive,
-    "`PATCH /images/:id/unarchive`.",
-    "/images/{id}/unarchive"
-);
-change_route!(
-    publish,
-    ImageChange::Publish,
-    "`PATCH /images/:id/publish`.",
-    "/images/{id}/publish"
-);
-change_route!(
-    unpublish,
-    ImageChange::Unpublish,
-    "`PATCH /images/:id/unpublish`.",
-    "/images/{id}/unpublish"
-);
+/// `PATCH /images/:id/unarchive`.
+#[utoipa::path(tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The image id")),
+    responses((status = 200, description = "The changed image", body = ImageDto), Unauthorized, NotFound))]
+#[patch("/images/{id}/unarchive")]
+pub async fn unarchive(
+    user: AuthenticatedUser,
+    id: PathId<ImageId>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    change(user, id, ImageChange::Unarchive, images).await
+}
+
+/// `PATCH /images/:id/publish`.
+#[utoipa::path(tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The image id")),
+    responses((status = 200, description = "The changed image", body = ImageDto), Unauthorized, NotFound))]
+#[patch("/images/{id}/publish")]
+pub async fn publish(
+    user: AuthenticatedUser,
+    id: PathId<ImageId>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    change(user, id, ImageChange::Publish, images).await
+}
+
+/// `PATCH /images/:id/unpublish`.
+#[utoipa::path(tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The image id")),
+    responses((status = 200, description = "The changed image", body = ImageDto), Unauthorized, NotFound))]
+#[patch("/images/{id}/unpublish")]
+pub async fn unpublish(
+    user: AuthenticatedUser,
+    id: PathId<ImageId>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    change(user, id, ImageChange::Unpublish, images).await
+}
 
 /// `PATCH /images/:id/favorite` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
