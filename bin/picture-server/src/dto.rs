@@ -3,12 +3,14 @@
 mod generation;
 mod image;
 mod model;
+mod path_id;
 mod profile;
 mod responses;
 
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;
 pub use model::ModelDto;
+pub use path_id::{PathId, PathResource};
 pub use profile::ProfileDto;
 pub use responses::{
     AffectedDto, CountDto, CreditBalanceDto, ErrorDto, ErrorMessage, GenerateCreditsDto,

@@ -5,12 +5,16 @@
 //! `ResponseError` impl below is the only mapping to status codes and bodies. Bodies keep the
 //! NestJS shape the existing clients read (`statusCode`, `error`, `message`) plus a stable
 //! `code`. 5xx bodies are generic: the cause goes to the log, never to the client.
+//!
+//! Errors keep what caused them as their `source()`, from the adapters through the domain to
+//! [`ApiError`]; the one place that logs the whole chain (`a: b: c`, one line) is
+//! [`ApiError::error_response`] for a 500 or a dependency's 503.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error::JsonPayloadError, web};
 use picture_domain::ports::ProviderError;
 use picture_domain::services::{CreditError, GenerateError};
-use picture_domain::{InsufficientCredits, RepositoryError, ValidationErrors};
+use picture_domain::{ErrorChain, InsufficientCredits, RepositoryError, ValidationErrors};
 
 use crate::dto::{ErrorDto, ErrorMessage, InsufficientDetails};
 
@@ -68,17 +72,38 @@ pub enum ApiError {
     #[error("credits service unavailable")]
     CreditsUnavailable,
     /// 503 `service_unavailable`: a dependency (the database) is down; retry later.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    /// 500 `internal`: a bug or an unexpected failure. The text is logged, not sent.
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("unavailable")]
+    Unavailable(#[source] RepositoryError),
+    /// 500 `internal`: a bug or an unexpected failure. The cause is logged, not sent.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What the server was doing when `cause` happened.
+#[derive(Debug, thiserror::Error)]
+#[error("{doing}")]
+struct While {
+    doing: &'static str,
+    #[source]
+    cause: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl ApiError {
-    /// An internal error with a cause for the log.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+    /// An internal error with a cause for the log: an error (its own causes are kept) or a
+    /// message.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// An internal error while `doing` something, caused by `cause`.
+    pub fn internal_while(
+        doing: &'static str,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Internal(Box::new(While {
+            doing,
+            cause: cause.into(),
+        }))
     }
 
     /// The stable machine code.
@@ -198,8 +223,8 @@ impl From<CreditError> for ApiError {
 impl From<RepositoryError> for ApiError {
     fn from(error: RepositoryError) -> Self {
         match error {
-            RepositoryError::Unavailable(cause) => Self::Unavailable(cause),
-            other => Self::Internal(other.to_string()),
+            unavailable @ RepositoryError::Unavailable(_) => Self::Unavailable(unavailable),
+            other => Self::Internal(Box::new(other)),
         }
     }
 }
@@ -228,8 +253,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         match self {
-            Self::Internal(cause) => tracing::error!(%cause, "internal error"),
-            Self::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            Self::Internal(_) => tracing::error!(cause = %ErrorChain(self), "internal error"),
+            Self::Unavailable(_) => {
+                tracing::warn!(cause = %ErrorChain(self), "dependency unavailable")
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(status);
@@ -354,6 +381,49 @@ mod tests {
         assert_eq!(body["message"], "Internal server error");
         assert_eq!(body["code"], "internal");
         assert!(!body.to_string().contains("relation"));
+    }
+
+    /// A repository failure whose own cause is a library error, as persistence builds it.
+    fn deep_failure() -> ApiError {
+        let library = std::io::Error::other("relation \"images\" does not exist");
+        ApiError::from(RepositoryError::Other(Box::new(library)))
+    }
+
+    #[actix_web::test]
+    async fn a_5xx_logs_its_whole_chain_once_and_the_body_leaks_nothing() {
+        async fn failing() -> Result<HttpResponse, ApiError> {
+            Err(deep_failure())
+        }
+        let app = actix_web::test::init_service(
+            actix_web::App::new()
+                .wrap(tracing_actix_web::TracingLogger::<
+                    crate::telemetry::PictureRootSpan,
+                >::new())
+                .route("/", web::get().to(failing)),
+        )
+        .await;
+        let (logs, _guard) = crate::log_capture::LogCapture::start();
+
+        let response = actix_web::test::call_service(
+            &app,
+            actix_web::test::TestRequest::get().uri("/").to_request(),
+        )
+        .await;
+
+        assert_eq!(response.status(), 500);
+        let body: Value = actix_web::test::read_body_json(response).await;
+        assert_eq!(body["message"], "Internal server error");
+        assert!(!body.to_string().contains("relation"), "{body}");
+        let chain = "internal error: database error: relation \"images\" does not exist";
+        let text = logs.text();
+        assert_eq!(text.matches("does not exist").count(), 1, "{text}");
+        let line = logs
+            .lines()
+            .into_iter()
+            .find(|line| line["message"] == "internal error")
+            .unwrap();
+        assert_eq!(line["cause"], chain, "{line}");
+        assert_eq!(line["level"], "ERROR");
     }
 
     #[actix_web::test]

@@ -12,6 +12,7 @@ pub mod ip_limit;
 #[cfg(test)]
 mod log_capture;
 pub mod metrics;
+pub mod middleware;
 pub mod openapi;
 pub mod orphan_sweep;
 pub mod outbound;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, HttpResponse, get, web};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use picture_persistence::Database;
 
@@ -67,8 +67,9 @@ const LATENCY_BUCKETS: [f64; 14] = [
 
 /// `GET /metrics`: every metric in the Prometheus text format (the database pool's usage is
 /// read at scrape time).
-#[utoipa::path(get, path = "/metrics", tag = "health",
+#[utoipa::path(tag = "health",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+#[get("/metrics")]
 pub async fn render(
     handle: web::Data<PrometheusHandle>,
     database: web::Data<Database>,

@@ -1,57 +1,20 @@
-//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` annotations and the
-//! DTOs' schemas, served at `/api/docs/openapi.json` with Swagger UI at `/api/docs/` (its assets
+//! The OpenAPI 3.1 document: its head is declared here; its paths and schemas are collected from
+//! the handlers' `#[utoipa::path]` annotations as the routes are mounted (see
+//! [`crate::routes`]). Served at `/api/docs/openapi.json` with Swagger UI at `/api/docs/` (its assets
 //! are compiled into the binary: the page works without internet access).
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::routes::{
-    admin, credits, files, generate, health, history, images, models, profiles, webhook,
-};
-
-/// The API document.
+/// The document's head: information, tags and the security scheme. Paths and schemas are
+/// added by the mounted routes.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Picture API",
         description = "AI image generation backend: generations, gallery, credits. Errors keep the NestJS shape plus a stable `code`.",
         license(name = "MIT")
-    ),
-    paths(
-        health::health,
-        health::api_health,
-        health::ready,
-        crate::metrics::render,
-        models::list,
-        models::get,
-        profiles::me,
-        generate::generate,
-        generate::status,
-        generate::cancel,
-        generate::cancel_post,
-        webhook::webhook,
-        history::history,
-        credits::balance,
-        credits::generate_credits,
-        admin::grant,
-        images::list,
-        images::get,
-        images::delete,
-        images::archive,
-        images::unarchive,
-        images::publish,
-        images::unpublish,
-        images::favorite,
-        images::archived_count,
-        images::batch_archive,
-        images::batch_restore,
-        images::batch_delete,
-        images::like,
-        images::unlike,
-        images::likes,
-        images::generation_params,
-        files::file,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -85,7 +48,7 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The docs page and the document, to be registered before the `/api` alias scope.
-pub fn docs() -> SwaggerUi {
-    SwaggerUi::new("/api/docs/{_:.*}").url("/api/docs/openapi.json", ApiDoc::openapi())
+/// The docs page serving `document`, to be registered before the `/api` alias scope.
+pub fn docs(document: utoipa::openapi::OpenApi) -> SwaggerUi {
+    SwaggerUi::new("/api/docs/{_:.*}").url("/api/docs/openapi.json", document)
 }

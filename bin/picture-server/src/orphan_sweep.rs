@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use picture_domain::ErrorChain;
 use picture_domain::ports::{Clock, ImageRepository, ObjectStore};
 use picture_domain::services::{OrphanSweepSettings, OrphanSweeper};
 use tokio::task::JoinHandle;
@@ -45,7 +46,7 @@ pub fn spawn(
                     "ok"
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "orphan sweep pass failed");
+                    tracing::warn!(error = %ErrorChain(&error), "orphan sweep pass failed");
                     "error"
                 }
             };

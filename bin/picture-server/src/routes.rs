@@ -1,4 +1,9 @@
 //! Routes. Handlers are thin: parse, call a domain service, shape the answer.
+//!
+//! A route is declared once, on its handler: `#[utoipa::path(...)]` (its documentation) over
+//! the actix attribute (its method and path). It is mounted by one `.service(handler)` line
+//! below, which also puts it in the OpenAPI document: no other list of routes or paths exists.
+//! Order matters where paths overlap (actix tries them in turn).
 
 pub(crate) mod admin;
 pub(crate) mod credits;
@@ -9,67 +14,64 @@ pub(crate) mod history;
 pub(crate) mod images;
 pub(crate) mod models;
 pub(crate) mod profiles;
+pub(crate) mod responses;
 pub(crate) mod webhook;
 
 use actix_web::web;
+use picture_storage::LocalStore;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use admin::AdminKey;
-pub use files::file;
-pub use health::{health, ready};
 pub use webhook::MAX_WEBHOOK_BYTES;
 
-/// The routes under `/api/v1` (also served under `/api` for the mobile client).
-pub fn api(config: &mut web::ServiceConfig) {
+/// The routes at the root: health, readiness, metrics and, with the local file store, its
+/// files.
+pub fn root(config: &mut ServiceConfig<'_>, files: Option<&web::Data<LocalStore>>) {
+    if let Some(files) = files {
+        config.app_data(files.clone()).service(files::file);
+    }
     config
-        .route("/health", web::get().to(health::api_health))
-        .route("/models", web::get().to(models::list))
-        .route("/models/{id}", web::get().to(models::get))
-        .route("/profiles/me", web::get().to(profiles::me))
-        .service(
-            web::resource("/generate/webhook")
-                .app_data(web::PayloadConfig::new(MAX_WEBHOOK_BYTES))
-                .route(web::post().to(webhook::webhook)),
-        )
-        .route("/generate", web::post().to(generate::generate))
-        .route(
-            "/generate/credits",
-            web::get().to(credits::generate_credits),
-        )
-        .route("/generate/history", web::get().to(history::history))
-        .route("/credits/balance", web::get().to(credits::balance))
-        .route("/admin/credits/grant", web::post().to(admin::grant))
-        .route("/generate/{id}/status", web::get().to(generate::status))
-        .route(
-            "/generate/{id}/cancel",
-            web::post().to(generate::cancel_post),
-        )
-        .route("/generate/{id}", web::delete().to(generate::cancel))
-        .route("/images", web::get().to(images::list))
-        .route(
-            "/images/archived/count",
-            web::get().to(images::archived_count),
-        )
-        .route(
-            "/images/batch/archive",
-            web::post().to(images::batch_archive),
-        )
-        .route(
-            "/images/batch/restore",
-            web::post().to(images::batch_restore),
-        )
-        .route("/images/batch/delete", web::post().to(images::batch_delete))
-        .route(
-            "/images/generation/{id}",
-            web::get().to(images::generation_params),
-        )
-        .route("/images/{id}", web::get().to(images::get))
-        .route("/images/{id}", web::delete().to(images::delete))
-        .route("/images/{id}/archive", web::patch().to(images::archive))
-        .route("/images/{id}/unarchive", web::patch().to(images::unarchive))
-        .route("/images/{id}/publish", web::patch().to(images::publish))
-        .route("/images/{id}/unpublish", web::patch().to(images::unpublish))
-        .route("/images/{id}/favorite", web::patch().to(images::favorite))
-        .route("/images/{id}/like", web::post().to(images::like))
-        .route("/images/{id}/like", web::delete().to(images::unlike))
-        .route("/images/{id}/likes", web::get().to(images::likes));
+        .service(health::health)
+        .service(health::ready)
+        .service(crate::metrics::render);
+}
+
+/// The routes under `/api/v1` (also served under `/api` for the mobile client).
+pub fn api(config: &mut ServiceConfig<'_>) {
+    config
+        .service(health::api_health)
+        .service(models::list)
+        .service(models::get)
+        .service(profiles::me)
+        .service(webhook::webhook)
+        .service(generate::generate)
+        .service(credits::generate_credits)
+        .service(history::history)
+        .service(credits::balance)
+        .service(admin::grant)
+        .service(generate::status)
+        .service(generate::cancel_post)
+        .service(generate::cancel)
+        .service(images::list)
+        .service(images::archived_count)
+        .service(images::batch_archive)
+        .service(images::batch_restore)
+        .service(images::batch_delete)
+        .service(images::generation_params)
+        .service(images::get)
+        .service(images::delete)
+        .service(images::archive)
+        .service(images::unarchive)
+        .service(images::publish)
+        .service(images::unpublish)
+        .service(images::favorite)
+        .service(images::like)
+        .service(images::unlike)
+        .service(images::likes);
+}
+
+/// [`api`] mounted on a plain actix scope: the `/api` alias serves the same routes without
+/// documenting them a second time.
+pub fn api_alias(config: &mut web::ServiceConfig) {
+    api(&mut ServiceConfig::new(config));
 }

@@ -37,10 +37,10 @@ impl Call {
     }
 }
 
-/// Why building the adapter failed.
+/// Why building the adapter failed; the URL parser's or HTTP client's error is the `source()`.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid credits service URL: {0}")]
-pub struct InvalidBaseUrl(String);
+#[error("invalid credits service URL")]
+pub struct InvalidBaseUrl(#[source] Box<dyn std::error::Error + Send + Sync>);
 
 fn count_error(call: Call, kind: &'static str) {
     metrics::counter!(
@@ -66,15 +66,15 @@ impl RemoteCredits {
     /// [`InvalidBaseUrl`] when `config.base_url` is not an http(s) URL, or the HTTP client
     /// cannot be built.
     pub fn new(config: CreditsConfig) -> Result<Self, InvalidBaseUrl> {
-        let base = Url::parse(&config.base_url).map_err(|e| InvalidBaseUrl(e.to_string()))?;
+        let base = Url::parse(&config.base_url).map_err(|e| InvalidBaseUrl(e.into()))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(InvalidBaseUrl("must be an http(s) URL".to_owned()));
+            return Err(InvalidBaseUrl("must be an http(s) URL".into()));
         }
         let http = reqwest::Client::builder()
             .user_agent(concat!("picture-backend/", env!("CARGO_PKG_VERSION")))
             .timeout(config.timeout)
             .build()
-            .map_err(|e| InvalidBaseUrl(e.to_string()))?;
+            .map_err(|e| InvalidBaseUrl(e.into()))?;
         Ok(Self {
             http,
             config,
@@ -133,13 +133,16 @@ impl RemoteCredits {
         let response = sent.map_err(|e| {
             let kind = if e.is_timeout() { "timeout" } else { "transport" };
             count_error(call, kind);
-            tracing::warn!(call = call.name(), error = %e.without_url(), "credits service unreachable");
+            tracing::warn!(call = call.name(), error = %picture_domain::ErrorChain(&e.without_url()), "credits service unreachable");
             LedgerError::Unavailable(format!("{kind} error calling the credits service"))
         })?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| {
             count_error(call, "transport");
-            LedgerError::Unavailable(format!("reading the answer failed: {}", e.without_url()))
+            LedgerError::Unavailable(format!(
+                "reading the answer failed: {}",
+                picture_domain::ErrorChain(&e.without_url())
+            ))
         })?;
         if status.is_success() {
             return Ok(bytes.to_vec());

@@ -19,7 +19,7 @@ pub mod text;
 pub mod validation;
 
 pub use credits::CreditAmount;
-pub use error::RepositoryError;
+pub use error::{ErrorChain, RepositoryError};
 pub use freemium::{AccessDecision, Enforcement, FreemiumPolicy, InsufficientCredits};
 pub use gallery_cursor::{GalleryCursor, InvalidCursor};
 pub use generation::{Billing, Generation, GenerationStatus, NewGeneration};

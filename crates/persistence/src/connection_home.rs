@@ -51,7 +51,9 @@ impl HomeRuntime {
                         runtime: Some(runtime),
                     }))
                 })
-                .map_err(|e| PersistenceError::Connect(format!("starting its runtime: {e}"))),
+                .map_err(|e| {
+                    PersistenceError::Connect(format!("starting its runtime: {e}").into())
+                }),
         }
     }
 

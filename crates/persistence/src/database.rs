@@ -95,7 +95,7 @@ impl Database {
         database
             .ping()
             .await
-            .map_err(|e| PersistenceError::Connect(e.to_string()))?;
+            .map_err(|e| PersistenceError::Connect(e.into()))?;
         Ok(database)
     }
 
@@ -212,7 +212,7 @@ where
         .recycle_timeout(Some(options.timeout))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
-        .map_err(|e| PersistenceError::Connect(e.to_string()))
+        .map_err(|e| PersistenceError::Connect(e.into()))
 }
 
 #[cfg(test)]

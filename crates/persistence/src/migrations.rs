@@ -26,19 +26,19 @@ pub(crate) async fn run(url: &DatabaseUrl) -> Result<Vec<String>, PersistenceErr
         Backend::Sqlite => run_sqlite(&url),
     })
     .await
-    .map_err(|e| PersistenceError::Migration(e.to_string()))?
+    .map_err(|e| PersistenceError::Migration(e.into()))?
 }
 
 fn run_postgres(url: &DatabaseUrl) -> Result<Vec<String>, PersistenceError> {
     let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url.connection_string())
-        .map_err(|e| PersistenceError::Connect(e.to_string()))?;
+        .map_err(|e| PersistenceError::Connect(e.into()))?;
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
         .execute(&mut conn)
-        .map_err(|e| PersistenceError::Migration(e.to_string()))?;
+        .map_err(|e| PersistenceError::Migration(e.into()))?;
     let applied = apply(&mut conn, POSTGRES);
     let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
         .execute(&mut conn)
-        .map_err(|e| PersistenceError::Migration(e.to_string()));
+        .map_err(|e| PersistenceError::Migration(e.into()));
     let applied = applied?;
     unlocked?;
     Ok(applied)
@@ -47,12 +47,12 @@ fn run_postgres(url: &DatabaseUrl) -> Result<Vec<String>, PersistenceError> {
 fn run_sqlite(url: &DatabaseUrl) -> Result<Vec<String>, PersistenceError> {
     url.ensure_sqlite_directory()?;
     let mut conn = SqliteConnection::establish(url.connection_string())
-        .map_err(|e| PersistenceError::Connect(e.to_string()))?;
+        .map_err(|e| PersistenceError::Connect(e.into()))?;
     // WAL is a property of the database file: set it once here, before any pool connects.
     for pragma in ["PRAGMA busy_timeout = 5000", "PRAGMA journal_mode = WAL"] {
         diesel::sql_query(pragma)
             .execute(&mut conn)
-            .map_err(|e| PersistenceError::Migration(e.to_string()))?;
+            .map_err(|e| PersistenceError::Migration(e.into()))?;
     }
     apply(&mut conn, SQLITE)
 }
@@ -63,5 +63,5 @@ where
 {
     conn.run_pending_migrations(migrations)
         .map(|versions| versions.iter().map(ToString::to_string).collect())
-        .map_err(|e| PersistenceError::Migration(e.to_string()))
+        .map_err(PersistenceError::Migration)
 }

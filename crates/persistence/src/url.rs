@@ -71,7 +71,9 @@ impl DatabaseUrl {
         match path.as_deref().and_then(|p| p.parent()) {
             Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
                 .map_err(|e| {
-                    PersistenceError::Connect(format!("cannot create {}: {e}", parent.display()))
+                    PersistenceError::Connect(
+                        format!("cannot create {}: {e}", parent.display()).into(),
+                    )
                 }),
             _ => Ok(()),
         }

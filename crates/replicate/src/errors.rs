@@ -83,9 +83,11 @@ pub(crate) fn from_transport(error: &reqwest::Error) -> ProviderError {
     }
 }
 
-/// The error text without the URL (which is ours, but keeps logs short and free of queries).
+/// The error text with its causes (`error sending request: connection refused`), without the
+/// URL (which is ours, but keeps logs short and free of queries). The port's error carries a
+/// message, so the chain is kept in it.
 pub(crate) fn without_url(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
+    let mut text = picture_domain::ErrorChain(error).to_string();
     if let Some(url) = error.url() {
         text = text.replace(url.as_str(), "<url>");
     }

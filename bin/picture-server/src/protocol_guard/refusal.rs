@@ -20,7 +20,7 @@ use crate::error::ApiError;
 /// Past this much, what the client still sends is not waited for.
 const MAX_DRAINED: usize = 1024 * 1024;
 
-/// The security headers every answer of the app carries (`startup::security_headers`).
+/// The security headers every answer of the app carries (`middleware::security_headers`).
 const SECURITY_HEADERS: &str = "x-content-type-options: nosniff\r\nx-frame-options: DENY\r\n\
     referrer-policy: no-referrer\r\n\
     content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n\

@@ -1,7 +1,7 @@
 //! Admin routes, unlocked by `X-Service-Key` = `ADMIN_SERVICE_KEY` (hidden, 404, when unset):
 //! `POST /admin/credits/grant`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use picture_domain::ports::Grant;
 use picture_domain::services::CreditService;
 use picture_domain::{CreditAmount, UserId};
@@ -98,7 +98,7 @@ impl GrantBody {
 
 /// Adds credits to a user's local balance, once per idempotency key: 201 when applied, 200
 /// when the key was used before (nothing changes).
-#[utoipa::path(post, path = "/api/v1/admin/credits/grant", tag = "admin",
+#[utoipa::path(tag = "admin",
     params(("X-Service-Key" = String, Header, description = "ADMIN_SERVICE_KEY")),
     request_body = GrantDto,
     responses(
@@ -108,6 +108,7 @@ impl GrantBody {
         (status = 401, description = "Missing or wrong service key", body = ErrorDto),
         (status = 404, description = "Admin routes are disabled", body = ErrorDto),
         (status = 409, description = "The remote credits service keeps the money", body = ErrorDto)))]
+#[post("/admin/credits/grant")]
 pub async fn grant(
     request: HttpRequest,
     key: web::Data<AdminKey>,

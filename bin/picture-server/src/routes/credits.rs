@@ -1,14 +1,16 @@
 //! `GET /credits/balance` and `GET /generate/credits`: what the caller has.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use picture_domain::services::CreditService;
 
+use super::responses::Unauthorized;
 use crate::auth::AuthenticatedUser;
 use crate::dto::{CreditBalanceDto, ErrorDto, GenerateCreditsDto};
 use crate::error::ApiError;
 
 /// The caller's balance with the freemium rule in force.
-#[utoipa::path(get, path = "/api/v1/credits/balance", tag = "credits", security(("bearer" = [])), responses((status = 200, description = "The caller's credits and free tier", body = CreditBalanceDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 503, description = "credits_unavailable", body = ErrorDto)))]
+#[utoipa::path(tag = "credits", security(("bearer" = [])), responses((status = 200, description = "The caller's credits and free tier", body = CreditBalanceDto), Unauthorized, (status = 503, description = "credits_unavailable", body = ErrorDto)))]
+#[get("/credits/balance")]
 pub async fn balance(
     user: AuthenticatedUser,
     credits: web::Data<CreditService>,
@@ -25,7 +27,8 @@ pub async fn balance(
 }
 
 /// The final version's shape: balance, earned, spent and the price.
-#[utoipa::path(get, path = "/api/v1/generate/credits", tag = "credits", security(("bearer" = [])), responses((status = 200, description = "Balance, earned and spent", body = GenerateCreditsDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 503, description = "credits_unavailable", body = ErrorDto)))]
+#[utoipa::path(tag = "credits", security(("bearer" = [])), responses((status = 200, description = "Balance, earned and spent", body = GenerateCreditsDto), Unauthorized, (status = 503, description = "credits_unavailable", body = ErrorDto)))]
+#[get("/generate/credits")]
 pub async fn generate_credits(
     user: AuthenticatedUser,
     credits: web::Data<CreditService>,

@@ -2,7 +2,7 @@
 //! original's bucket URLs.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use picture_domain::ports::ObjectKey;
 use picture_storage::{ImageFormat, LocalStore};
 
@@ -11,7 +11,8 @@ use crate::error::ApiError;
 
 /// The file of `key` with its content type and long-lived cache headers; 404 for unknown or
 /// unsafe keys and for any path the system cannot read as a file.
-#[utoipa::path(get, path = "/files/{key}", tag = "files", params(("key" = String, Path, description = "The stored key")), responses((status = 200, description = "The image bytes", content_type = "image/png"), (status = 404, description = "Unknown key", body = ErrorDto)))]
+#[utoipa::path(tag = "files", params(("key" = String, Path, description = "The stored key")), responses((status = 200, description = "The image bytes", content_type = "image/png"), (status = 404, description = "Unknown key", body = ErrorDto)))]
+#[get("/files/{key:.*}")]
 pub async fn file(
     key: web::Path<String>,
     store: web::Data<LocalStore>,
@@ -57,7 +58,7 @@ mod tests {
             App::new()
                 .configure(configure_extractors)
                 .app_data(web::Data::new(store))
-                .route("/files/{key:.*}", web::get().to(file)),
+                .service(file),
         )
         .await;
         let (logs, _guard) = LogCapture::start();

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use picture_domain::ports::RecordedResponse;
 use picture_domain::services::{
     CancelGeneration, GenerateError, GenerationLimits, IdempotencyKey, KeyedStart, ReadGenerations,
@@ -13,13 +13,11 @@ use picture_domain::{GenerationId, GenerationRequest, GenerationStatus};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::responses::{NotFound, Unauthorized};
 use crate::auth::AuthenticatedUser;
+use crate::dto::PathId;
 use crate::dto::{ErrorDto, GenerateBody, GenerateResponseDto, GenerationStatusDto, ImageDto};
 use crate::error::ApiError;
-
-fn generation_not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("Generation with id {id} not found"))
-}
 
 /// Longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -71,8 +69,8 @@ fn started_body(started: &Started) -> GenerateResponseDto<'_> {
 /// `recorded` as an HTTP answer (JSON, as every recorded answer is); marked
 /// `Idempotent-Replayed: true` when it answers a retry.
 fn answer(recorded: RecordedResponse, replayed: bool) -> Result<HttpResponse, ApiError> {
-    let status = StatusCode::from_u16(recorded.status).map_err(ApiError::internal)?;
-    let mut response = HttpResponse::build(status);
+    let code = StatusCode::from_u16(recorded.status).map_err(ApiError::internal)?;
+    let mut response = HttpResponse::build(code);
     response.content_type(ContentType::json());
     if replayed {
         response.insert_header((REPLAYED, "true"));
@@ -86,13 +84,13 @@ const REPLAYED: &str = "Idempotent-Replayed";
 /// Starts a generation; 201 with its state (completed or failed when the client waited and it
 /// finished in time, processing otherwise). With an `Idempotency-Key`, a retry with the same
 /// body answers the first answer again, byte for byte, and starts nothing new.
-#[utoipa::path(post, path = "/api/v1/generate", tag = "generate", security(("bearer" = [])),
+#[utoipa::path(tag = "generate", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and body within IDEMPOTENCY_KEY_TTL_SECS (24 h) gets the first 201 again, byte for byte, with `Idempotent-Replayed: true`; refusals are not kept")),
     request_body = GenerateBody,
     responses(
         (status = 201, description = "Started (completed or failed when waited for and finished in time)", body = GenerateResponseDto,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the first answer to the same Idempotency-Key, replayed"))),
-        (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto),
+        (status = 400, description = "Invalid input", body = ErrorDto), Unauthorized,
         (status = 402, description = "insufficient_credits", body = ErrorDto),
         (status = 404, description = "Unknown or inactive model", body = ErrorDto),
         (status = 409, description = "Idempotency-Key reused with another body, or its first request still running", body = ErrorDto),
@@ -100,6 +98,7 @@ const REPLAYED: &str = "Idempotent-Replayed";
         (status = 429, description = "rate_limited", body = ErrorDto),
         (status = 502, description = "provider_error", body = ErrorDto),
         (status = 503, description = "provider_unavailable or credits_unavailable", body = ErrorDto)))]
+#[post("/generate")]
 pub async fn generate(
     user: AuthenticatedUser,
     http: HttpRequest,
@@ -149,42 +148,54 @@ pub async fn generate(
 }
 
 /// The caller's generation, its image when completed, and what it cost.
-#[utoipa::path(get, path = "/api/v1/generate/{id}/status", tag = "generate", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "The generation, its image when completed, what it cost", body = GenerationStatusDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+#[utoipa::path(tag = "generate", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "The generation, its image when completed, what it cost", body = GenerationStatusDto), Unauthorized, NotFound))]
+#[get("/generate/{id}/status")]
 pub async fn status(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<GenerationId>,
     service: web::Data<ReadGenerations>,
 ) -> Result<HttpResponse, ApiError> {
-    let generation_id: GenerationId = id.parse().map_err(|_| generation_not_found(&id))?;
+    let generation_id = id.get();
     let view = service
         .status(&user.id, generation_id)
         .await?
-        .ok_or_else(|| generation_not_found(&id))?;
+        .ok_or_else(|| id.not_found())?;
     Ok(HttpResponse::Ok().json(GenerationStatusDto::from(&view)))
 }
 
 /// `POST /generate/:id/cancel`, as [`cancel`].
-#[utoipa::path(post, path = "/api/v1/generate/{id}/cancel", tag = "generate", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 204, description = "Cancelled, or already finished"), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+#[utoipa::path(tag = "generate", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 204, description = "Cancelled, or already finished"), Unauthorized, NotFound))]
+#[post("/generate/{id}/cancel")]
 pub async fn cancel_post(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<GenerationId>,
     service: web::Data<CancelGeneration>,
 ) -> Result<HttpResponse, ApiError> {
-    cancel(user, id, service).await
+    cancel_generation(user, id, service).await
 }
 
 /// Cancels a pending or processing generation (its hold or free slot is given back); a
 /// finished one is left as it is. 204 either way; 404 for another user's or an unknown id.
-#[utoipa::path(delete, path = "/api/v1/generate/{id}", tag = "generate", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 204, description = "Cancelled, or already finished"), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+#[utoipa::path(tag = "generate", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 204, description = "Cancelled, or already finished"), Unauthorized, NotFound))]
+#[delete("/generate/{id}")]
 pub async fn cancel(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<GenerationId>,
     service: web::Data<CancelGeneration>,
 ) -> Result<HttpResponse, ApiError> {
-    let generation_id: GenerationId = id.parse().map_err(|_| generation_not_found(&id))?;
+    cancel_generation(user, id, service).await
+}
+
+/// What both cancel routes do.
+async fn cancel_generation(
+    user: AuthenticatedUser,
+    id: PathId<GenerationId>,
+    service: web::Data<CancelGeneration>,
+) -> Result<HttpResponse, ApiError> {
+    let generation_id = id.get();
     if service.cancel(&user.id, generation_id).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(generation_not_found(&id))
+        Err(id.not_found())
     }
 }

@@ -1,14 +1,21 @@
 //! Liveness and readiness.
 
 use crate::dto::{HealthDto, ReadyChecks, ReadyDto, timestamp};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use chrono::Utc;
+use picture_domain::ErrorChain;
 use picture_persistence::Database;
 
 /// `GET /health`: the process is up. No dependency is checked.
-#[utoipa::path(get, path = "/health", tag = "health",
+#[utoipa::path(tag = "health",
     responses((status = 200, description = "The process is up", body = HealthDto)))]
+#[get("/health")]
 pub async fn health() -> HttpResponse {
+    up()
+}
+
+/// The answer of both health routes.
+fn up() -> HttpResponse {
     HttpResponse::Ok().json(HealthDto {
         status: "ok",
         service: "picture-backend",
@@ -17,16 +24,18 @@ pub async fn health() -> HttpResponse {
 }
 
 /// `GET /api/v1/health`: the same as [`health`] under the API prefix.
-#[utoipa::path(get, path = "/api/v1/health", tag = "health",
+#[utoipa::path(tag = "health",
     responses((status = 200, description = "The process is up", body = HealthDto)))]
+#[get("/health")]
 pub async fn api_health() -> HttpResponse {
-    health().await
+    up()
 }
 
 /// `GET /ready`: 200 when the database answers, 503 otherwise.
-#[utoipa::path(get, path = "/ready", tag = "health", responses(
+#[utoipa::path(tag = "health", responses(
     (status = 200, description = "Ready to serve", body = ReadyDto),
     (status = 503, description = "A dependency is down", body = ReadyDto)))]
+#[get("/ready")]
 pub async fn ready(database: web::Data<Database>) -> HttpResponse {
     match database.ping().await {
         Ok(()) => HttpResponse::Ok().json(ReadyDto {
@@ -34,7 +43,7 @@ pub async fn ready(database: web::Data<Database>) -> HttpResponse {
             checks: ReadyChecks { database: "ok" },
         }),
         Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
+            tracing::warn!(error = %ErrorChain(&error), "readiness check failed");
             HttpResponse::ServiceUnavailable().json(ReadyDto {
                 status: "unavailable",
                 checks: ReadyChecks {

@@ -1,11 +1,12 @@
 //! `GET /generate/history?page&limit`: the caller's generations, newest first.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use picture_domain::services::ReadGenerations;
 use serde::Deserialize;
 
+use super::responses::Unauthorized;
 use crate::auth::AuthenticatedUser;
-use crate::dto::{ErrorDto, GenerationStatusDto, HistoryDto};
+use crate::dto::{GenerationStatusDto, HistoryDto};
 use crate::error::ApiError;
 
 /// The query as the final version read it (parsed by hand, never refused).
@@ -40,9 +41,10 @@ fn page_and_limit(query: &HistoryQuery) -> (u64, u32) {
 }
 
 /// One page of the caller's generations with `creditsUsed` and their images.
-#[utoipa::path(get, path = "/api/v1/generate/history", tag = "generate", security(("bearer" = [])),
+#[utoipa::path(tag = "generate", security(("bearer" = [])),
     params(("page" = Option<String>, Query, description = "From 1 (lenient, like the original)"), ("limit" = Option<String>, Query, description = "1 to 100, default 20")),
-    responses((status = 200, description = "A page of the caller's generations", body = HistoryDto), (status = 401, description = "No valid token", body = ErrorDto)))]
+    responses((status = 200, description = "A page of the caller's generations", body = HistoryDto), Unauthorized))]
+#[get("/generate/history")]
 pub async fn history(
     user: AuthenticatedUser,
     query: web::Query<HistoryQuery>,

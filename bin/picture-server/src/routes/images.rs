@@ -2,13 +2,15 @@
 //! parameters of an image's generation.
 
 use actix_web::http::header::ContentType;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use picture_domain::ports::{BatchAction, ImageChange, ImageQuery};
 use picture_domain::services::{ImageService, ReadGenerations};
 use picture_domain::{GalleryCursor, GenerationId, ImageId};
 use serde::Deserialize;
 
+use super::responses::{NotFound, Unauthorized};
 use crate::auth::AuthenticatedUser;
+use crate::dto::PathId;
 use crate::dto::{AffectedDto, CountDto, ErrorDto, GenerationParamsDto, ImageDto, LikesDto};
 use crate::error::ApiError;
 
@@ -72,14 +74,11 @@ impl ListQuery {
 /// About the size of one image's JSON (a little more than a typical one).
 const IMAGE_JSON_BYTES: usize = 768;
 
-fn image_not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("Image with id {id} not found"))
-}
-
 /// A page of the caller's images, newest first (a bare array, as the original).
-#[utoipa::path(get, path = "/api/v1/images", tag = "images", security(("bearer" = [])),
+#[utoipa::path(tag = "images", security(("bearer" = [])),
     params(("page" = Option<u32>, Query), ("limit" = Option<u32>, Query, description = "1 to 100"), ("archived" = Option<String>, Query, description = "`true` for archived images"), ("favoritesOnly" = Option<String>, Query), ("tagIds" = Option<String>, Query, description = "Accepted, ignored (no tags yet)"), ("cursor" = Option<String>, Query, description = "Start after this position (the `X-Next-Cursor` of the previous page) instead of at `page`: as fast deep in a large gallery as on its first page")),
-    responses((status = 200, description = "The caller's images, newest first", body = [ImageDto], headers(("x-next-cursor" = String, description = "Cursor of the next page; present when this page is full"))), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto)))]
+    responses((status = 200, description = "The caller's images, newest first", body = [ImageDto], headers(("x-next-cursor" = String, description = "Cursor of the next page; present when this page is full"))), (status = 400, description = "Invalid input", body = ErrorDto), Unauthorized))]
+#[get("/images")]
 pub async fn list(
     user: AuthenticatedUser,
     query: web::Query<ListQuery>,
@@ -105,99 +104,108 @@ pub async fn list(
     // Serialised into a buffer sized for the page, not one grown (and copied) a dozen times.
     let mut body = Vec::with_capacity(IMAGE_JSON_BYTES * page.len().max(1));
     serde_json::to_writer(&mut body, &page)
-        .map_err(|e| ApiError::internal(format!("serialising a page of images: {e}")))?;
+        .map_err(|e| ApiError::internal_while("serialising a page of images", e))?;
     Ok(response.insert_header(ContentType::json()).body(body))
 }
 
 /// One image the caller owns, or a public one; 404 otherwise.
-#[utoipa::path(get, path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "The image (own or public)", body = ImageDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "The image (own or public)", body = ImageDto), Unauthorized, NotFound))]
+#[get("/images/{id}")]
 pub async fn get(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<ImageId>,
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
-    let image_id: ImageId = id.parse().map_err(|_| image_not_found(&id))?;
+    let image_id = id.get();
     let image = images
         .get(&user.id, image_id)
         .await?
-        .ok_or_else(|| image_not_found(&id))?;
+        .ok_or_else(|| id.not_found())?;
     Ok(HttpResponse::Ok().json(ImageDto::from(&image)))
 }
 
 /// Deletes one of the caller's images and its stored file; 204, or 404.
-#[utoipa::path(delete, path = "/api/v1/images/{id}", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 204, description = "Deleted with its file"), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 204, description = "Deleted with its file"), Unauthorized, NotFound))]
+#[delete("/images/{id}")]
 pub async fn delete(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<ImageId>,
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
-    let image_id: ImageId = id.parse().map_err(|_| image_not_found(&id))?;
+    let image_id = id.get();
     if images.delete(&user.id, image_id).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(image_not_found(&id))
+        Err(id.not_found())
     }
 }
 
 /// `PATCH /images/:id/{archive,unarchive,publish,unpublish}`: the changed image.
 pub async fn change(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<ImageId>,
     change: ImageChange,
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
-    let image_id: ImageId = id.parse().map_err(|_| image_not_found(&id))?;
+    let image_id = id.get();
     let image = images
         .change(&user.id, image_id, change)
         .await?
-        .ok_or_else(|| image_not_found(&id))?;
+        .ok_or_else(|| id.not_found())?;
     Ok(HttpResponse::Ok().json(ImageDto::from(&image)))
 }
 
-/// Handler of one fixed [`ImageChange`].
-macro_rules! change_route {
-    ($name:ident, $change:expr, $doc:literal, $path:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(patch, path = $path, tag = "images", security(("bearer" = [])),
-            params(("id" = String, Path, description = "The image id")),
-            responses(
-                (status = 200, description = "The changed image", body = ImageDto),
-                (status = 401, description = "No valid token", body = ErrorDto),
-                (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
-        pub async fn $name(
-            user: AuthenticatedUser,
-            id: web::Path<String>,
-            images: web::Data<ImageService>,
-        ) -> Result<HttpResponse, ApiError> {
-            change(user, id, $change, images).await
-        }
-    };
+/// `PATCH /images/:id/archive`.
+#[utoipa::path(tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The image id")),
+    responses((status = 200, description = "The changed image", body = ImageDto), Unauthorized, NotFound))]
+#[patch("/images/{id}/archive")]
+pub async fn archive(
+    user: AuthenticatedUser,
+    id: PathId<ImageId>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    change(user, id, ImageChange::Archive, images).await
 }
 
-change_route!(
-    archive,
-    ImageChange::Archive,
-    "`PATCH /images/:id/archive`.",
-    "/api/v1/images/{id}/archive"
-);
-change_route!(
-    unarchive,
-    ImageChange::Unarchive,
-    "`PATCH /images/:id/unarchive`.",
-    "/api/v1/images/{id}/unarchive"
-);
-change_route!(
-    publish,
-    ImageChange::Publish,
-    "`PATCH /images/:id/publish`.",
-    "/api/v1/images/{id}/publish"
-);
-change_route!(
-    unpublish,
-    ImageChange::Unpublish,
-    "`PATCH /images/:id/unpublish`.",
-    "/api/v1/images/{id}/unpublish"
-);
+/// `PATCH /images/:id/unarchive`.
+#[utoipa::path(tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The image id")),
+    responses((status = 200, description = "The changed image", body = ImageDto), Unauthorized, NotFound))]
+#[patch("/images/{id}/unarchive")]
+pub async fn unarchive(
+    user: AuthenticatedUser,
+    id: PathId<ImageId>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    change(user, id, ImageChange::Unarchive, images).await
+}
+
+/// `PATCH /images/:id/publish`.
+#[utoipa::path(tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The image id")),
+    responses((status = 200, description = "The changed image", body = ImageDto), Unauthorized, NotFound))]
+#[patch("/images/{id}/publish")]
+pub async fn publish(
+    user: AuthenticatedUser,
+    id: PathId<ImageId>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    change(user, id, ImageChange::Publish, images).await
+}
+
+/// `PATCH /images/:id/unpublish`.
+#[utoipa::path(tag = "images", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The image id")),
+    responses((status = 200, description = "The changed image", body = ImageDto), Unauthorized, NotFound))]
+#[patch("/images/{id}/unpublish")]
+pub async fn unpublish(
+    user: AuthenticatedUser,
+    id: PathId<ImageId>,
+    images: web::Data<ImageService>,
+) -> Result<HttpResponse, ApiError> {
+    change(user, id, ImageChange::Unpublish, images).await
+}
 
 /// `PATCH /images/:id/favorite` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -207,10 +215,11 @@ pub struct FavoriteBody {
 }
 
 /// `PATCH /images/:id/favorite {isFavorite}`.
-#[utoipa::path(patch, path = "/api/v1/images/{id}/favorite", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), request_body = FavoriteBody, responses((status = 200, description = "The changed image", body = ImageDto), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), request_body = FavoriteBody, responses((status = 200, description = "The changed image", body = ImageDto), (status = 400, description = "Invalid input", body = ErrorDto), Unauthorized, NotFound))]
+#[patch("/images/{id}/favorite")]
 pub async fn favorite(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<ImageId>,
     body: web::Json<FavoriteBody>,
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
@@ -218,7 +227,8 @@ pub async fn favorite(
 }
 
 /// `GET /images/archived/count`: `{count}`.
-#[utoipa::path(get, path = "/api/v1/images/archived/count", tag = "images", security(("bearer" = [])), responses((status = 200, description = "How many archived images", body = CountDto), (status = 401, description = "No valid token", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), responses((status = 200, description = "How many archived images", body = CountDto), Unauthorized))]
+#[get("/images/archived/count")]
 pub async fn archived_count(
     user: AuthenticatedUser,
     images: web::Data<ImageService>,
@@ -259,7 +269,8 @@ async fn batch(
 }
 
 /// `POST /images/batch/archive {imageIds}`: `{affected}`.
-#[utoipa::path(post, path = "/api/v1/images/batch/archive", tag = "images", security(("bearer" = [])), request_body = BatchBody, responses((status = 201, description = "How many of the caller's images changed", body = AffectedDto), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), request_body = BatchBody, responses((status = 201, description = "How many of the caller's images changed", body = AffectedDto), (status = 400, description = "Invalid input", body = ErrorDto), Unauthorized))]
+#[post("/images/batch/archive")]
 pub async fn batch_archive(
     user: AuthenticatedUser,
     body: web::Json<BatchBody>,
@@ -269,7 +280,8 @@ pub async fn batch_archive(
 }
 
 /// `POST /images/batch/restore {imageIds}`: `{affected}`.
-#[utoipa::path(post, path = "/api/v1/images/batch/restore", tag = "images", security(("bearer" = [])), request_body = BatchBody, responses((status = 201, description = "How many of the caller's images changed", body = AffectedDto), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), request_body = BatchBody, responses((status = 201, description = "How many of the caller's images changed", body = AffectedDto), (status = 400, description = "Invalid input", body = ErrorDto), Unauthorized))]
+#[post("/images/batch/restore")]
 pub async fn batch_restore(
     user: AuthenticatedUser,
     body: web::Json<BatchBody>,
@@ -279,7 +291,8 @@ pub async fn batch_restore(
 }
 
 /// `POST /images/batch/delete {imageIds}`: `{affected}`; stored files are deleted too.
-#[utoipa::path(post, path = "/api/v1/images/batch/delete", tag = "images", security(("bearer" = [])), request_body = BatchBody, responses((status = 201, description = "How many of the caller's images changed", body = AffectedDto), (status = 400, description = "Invalid input", body = ErrorDto), (status = 401, description = "No valid token", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), request_body = BatchBody, responses((status = 201, description = "How many of the caller's images changed", body = AffectedDto), (status = 400, description = "Invalid input", body = ErrorDto), Unauthorized))]
+#[post("/images/batch/delete")]
 pub async fn batch_delete(
     user: AuthenticatedUser,
     body: web::Json<BatchBody>,
@@ -290,19 +303,19 @@ pub async fn batch_delete(
 
 async fn like_state(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<ImageId>,
     liked: Option<bool>,
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
-    let image_id: ImageId = id.parse().map_err(|_| image_not_found(&id))?;
-    let likes = match liked {
+    let image_id = id.get();
+    let found = match liked {
         Some(liked) => images.set_like(&user.id, image_id, liked).await?,
         None => images.likes(&user.id, image_id).await?,
     }
-    .ok_or_else(|| image_not_found(&id))?;
+    .ok_or_else(|| id.not_found())?;
     let body = LikesDto {
-        liked: likes.liked,
-        like_count: likes.count,
+        liked: found.liked,
+        like_count: found.count,
     };
     Ok(match liked {
         Some(true) => HttpResponse::Created().json(body),
@@ -311,30 +324,33 @@ async fn like_state(
 }
 
 /// `POST /images/:id/like`: 201 `{liked: true, likeCount}`; idempotent.
-#[utoipa::path(post, path = "/api/v1/images/{id}/like", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 201, description = "Liked", body = LikesDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 201, description = "Liked", body = LikesDto), Unauthorized, NotFound))]
+#[post("/images/{id}/like")]
 pub async fn like(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<ImageId>,
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
     like_state(user, id, Some(true), images).await
 }
 
 /// `DELETE /images/:id/like`: `{liked: false, likeCount}`.
-#[utoipa::path(delete, path = "/api/v1/images/{id}/like", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "Not liked", body = LikesDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "Not liked", body = LikesDto), Unauthorized, NotFound))]
+#[delete("/images/{id}/like")]
 pub async fn unlike(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<ImageId>,
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
     like_state(user, id, Some(false), images).await
 }
 
 /// `GET /images/:id/likes`: `{liked, likeCount}`.
-#[utoipa::path(get, path = "/api/v1/images/{id}/likes", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "Likes of the image", body = LikesDto), (status = 401, description = "No valid token", body = ErrorDto), (status = 404, description = "Not the caller's, or unknown", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "Likes of the image", body = LikesDto), Unauthorized, NotFound))]
+#[get("/images/{id}/likes")]
 pub async fn likes(
     user: AuthenticatedUser,
-    id: web::Path<String>,
+    id: PathId<ImageId>,
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
     like_state(user, id, None, images).await
@@ -342,7 +358,8 @@ pub async fn likes(
 
 /// `GET /images/generation/:generationId`: the generation's parameters, or 204 when the caller
 /// has no such generation.
-#[utoipa::path(get, path = "/api/v1/images/generation/{id}", tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "The generation's parameters", body = GenerationParamsDto), (status = 204, description = "No such generation of the caller's"), (status = 401, description = "No valid token", body = ErrorDto)))]
+#[utoipa::path(tag = "images", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID)")), responses((status = 200, description = "The generation's parameters", body = GenerationParamsDto), (status = 204, description = "No such generation of the caller's"), Unauthorized))]
+#[get("/images/generation/{id}")]
 pub async fn generation_params(
     user: AuthenticatedUser,
     id: web::Path<String>,

@@ -1,14 +1,16 @@
 //! `GET /profiles/me`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, get, web};
 use picture_domain::services::ProfileService;
 
+use super::responses::Unauthorized;
 use crate::auth::AuthenticatedUser;
-use crate::dto::{ErrorDto, ProfileDto};
+use crate::dto::ProfileDto;
 use crate::error::ApiError;
 
 /// The caller's profile, created from the token's claims on the first call.
-#[utoipa::path(get, path = "/api/v1/profiles/me", tag = "profiles", security(("bearer" = [])), responses((status = 200, description = "The caller's profile", body = ProfileDto), (status = 401, description = "No valid token", body = ErrorDto)))]
+#[utoipa::path(tag = "profiles", security(("bearer" = [])), responses((status = 200, description = "The caller's profile", body = ProfileDto), Unauthorized))]
+#[get("/profiles/me")]
 pub async fn me(
     user: AuthenticatedUser,
     profiles: web::Data<ProfileService>,

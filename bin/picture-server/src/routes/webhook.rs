@@ -1,7 +1,7 @@
 //! `POST /generate/webhook`: the provider's signed completion report.
 
 use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
 use picture_domain::GenerationId;
 use picture_domain::services::{CallbackUrls, DeliveryGuard, FinalizeGeneration};
@@ -84,7 +84,7 @@ async fn read_body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
 /// cannot be valid) for a missing, wrong or stale signature or when no secret is configured;
 /// 413 `payload_too_large` past [`MAX_WEBHOOK_BYTES`]; 200 otherwise, also for unknown
 /// predictions (so the provider stops retrying).
-#[utoipa::path(post, path = "/api/v1/generate/webhook", tag = "generate",
+#[utoipa::path(tag = "generate",
     params(
         ("generation" = Option<String>, Query, description = "The generation the webhook URL was made for"),
         ("webhook-id" = String, Header, description = "Standard Webhooks message id"),
@@ -95,6 +95,7 @@ async fn read_body(payload: web::Payload) -> Result<web::Bytes, ApiError> {
         (status = 200, description = "Accepted (also for unknown predictions and replays)", body = WebhookAckDto),
         (status = 401, description = "Missing, wrong or stale signature", body = ErrorDto),
         (status = 413, description = "Body over 10 MiB", body = ErrorDto)))]
+#[post("/generate/webhook")]
 pub async fn webhook(
     request: HttpRequest,
     query: web::Query<WebhookQuery>,

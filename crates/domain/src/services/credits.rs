@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::credits::CreditAmount;
-use crate::error::RepositoryError;
+use crate::error::{ErrorChain, RepositoryError};
 use crate::freemium::{Enforcement, FreemiumPolicy};
 use crate::ids::UserId;
 use crate::money::MoneyOp;
@@ -111,13 +111,13 @@ impl CreditService {
             Ok(balance) => Ok(Funds::Remote(balance.balance)),
             Err(error) if self.fail_open => {
                 tracing::warn!(
-                    user_id = %user, %error,
+                    user_id = %user, error = %ErrorChain(&error),
                     "credits service unavailable; fail-open: the generation runs unbilled"
                 );
                 Ok(Funds::RemoteUnavailable)
             }
             Err(error) => {
-                tracing::error!(user_id = %user, %error, "credits service unavailable; generation refused");
+                tracing::error!(user_id = %user, error = %ErrorChain(&error), "credits service unavailable; generation refused");
                 Err(CreditError::Unavailable)
             }
         }
@@ -134,7 +134,7 @@ impl CreditService {
             None => account.credits,
             Some(remote) => {
                 let remote = remote.balance(user).await.map_err(|error| {
-                    tracing::error!(user_id = %user, %error, "credits service unavailable");
+                    tracing::error!(user_id = %user, error = %ErrorChain(&error), "credits service unavailable");
                     CreditError::Unavailable
                 })?;
                 CreditBalance {
@@ -203,7 +203,7 @@ impl CreditService {
                 tracing::warn!(
                     target: "picture::ledger",
                     op = MoneyOp::Charge.as_str(), user_id = %due.user_id, generation_id = %due.generation_id,
-                    amount = due.amount.get(), outcome = "retry", %error,
+                    amount = due.amount.get(), outcome = "retry", error = %ErrorChain(&error),
                     "remote charge pending"
                 );
                 return Ok(None);

@@ -130,8 +130,8 @@ pub enum GenerateError {
     #[error("the credits service is unavailable")]
     CreditsUnavailable,
     /// The provider refused or failed; the generation is `failed` and its access given back.
-    #[error("provider: {0}")]
-    Provider(ProviderError),
+    #[error("provider")]
+    Provider(#[source] ProviderError),
     /// The `Idempotency-Key` was used before with another request body.
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::error::RepositoryError;
+use crate::error::{ErrorChain, RepositoryError};
 use crate::ids::{ImageId, UserId};
 use crate::image::Image;
 use crate::ports::{
@@ -105,7 +105,7 @@ impl ImageService {
     async fn delete_object(&self, image: &Image) {
         let key = ObjectKey::from_stored(image.record.storage_path.clone());
         if let Err(error) = self.store.delete(&key).await {
-            tracing::warn!(image_id = %image.record.id, key = key.as_str(), %error, "stored object not deleted");
+            tracing::warn!(image_id = %image.record.id, key = key.as_str(), error = %ErrorChain(&error), "stored object not deleted");
         }
     }
 

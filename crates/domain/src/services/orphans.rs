@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::RepositoryError;
+use crate::error::{ErrorChain, RepositoryError};
 use crate::ports::{
     Clock, IMAGE_KEY_PREFIX, ImageRepository, ObjectKey, ObjectPage, ObjectStore, StoreError,
 };
@@ -52,10 +52,10 @@ pub struct SweepReport {
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
     /// Listing the store failed.
-    #[error("listing the object store failed: {0}")]
+    #[error("listing the object store failed")]
     Store(#[from] StoreError),
     /// Looking the keys up failed.
-    #[error("looking up image rows failed: {0}")]
+    #[error("looking up image rows failed")]
     Repository(#[from] RepositoryError),
 }
 
@@ -167,7 +167,7 @@ impl OrphanSweeper {
                 }
                 Err(error) => {
                     report.failed += 1;
-                    tracing::warn!(key = key.as_str(), %error, "deleting an orphan object failed");
+                    tracing::warn!(key = key.as_str(), error = %ErrorChain(&error), "deleting an orphan object failed");
                 }
             }
         }

@@ -35,50 +35,51 @@ impl DieselGenerationRepository {
         let id = id.to_string();
         let at = to_millis(at);
         let image_row = ImageRow::new(image)?;
-        let stored: Option<(GenerationRow, ImageRow, Settled)> = with_connection!(self.database, |conn| conn
-            .transaction::<_, TxError, _>(async |conn| {
-                let payer: Option<Payer> = diesel::update(
-                    generations::table
-                        .filter(generations::id.eq(&id))
-                        .filter(generations::status.eq_any(&from))
-                        .filter(generations::finalize_lease_owner.eq(token.as_str())),
-                )
-                .set((
-                    generations::status.eq(GenerationStatus::Completed.as_str()),
-                    generations::generation_time_seconds.eq(generation_time_seconds),
-                    generations::completed_at.eq(Some(at)),
-                    generations::updated_at.eq(at),
-                    generations::finalize_lease_until.eq(None::<i64>),
-                    generations::finalize_lease_owner.eq(None::<&str>),
-                ))
-                .returning((
-                    generations::user_id,
-                    generations::billing,
-                    generations::ledger,
-                ))
-                .cached()
-                .get_result(conn)
-                .await
-                .optional()?;
-                let Some(payer) = payer else {
-                    return Ok(None);
-                };
-                let stored: ImageRow = diesel::insert_into(images::table)
-                    .values(&image_row)
-                    .returning(ImageRow::as_returning())
+        let stored: Option<(GenerationRow, ImageRow, Settled)> =
+            with_connection!(self.database, |conn| conn
+                .transaction::<_, TxError, _>(async |conn| {
+                    let payer: Option<Payer> = diesel::update(
+                        generations::table
+                            .filter(generations::id.eq(&id))
+                            .filter(generations::status.eq_any(&from))
+                            .filter(generations::finalize_lease_owner.eq(token.as_str())),
+                    )
+                    .set((
+                        generations::status.eq(GenerationStatus::Completed.as_str()),
+                        generations::generation_time_seconds.eq(generation_time_seconds),
+                        generations::completed_at.eq(Some(at)),
+                        generations::updated_at.eq(at),
+                        generations::finalize_lease_until.eq(None::<i64>),
+                        generations::finalize_lease_owner.eq(None::<&str>),
+                    ))
+                    .returning((
+                        generations::user_id,
+                        generations::billing,
+                        generations::ledger,
+                    ))
+                    .cached()
                     .get_result(conn)
-                    .await?;
-                let settled = settle_money(conn, &id, payer, Outcome::Completed, at).await?;
-                // The row as committed (with `credits_used` once captured), for the caller.
-                let completed: GenerationRow = generations::table
-                    .find(&id)
-                    .select(GenerationRow::as_select())
-                    .first(conn)
-                    .await?;
-                Ok(Some((completed, stored, settled)))
-            })
-            .await
-            .map_err(TxError::into_error))?;
+                    .await
+                    .optional()?;
+                    let Some(payer) = payer else {
+                        return Ok(None);
+                    };
+                    let stored: ImageRow = diesel::insert_into(images::table)
+                        .values(&image_row)
+                        .returning(ImageRow::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    let settled = settle_money(conn, &id, payer, Outcome::Completed, at).await?;
+                    // The row as committed (with `credits_used` once captured), for the caller.
+                    let completed: GenerationRow = generations::table
+                        .find(&id)
+                        .select(GenerationRow::as_select())
+                        .first(conn)
+                        .await?;
+                    Ok(Some((completed, stored, settled)))
+                })
+                .await
+                .map_err(TxError::into_error))?;
         let Some((completed, row, settled)) = stored else {
             return Ok(None);
         };

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::ErrorChain;
 use crate::ids::{GenerationId, UserId};
 use crate::ports::{Clock, GenerationRepository, ImageProvider, Transition};
 
@@ -64,7 +65,7 @@ impl CancelGeneration {
         if let Some(prediction_id) = &generation.prediction_id
             && let Err(error) = self.provider.cancel(prediction_id).await
         {
-            tracing::warn!(generation_id = %id, %error, "provider cancel failed");
+            tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider cancel failed");
         }
         let cancelled = Transition::Cancelled {
             message: "Cancelled by user".to_owned(),

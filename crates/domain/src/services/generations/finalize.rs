@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::ErrorChain;
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::{GenerationId, ImageId, PredictionId};
 use crate::image::NewImage;
@@ -152,7 +153,7 @@ impl FinalizeGeneration {
                 Settled::Other
             }
             Err(error) => {
-                tracing::warn!(generation_id = %record.id, %error, "provider poll failed");
+                tracing::warn!(generation_id = %record.id, error = %ErrorChain(&error), "provider poll failed");
                 Settled::Other
             }
         };
@@ -242,7 +243,7 @@ impl FinalizeGeneration {
             ),
             Ok(None) => false,
             Err(error) => {
-                tracing::warn!(generation_id = %id, %error, key = key.as_str(), "stored object left: its generation could not be read");
+                tracing::warn!(generation_id = %id, error = %ErrorChain(&error), key = key.as_str(), "stored object left: its generation could not be read");
                 return;
             }
         };
@@ -254,7 +255,7 @@ impl FinalizeGeneration {
                 tracing::info!(generation_id = %id, key = key.as_str(), "deleted the image of a generation that ended without it");
             }
             Err(error) => {
-                tracing::warn!(generation_id = %id, %error, key = key.as_str(), "could not delete the image of a generation that ended without it");
+                tracing::warn!(generation_id = %id, error = %ErrorChain(&error), key = key.as_str(), "could not delete the image of a generation that ended without it");
             }
         }
     }
@@ -290,7 +291,7 @@ impl FinalizeGeneration {
             .await
         {
             // The key and the store's reason are for the log; the user sees neither.
-            tracing::warn!(generation_id = %id, key = key.as_str(), %error, "storing the image failed");
+            tracing::warn!(generation_id = %id, key = key.as_str(), error = %ErrorChain(&error), "storing the image failed");
             let message = match error {
                 StoreError::TooLarge => "Storing the image failed: it is too large",
                 StoreError::Unavailable(_) => "Storing the image failed",
@@ -332,7 +333,7 @@ impl FinalizeGeneration {
                         }
                         Ok(_) => {}
                         Err(error) => {
-                            tracing::warn!(generation_id = %id, %error, "charge left for the reconciler");
+                            tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "charge left for the reconciler");
                         }
                     }
                 }
@@ -342,7 +343,7 @@ impl FinalizeGeneration {
                 }))
             }
             Ok(None) => Finalised::Lost,
-            Err(error) => Finalised::Failed(format!("database error: {error}")),
+            Err(error) => Finalised::Failed(format!("database error: {}", ErrorChain(&error))),
         };
         (outcome, Some(key))
     }

@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{GenerateError, StartGeneration, Started};
+use crate::error::ErrorChain;
 use crate::ids::{GenerationId, UserId};
 use crate::params::GenerationRequest;
 use crate::ports::{IdempotencyClaim, RecordedResponse};
@@ -110,7 +111,7 @@ impl StartGeneration {
             .record(user, &key.key, response)
             .await
         {
-            tracing::error!(%error, user_id = %user, "the first answer of an idempotency key was not recorded");
+            tracing::error!(error = %ErrorChain(&error), user_id = %user, "the first answer of an idempotency key was not recorded");
         }
     }
 }

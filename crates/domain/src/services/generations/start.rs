@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::credits::CreditAmount;
-use crate::error::RepositoryError;
+use crate::error::{ErrorChain, RepositoryError};
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::{GenerationId, PredictionId, UserId};
 use crate::model::Model;
@@ -164,7 +164,7 @@ impl StartGeneration {
         let submission = match self.ports.provider.submit(request).await {
             Ok(submission) => submission,
             Err(error) => {
-                tracing::warn!(generation_id = %id, %error, "provider refused the generation");
+                tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider refused the generation");
                 let failed = Transition::Failed {
                     message: error.to_string(),
                 };
@@ -194,7 +194,7 @@ impl StartGeneration {
             }
             Err(error) => {
                 // A prediction id that another generation already has: never attach it here.
-                tracing::error!(generation_id = %id, %error, "cannot record the prediction");
+                tracing::error!(generation_id = %id, error = %ErrorChain(&error), "cannot record the prediction");
                 let failed = Transition::Failed {
                     message: "The provider's answer could not be recorded".to_owned(),
                 };
@@ -206,7 +206,7 @@ impl StartGeneration {
                 )
                 .await?;
                 return Err(GenerateError::Provider(ProviderError::Unavailable(
-                    error.to_string(),
+                    ErrorChain(&error).to_string(),
                 )));
             }
         };
@@ -257,7 +257,7 @@ impl StartGeneration {
         if ended {
             tracing::warn!(generation_id = %id, %prediction_id, "generation ended during its submit; cancelling the prediction");
             if let Err(error) = self.ports.provider.cancel(prediction_id).await {
-                tracing::warn!(generation_id = %id, %error, "provider cancel failed");
+                tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider cancel failed");
             }
         }
         Ok(())
@@ -274,7 +274,7 @@ impl StartGeneration {
                 Err(Refusal::Insufficient(refusal)) => {
                     tracing::info!(
                         target: "picture::ledger",
-                        op = "reserve", user_id = %new.user_id, generation_id = %new.id,
+                        op = crate::money::MoneyOp::Reserve.as_str(), user_id = %new.user_id, generation_id = %new.id,
                         amount = refusal.required.get(), balance = refusal.balance.get(),
                         outcome = "insufficient", "generation refused: insufficient credits"
                     );

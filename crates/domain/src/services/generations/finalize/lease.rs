@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::task::Poll;
 
+use crate::error::ErrorChain;
 use crate::ids::GenerationId;
 use crate::ports::LeaseToken;
 
@@ -27,7 +28,7 @@ impl FinalizeGeneration {
                     break;
                 }
                 Err(error) => {
-                    tracing::warn!(generation_id = %id, %error, "finalisation lease not renewed");
+                    tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "finalisation lease not renewed");
                 }
             }
         }

@@ -1,0 +1,153 @@
+//! The adapters that reach outside the process (object store, image provider, output
+//! downloads, the credits service, the token verifier), each built once at start-up and
+//! shared by every service that uses it.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use picture_credits::RemoteCredits;
+use picture_domain::ports::{Clock, CreditLedger, ImageProvider, ObjectStore, OutputFetcher};
+use picture_offline::OfflineRenderer;
+use picture_replicate::ReplicateProvider;
+use picture_storage::{Ingestor, LocalStore, S3Store};
+
+use crate::auth::{JwksVerifier, LocalTokens, TokenVerifier, load_or_create_secret};
+use crate::clock::SystemClock;
+use crate::outbound;
+use crate::settings::{AuthMode, Settings};
+
+/// Every outside adapter, built once.
+pub(super) struct Outbound {
+    /// Where images are stored.
+    pub store: Arc<dyn ObjectStore>,
+    /// The same store when it is the local one, for the server to serve its files.
+    pub local_files: Option<LocalStore>,
+    /// Replicate with a token, the offline renderer without.
+    pub provider: Arc<dyn ImageProvider>,
+    /// Downloads the provider's outputs.
+    pub fetcher: Arc<dyn OutputFetcher>,
+    /// The remote credits service, when configured.
+    pub remote_credits: Option<Arc<dyn CreditLedger>>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Outbound {
+    /// Builds each adapter from the settings. Outgoing HTTP is sent from a runtime of its own
+    /// when several HTTP workers run (see [`outbound::runtime_for`]).
+    ///
+    /// # Errors
+    /// When an adapter's configuration is not usable.
+    pub fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let (store, local_files) = object_store(settings)?;
+        Ok(Self {
+            store,
+            local_files,
+            provider: image_provider(settings)?,
+            fetcher: output_fetcher(settings)?,
+            remote_credits: remote_credits(settings)?,
+            clock: Arc::new(SystemClock),
+        })
+    }
+}
+
+/// The object store: S3 when configured, else files under `DATA_DIR/files` (returned too, so
+/// the server can serve them).
+fn object_store(settings: &Settings) -> anyhow::Result<(Arc<dyn ObjectStore>, Option<LocalStore>)> {
+    Ok(match &settings.s3 {
+        Some(config) => (
+            Arc::new(S3Store::new(config).context("configuring the S3 store")?),
+            None,
+        ),
+        None => {
+            let local = LocalStore::new(
+                settings.database.data_dir.join("files"),
+                &settings.http.public_base_url,
+            );
+            (Arc::new(local.clone()), Some(local))
+        }
+    })
+}
+
+/// The image provider: Replicate with a token, the offline renderer without.
+fn image_provider(settings: &Settings) -> anyhow::Result<Arc<dyn ImageProvider>> {
+    Ok(match settings.replicate() {
+        Some(config) => {
+            let provider =
+                ReplicateProvider::new(config).context("building the Replicate client")?;
+            Arc::new(match outbound::runtime_for(settings.http.workers) {
+                Some(runtime) => provider.sending_on(runtime),
+                None => provider,
+            })
+        }
+        None => Arc::new(OfflineRenderer::new()),
+    })
+}
+
+/// The downloader of the provider's outputs.
+fn output_fetcher(settings: &Settings) -> anyhow::Result<Arc<dyn OutputFetcher>> {
+    let fetcher =
+        Ingestor::new(settings.output.clone()).context("building the output downloader")?;
+    Ok(Arc::new(
+        match outbound::runtime_for(settings.http.workers) {
+            Some(runtime) => fetcher.sending_on(runtime),
+            None => fetcher,
+        },
+    ))
+}
+
+/// The remote credits service's client, when one is configured.
+fn remote_credits(settings: &Settings) -> anyhow::Result<Option<Arc<dyn CreditLedger>>> {
+    let Some(config) = &settings.credits.service else {
+        return Ok(None);
+    };
+    let client = RemoteCredits::new(config.clone()).context("building the credits client")?;
+    Ok(Some(Arc::new(
+        match outbound::runtime_for(settings.http.workers) {
+            Some(runtime) => client.sending_on(runtime),
+            None => client,
+        },
+    )))
+}
+
+/// The local token issuer of embedded mode.
+///
+/// # Errors
+/// When the server verifies tokens against a JWKS (it issues none), or the local secret cannot
+/// be read or created.
+pub fn local_tokens(settings: &Settings) -> anyhow::Result<LocalTokens> {
+    match &settings.auth.mode {
+        AuthMode::Local { secret } => {
+            let secret = load_or_create_secret(secret.as_ref(), &settings.database.data_dir)
+                .context("reading the local JWT secret")?;
+            Ok(LocalTokens::new(
+                &secret,
+                &settings.auth.audience,
+                settings.auth.leeway,
+            ))
+        }
+        AuthMode::Jwks { .. } => {
+            anyhow::bail!("tokens are issued by the auth service when MANA_CORE_AUTH_URL is set")
+        }
+    }
+}
+
+/// The bearer-token verifier: the local issuer's key, or the auth service's JWKS.
+pub(super) fn verifier(settings: &Settings) -> anyhow::Result<Arc<dyn TokenVerifier>> {
+    Ok(match &settings.auth.mode {
+        AuthMode::Local { .. } => Arc::new(local_tokens(settings)?),
+        AuthMode::Jwks { auth_url, issuers } => {
+            let verifier = JwksVerifier::new(
+                auth_url,
+                issuers,
+                &settings.auth.audience,
+                settings.auth.leeway,
+            )
+            .context("building the JWKS client")?;
+            Arc::new(match outbound::runtime_for(settings.http.workers) {
+                Some(runtime) => verifier.sending_on(runtime),
+                None => verifier,
+            })
+        }
+    })
+}

@@ -1,0 +1,180 @@
+//! The domain services, each built once over the adapters, and their registration as the
+//! handlers' app data.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use picture_domain::ports::{ImageRepository, ModelCatalog};
+use picture_domain::services::{
+    CATALOG_CACHE_TTL, CachedCatalog, CancelGeneration, CreditPorts, CreditService, DeliveryGuard,
+    FinalizeGeneration, GenerationLimits, GenerationServices, ImageService, ModelService,
+    PipelinePorts, PipelineSettings, ProfileService, ReadGenerations, StartGeneration,
+};
+use picture_persistence::{
+    Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
+    DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,
+    DieselRateCounter,
+};
+use picture_replicate::WebhookVerifier;
+use picture_storage::LocalStore;
+
+use super::adapters::{Outbound, verifier};
+use crate::auth::TokenVerifier;
+use crate::routes::AdminKey;
+use crate::settings::Settings;
+
+/// The generation use cases over the repositories of `database`, the shared outside adapters
+/// and the given catalogue and image repository (shared with other services of that pool).
+pub(super) fn generation_services(
+    settings: &Settings,
+    outbound: &Outbound,
+    database: &Database,
+    models: Arc<dyn ModelCatalog>,
+    images: Arc<dyn ImageRepository>,
+) -> GenerationServices {
+    let generations = Arc::new(DieselGenerationRepository::new(database.clone()));
+    let credits = CreditService::new(
+        CreditPorts {
+            accounts: Arc::new(DieselLedger::new(database.clone())),
+            remote: outbound.remote_credits.clone(),
+            generations: generations.clone(),
+            clock: Arc::clone(&outbound.clock),
+        },
+        settings.credits.freemium,
+        settings.credits.fail_open,
+    );
+    let ports = PipelinePorts {
+        models,
+        generations,
+        images,
+        provider: Arc::clone(&outbound.provider),
+        fetcher: Arc::clone(&outbound.fetcher),
+        store: Arc::clone(&outbound.store),
+        clock: Arc::clone(&outbound.clock),
+        idempotency: Arc::new(DieselIdempotencyStore::new(database.clone())),
+    };
+    GenerationServices::new(
+        ports,
+        credits,
+        PipelineSettings {
+            callbacks: settings.replicate.webhooks.as_ref().map(|_| {
+                crate::routes::webhook::callback_urls(&settings.generation.webhook_base_url)
+            }),
+            sync_timeout: settings.generation.sync_timeout,
+            poll_interval: settings.generation.poll_interval,
+            finalize_lease: settings.generation.finalize_lease,
+            pending_timeout: settings.generation.pending_timeout,
+            reconciler_interval: settings.generation.reconciler_interval,
+            idempotency_ttl: settings.generation.idempotency_key_ttl,
+            provider_poll_min_interval: settings.generation.provider_poll_min_interval,
+        },
+    )
+}
+
+/// The services the handlers use, built once and shared by every HTTP worker.
+#[derive(Clone)]
+pub(super) struct Services {
+    start: web::Data<StartGeneration>,
+    finalize: web::Data<FinalizeGeneration>,
+    cancel: web::Data<CancelGeneration>,
+    read: web::Data<ReadGenerations>,
+    credits: web::Data<CreditService>,
+    models: web::Data<ModelService>,
+    profiles: web::Data<ProfileService>,
+    images: web::Data<ImageService>,
+    limits: web::Data<GenerationLimits>,
+    deliveries: web::Data<DeliveryGuard>,
+    verifier: web::Data<Arc<dyn TokenVerifier>>,
+    webhook_verifier: web::Data<Option<WebhookVerifier>>,
+    admin_key: web::Data<AdminKey>,
+    metrics: web::Data<metrics_exporter_prometheus::PrometheusHandle>,
+    database: web::Data<Database>,
+    local_files: Option<web::Data<LocalStore>>,
+}
+
+impl Services {
+    /// Builds each service over the requests' `database` and the shared adapters; the model
+    /// catalogue is cached once, for the pipeline and the catalogue routes alike.
+    ///
+    /// # Errors
+    /// When the token verifier cannot be built.
+    pub fn build(
+        settings: &Settings,
+        outbound: &Outbound,
+        database: &Database,
+    ) -> anyhow::Result<Self> {
+        let clock = &outbound.clock;
+        let catalogue: Arc<dyn ModelCatalog> = Arc::new(CachedCatalog::new(
+            Arc::new(DieselModelCatalog::new(database.clone())),
+            CATALOG_CACHE_TTL,
+        ));
+        let images: Arc<dyn ImageRepository> =
+            Arc::new(DieselImageRepository::new(database.clone()));
+        let generations = generation_services(
+            settings,
+            outbound,
+            database,
+            Arc::clone(&catalogue),
+            Arc::clone(&images),
+        );
+        Ok(Self {
+            start: web::Data::new(generations.start),
+            finalize: web::Data::new(generations.finalize),
+            cancel: web::Data::new(generations.cancel),
+            read: web::Data::new(generations.read),
+            credits: web::Data::new(generations.credits),
+            models: web::Data::new(ModelService::new(catalogue)),
+            profiles: web::Data::new(ProfileService::new(
+                Arc::new(DieselProfileRepository::new(database.clone())),
+                Arc::clone(clock),
+            )),
+            images: web::Data::new(ImageService::new(
+                images,
+                Arc::clone(&outbound.store),
+                Arc::clone(clock),
+            )),
+            limits: web::Data::new(GenerationLimits::new(
+                Arc::new(DieselRateCounter::new(database.clone())),
+                Arc::clone(clock),
+                settings.limits.generation_quota,
+            )),
+            deliveries: web::Data::new(DeliveryGuard::new(
+                Arc::new(DieselDeliveryLog::new(database.clone())),
+                Arc::clone(clock),
+                Duration::from_secs(2 * picture_replicate::TOLERANCE_SECS.unsigned_abs()),
+            )),
+            verifier: web::Data::new(verifier(settings)?),
+            webhook_verifier: web::Data::new(settings.webhook_verifier()),
+            admin_key: web::Data::new(AdminKey(settings.auth.admin_service_key.clone())),
+            metrics: web::Data::new(crate::metrics::install()),
+            database: web::Data::new(database.clone()),
+            local_files: outbound.local_files.clone().map(web::Data::new),
+        })
+    }
+
+    /// The local file store, when images are stored on this machine.
+    pub fn local_files(&self) -> Option<&web::Data<LocalStore>> {
+        self.local_files.as_ref()
+    }
+
+    /// Registers every service as app data.
+    pub fn register(&self, config: &mut web::ServiceConfig) {
+        config
+            .app_data(self.models.clone())
+            .app_data(self.profiles.clone())
+            .app_data(self.verifier.clone())
+            .app_data(self.database.clone())
+            .app_data(self.start.clone())
+            .app_data(self.finalize.clone())
+            .app_data(self.cancel.clone())
+            .app_data(self.read.clone())
+            .app_data(self.credits.clone())
+            .app_data(self.admin_key.clone())
+            .app_data(self.metrics.clone())
+            .app_data(self.limits.clone())
+            .app_data(self.deliveries.clone())
+            .app_data(self.images.clone())
+            .app_data(self.webhook_verifier.clone());
+    }
+}
