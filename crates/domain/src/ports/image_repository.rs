@@ -61,7 +61,7 @@ pub struct Likes {
 }
 
 /// Stored images. Images are created with their generation (see
-/// [`GenerationRepository::complete`](crate::ports::GenerationRepository::complete)).
+/// [`GenerationLifecycle::complete`](crate::ports::GenerationLifecycle::complete)).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ImageRepository: Send + Sync {
