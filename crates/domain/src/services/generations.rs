@@ -194,7 +194,8 @@ impl GenerationServices {
             start: StartGeneration::new(
                 start::StartPorts {
                     models: ports.models,
-                    generations: Arc::clone(&ports.generations),
+                    lifecycle: ports.generations.clone(),
+                    reads: ports.generations.clone(),
                     images: Arc::clone(&ports.images),
                     provider: Arc::clone(&ports.provider),
                     idempotency: Arc::clone(&ports.idempotency),

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use crate::error::ErrorChain;
 use crate::ids::{GenerationId, UserId};
-use crate::ports::{Clock, GenerationRepository, ImageProvider, Transition};
+use crate::ports::{
+    Clock, GenerationLifecycle, GenerationReads, GenerationRepository, ImageProvider, Transition,
+};
 
 use super::shared::end;
 use super::{GenerateError, PipelineSettings};
@@ -17,7 +19,10 @@ const CANCEL_POLL_MIN: Duration = Duration::from_millis(50);
 /// Cancels generations for their users.
 #[derive(Clone)]
 pub struct CancelGeneration {
-    generations: Arc<dyn GenerationRepository>,
+    /// Generations moved through their lifecycle (and their money).
+    lifecycle: Arc<dyn GenerationLifecycle>,
+    /// Generations read back.
+    reads: Arc<dyn GenerationReads>,
     provider: Arc<dyn ImageProvider>,
     clock: Arc<dyn Clock>,
     /// How often a waiting cancel reads the row (at least [`CANCEL_POLL_MIN`]).
@@ -35,7 +40,8 @@ impl CancelGeneration {
         settings: &PipelineSettings,
     ) -> Self {
         Self {
-            generations,
+            lifecycle: generations.clone(),
+            reads: generations,
             provider,
             clock,
             poll_interval: settings.poll_interval,
@@ -56,7 +62,7 @@ impl CancelGeneration {
     /// # Errors
     /// [`GenerateError::Repository`].
     pub async fn cancel(&self, user: &UserId, id: GenerationId) -> Result<bool, GenerateError> {
-        let Some(generation) = self.generations.find_for_user(user, id).await? else {
+        let Some(generation) = self.reads.find_for_user(user, id).await? else {
             return Ok(false);
         };
         if generation.status.is_terminal() {
@@ -74,7 +80,7 @@ impl CancelGeneration {
         let attempts = self.finalize_lease.as_millis() / pause.as_millis().max(1) + 2;
         for attempt in 0..attempts {
             if end(
-                &*self.generations,
+                &*self.lifecycle,
                 &generation.record,
                 &cancelled,
                 self.clock.now(),
@@ -83,7 +89,7 @@ impl CancelGeneration {
             {
                 return Ok(true);
             }
-            match self.generations.find(id).await? {
+            match self.reads.find(id).await? {
                 Some(now) if !now.status.is_terminal() && attempt + 1 < attempts => {
                     // A finaliser holds it: wait for it to finish or for its lease to run out.
                     self.clock.sleep(pause).await;

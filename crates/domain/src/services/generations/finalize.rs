@@ -10,8 +10,9 @@ use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::{GenerationId, ImageId, PredictionId};
 use crate::image::NewImage;
 use crate::ports::{
-    ChargeOutcome, Clock, GenerationRepository, ImageProvider, ImageSource, LeaseToken, ObjectKey,
-    ObjectStore, OutputFetcher, ProviderError, ProviderState, StoreError, Transition,
+    ChargeOutcome, Clock, GenerationLifecycle, GenerationReads, GenerationRepository,
+    ImageProvider, ImageSource, LeaseToken, ObjectKey, ObjectStore, OutputFetcher, ProviderError,
+    ProviderState, StoreError, Transition,
 };
 use crate::services::credits::CreditService;
 
@@ -25,7 +26,10 @@ mod lease;
 /// clock, and the credit service (to charge a completed generation to the remote service).
 #[derive(Clone)]
 pub struct FinalizeGeneration {
-    generations: Arc<dyn GenerationRepository>,
+    /// Generations moved through their lifecycle (and their money).
+    lifecycle: Arc<dyn GenerationLifecycle>,
+    /// Generations read back.
+    reads: Arc<dyn GenerationReads>,
     provider: Arc<dyn ImageProvider>,
     fetcher: Arc<dyn OutputFetcher>,
     store: Arc<dyn ObjectStore>,
@@ -70,7 +74,8 @@ impl FinalizeGeneration {
         settings: &PipelineSettings,
     ) -> Self {
         Self {
-            generations,
+            lifecycle: generations.clone(),
+            reads: generations,
             provider,
             fetcher,
             store,
@@ -95,11 +100,11 @@ impl FinalizeGeneration {
         state: ProviderState,
         hint: Option<GenerationId>,
     ) -> Result<Option<GenerationId>, GenerateError> {
-        let generation = match self.generations.find_by_prediction(prediction_id).await? {
+        let generation = match self.reads.find_by_prediction(prediction_id).await? {
             Some(generation) => generation,
             None => {
                 let Some(hinted) = hint else { return Ok(None) };
-                let Some(generation) = self.generations.find(hinted).await? else {
+                let Some(generation) = self.reads.find(hinted).await? else {
                     return Ok(None);
                 };
                 if generation.prediction_id.is_some() {
@@ -109,7 +114,7 @@ impl FinalizeGeneration {
                     prediction_id: prediction_id.clone(),
                 };
                 if !self
-                    .generations
+                    .lifecycle
                     .transition(hinted, &processing, self.clock.now())
                     .await?
                 {
@@ -137,7 +142,7 @@ impl FinalizeGeneration {
         let interval = self.provider_poll_min_interval;
         if !interval.is_zero()
             && !self
-                .generations
+                .lifecycle
                 .claim_provider_check(record.id, interval, self.clock.now())
                 .await?
         {
@@ -149,7 +154,7 @@ impl FinalizeGeneration {
                 let failed = Transition::Failed {
                     message: "The provider no longer knows this prediction".to_owned(),
                 };
-                end(&*self.generations, record, &failed, self.clock.now()).await?;
+                end(&*self.lifecycle, record, &failed, self.clock.now()).await?;
                 Settled::Other
             }
             Err(error) => {
@@ -175,7 +180,7 @@ impl FinalizeGeneration {
             ProviderState::Starting | ProviderState::Processing => Ok(Settled::Other),
             ProviderState::Failed { message } => {
                 end(
-                    &*self.generations,
+                    &*self.lifecycle,
                     record,
                     &Transition::Failed { message },
                     now,
@@ -187,7 +192,7 @@ impl FinalizeGeneration {
                 let cancelled = Transition::Cancelled {
                     message: "Cancelled by the provider".to_owned(),
                 };
-                end(&*self.generations, record, &cancelled, now).await?;
+                end(&*self.lifecycle, record, &cancelled, now).await?;
                 Ok(Settled::Other)
             }
             ProviderState::Succeeded {
@@ -195,7 +200,7 @@ impl FinalizeGeneration {
                 predict_time,
             } => {
                 let Some(token) = self
-                    .generations
+                    .lifecycle
                     .claim_finalization(id, self.finalize_lease, now)
                     .await?
                 else {
@@ -213,7 +218,7 @@ impl FinalizeGeneration {
                     Finalised::Failed(message) => {
                         tracing::warn!(generation_id = %id, %prediction_id, %message, "finalisation failed");
                         if self
-                            .generations
+                            .lifecycle
                             .fail_finalization(id, &token, &message, self.clock.now())
                             .await?
                         {
@@ -236,7 +241,7 @@ impl FinalizeGeneration {
     /// delete it); deleted when the generation ended without an image. A failed delete is
     /// logged (the reconciler's sweep of objects without an image row removes it later).
     async fn discard_unless_used(&self, id: GenerationId, key: &ObjectKey) {
-        let used = match self.generations.find(id).await {
+        let used = match self.reads.find(id).await {
             Ok(Some(generation)) => matches!(
                 generation.status,
                 GenerationStatus::Completed | GenerationStatus::Processing
@@ -317,7 +322,7 @@ impl FinalizeGeneration {
         };
         let seconds = predict_time.map(|t| i32::try_from(t.as_secs()).unwrap_or(i32::MAX));
         let outcome = match self
-            .generations
+            .lifecycle
             .complete(id, token, &image, seconds, self.clock.now())
             .await
         {

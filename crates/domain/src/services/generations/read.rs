@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::generation::{Generation, GenerationStatus};
 use crate::ids::{GenerationId, UserId};
-use crate::ports::{GenerationRepository, ImageRepository};
+use crate::ports::{GenerationReads, GenerationRepository, ImageRepository};
 
 use super::finalize::Settled;
 use super::shared::view_of;
@@ -15,7 +15,8 @@ use super::{FinalizeGeneration, GenerateError, GenerationView};
 /// provider through the finaliser.
 #[derive(Clone)]
 pub struct ReadGenerations {
-    generations: Arc<dyn GenerationRepository>,
+    /// Generations read back.
+    reads: Arc<dyn GenerationReads>,
     images: Arc<dyn ImageRepository>,
     finalize: FinalizeGeneration,
 }
@@ -37,7 +38,7 @@ impl ReadGenerations {
         finalize: FinalizeGeneration,
     ) -> Self {
         Self {
-            generations,
+            reads: generations,
             images,
             finalize,
         }
@@ -55,14 +56,14 @@ impl ReadGenerations {
         user: &UserId,
         id: GenerationId,
     ) -> Result<Option<GenerationView>, GenerateError> {
-        let Some(generation) = self.generations.find_for_user(user, id).await? else {
+        let Some(generation) = self.reads.find_for_user(user, id).await? else {
             return Ok(None);
         };
         if generation.status == GenerationStatus::Processing {
             match self.finalize.poll_provider(&generation).await? {
                 Some(Settled::Completed(view)) => return Ok(Some(*view)),
                 Some(Settled::Other) => {
-                    return Ok(match self.generations.find(id).await? {
+                    return Ok(match self.reads.find(id).await? {
                         Some(now) => Some(view_of(&*self.images, now).await?),
                         None => None,
                     });
@@ -82,7 +83,7 @@ impl ReadGenerations {
         user: &UserId,
         id: GenerationId,
     ) -> Result<Option<Generation>, GenerateError> {
-        Ok(self.generations.find_for_user(user, id).await?)
+        Ok(self.reads.find_for_user(user, id).await?)
     }
 
     /// One page of `user`'s generations, newest first, each with its image (two queries,
@@ -96,7 +97,7 @@ impl ReadGenerations {
         offset: u64,
         limit: u32,
     ) -> Result<HistoryPage, GenerateError> {
-        let (generations, total) = self.generations.history(user, offset, limit).await?;
+        let (generations, total) = self.reads.history(user, offset, limit).await?;
         let completed: Vec<GenerationId> = generations
             .iter()
             .filter(|g| g.status == GenerationStatus::Completed)

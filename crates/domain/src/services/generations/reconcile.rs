@@ -5,7 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ports::{Clock, GenerationRepository, IdempotencyStore, Transition};
+use crate::ports::{
+    Clock, GenerationLifecycle, GenerationReads, GenerationRepository, IdempotencyStore,
+    ReconcilerQueue, Transition,
+};
 use crate::services::credits::CreditService;
 
 use super::finalize::Settled;
@@ -17,7 +20,12 @@ use super::{FinalizeGeneration, GenerateError, PipelineSettings};
 /// generations never submitted, retries remote charges and purges expired idempotency keys.
 #[derive(Clone)]
 pub struct ReconcileGenerations {
-    generations: Arc<dyn GenerationRepository>,
+    /// Generations moved through their lifecycle (and their money).
+    lifecycle: Arc<dyn GenerationLifecycle>,
+    /// Generations read back.
+    reads: Arc<dyn GenerationReads>,
+    /// The reconciler's work: generations left behind.
+    queue: Arc<dyn ReconcilerQueue>,
     idempotency: Arc<dyn IdempotencyStore>,
     clock: Arc<dyn Clock>,
     credits: CreditService,
@@ -41,7 +49,9 @@ impl ReconcileGenerations {
         settings: &PipelineSettings,
     ) -> Self {
         Self {
-            generations,
+            lifecycle: generations.clone(),
+            reads: generations.clone(),
+            queue: generations,
             idempotency,
             clock,
             credits,
@@ -68,14 +78,14 @@ impl ReconcileGenerations {
             now - chrono::Duration::from_std(min_age).unwrap_or_else(|_| chrono::Duration::zero());
         let hold = self.reconciler_interval;
         let stale = self
-            .generations
+            .queue
             .stale_processing(older_than, now, hold, limit)
             .await?;
         let mut finished = 0;
         for generation in stale {
             if let Some(Settled::Completed(_)) = self.finalize.poll_provider(&generation).await? {
                 finished += 1;
-            } else if let Some(after) = self.generations.find(generation.record.id).await?
+            } else if let Some(after) = self.reads.find(generation.record.id).await?
                 && after.status.is_terminal()
             {
                 finished += 1;
@@ -85,7 +95,7 @@ impl ReconcileGenerations {
             - chrono::Duration::from_std(self.pending_timeout)
                 .unwrap_or_else(|_| chrono::Duration::zero());
         for generation in self
-            .generations
+            .queue
             .stale_pending(interrupted, now, hold, limit)
             .await?
         {
@@ -93,7 +103,7 @@ impl ReconcileGenerations {
                 message: "The generation was interrupted before it reached the provider".to_owned(),
             };
             if end(
-                &*self.generations,
+                &*self.lifecycle,
                 &generation.record,
                 &failed,
                 self.clock.now(),

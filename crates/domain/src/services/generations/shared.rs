@@ -3,19 +3,19 @@
 
 use crate::error::RepositoryError;
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
-use crate::ports::{GenerationRepository, ImageRepository, Transition};
+use crate::ports::{GenerationLifecycle, ImageRepository, Transition};
 
 use super::GenerationView;
 
 /// Applies a terminal `transition` (failed or cancelled) to the generation `record` describes
 /// and counts it when this call moved it. `true` when it did.
 pub(super) async fn end(
-    generations: &dyn GenerationRepository,
+    lifecycle: &dyn GenerationLifecycle,
     record: &NewGeneration,
     transition: &Transition,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, RepositoryError> {
-    let moved = generations.transition(record.id, transition, at).await?;
+    let moved = lifecycle.transition(record.id, transition, at).await?;
     if moved {
         count_finished(record, transition.target());
     }

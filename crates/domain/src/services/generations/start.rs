@@ -13,8 +13,9 @@ use crate::ids::{GenerationId, PredictionId, UserId};
 use crate::model::Model;
 use crate::params::GenerationRequest;
 use crate::ports::{
-    Clock, Created, GenerationRepository, IdempotencyStore, ImageProvider, ImageRepository,
-    ModelCatalog, ProviderError, ProviderRequest, ProviderState, Refusal, Submission, Transition,
+    Clock, Created, GenerationLifecycle, GenerationReads, IdempotencyStore, ImageProvider,
+    ImageRepository, ModelCatalog, ProviderError, ProviderRequest, ProviderState, Refusal,
+    Submission, Transition,
 };
 use crate::services::credits::CreditService;
 
@@ -28,7 +29,9 @@ pub(super) struct StartPorts {
     /// The model catalogue.
     pub(super) models: Arc<dyn ModelCatalog>,
     /// Generations: recorded with their access, moved to `processing` or `failed`.
-    pub(super) generations: Arc<dyn GenerationRepository>,
+    pub(super) lifecycle: Arc<dyn GenerationLifecycle>,
+    /// Generations read back when another request completed them.
+    pub(super) reads: Arc<dyn GenerationReads>,
     /// Images, for the answer of a generation this request did not complete itself.
     pub(super) images: Arc<dyn ImageRepository>,
     /// The provider: submit, and cancel a prediction whose generation ended meanwhile.
@@ -168,13 +171,7 @@ impl StartGeneration {
                 let failed = Transition::Failed {
                     message: error.to_string(),
                 };
-                end(
-                    &*self.ports.generations,
-                    new,
-                    &failed,
-                    self.ports.clock.now(),
-                )
-                .await?;
+                end(&*self.ports.lifecycle, new, &failed, self.ports.clock.now()).await?;
                 return Err(GenerateError::Provider(error));
             }
         };
@@ -183,7 +180,7 @@ impl StartGeneration {
         };
         let recorded = match self
             .ports
-            .generations
+            .lifecycle
             .transition(id, &processing, self.ports.clock.now())
             .await
         {
@@ -198,13 +195,7 @@ impl StartGeneration {
                 let failed = Transition::Failed {
                     message: "The provider's answer could not be recorded".to_owned(),
                 };
-                end(
-                    &*self.ports.generations,
-                    new,
-                    &failed,
-                    self.ports.clock.now(),
-                )
-                .await?;
+                end(&*self.ports.lifecycle, new, &failed, self.ports.clock.now()).await?;
                 return Err(GenerateError::Provider(ProviderError::Unavailable(
                     ErrorChain(&error).to_string(),
                 )));
@@ -224,7 +215,7 @@ impl StartGeneration {
         let found = if wait {
             self.wait_until_final(id).await?
         } else {
-            match self.ports.generations.find(id).await? {
+            match self.ports.reads.find(id).await? {
                 Some(generation) => Some(view_of(&*self.ports.images, generation).await?),
                 None => None,
             }
@@ -243,17 +234,12 @@ impl StartGeneration {
         id: GenerationId,
         prediction_id: &PredictionId,
     ) -> Result<(), RepositoryError> {
-        let ended = self
-            .ports
-            .generations
-            .find(id)
-            .await?
-            .is_none_or(|generation| {
-                matches!(
-                    generation.status,
-                    GenerationStatus::Failed | GenerationStatus::Cancelled
-                )
-            });
+        let ended = self.ports.reads.find(id).await?.is_none_or(|generation| {
+            matches!(
+                generation.status,
+                GenerationStatus::Failed | GenerationStatus::Cancelled
+            )
+        });
         if ended {
             tracing::warn!(generation_id = %id, %prediction_id, "generation ended during its submit; cancelling the prediction");
             if let Err(error) = self.ports.provider.cancel(prediction_id).await {
@@ -269,7 +255,7 @@ impl StartGeneration {
         let policy = self.credits.policy();
         let mut funds = self.credits.funds_for(&new.user_id).await?;
         loop {
-            match self.ports.generations.create(new, policy, funds).await? {
+            match self.ports.lifecycle.create(new, policy, funds).await? {
                 Ok(created) => return Ok(created),
                 Err(Refusal::Insufficient(refusal)) => {
                     tracing::info!(
@@ -299,7 +285,7 @@ impl StartGeneration {
             + chrono::Duration::from_std(self.settings.sync_timeout)
                 .unwrap_or_else(|_| chrono::Duration::zero());
         loop {
-            let Some(generation) = self.ports.generations.find(id).await? else {
+            let Some(generation) = self.ports.reads.find(id).await? else {
                 return Ok(None);
             };
             if generation.status.is_terminal() || self.ports.clock.now() >= deadline {

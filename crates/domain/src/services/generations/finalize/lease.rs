@@ -18,7 +18,7 @@ impl FinalizeGeneration {
         loop {
             self.clock.sleep(every).await;
             match self
-                .generations
+                .lifecycle
                 .renew_finalization(id, token, self.finalize_lease, self.clock.now())
                 .await
             {
