@@ -73,10 +73,33 @@ pub enum ApiError {
     CreditsUnavailable,
     /// 503 `service_unavailable`: a dependency (the database) is down; retry later.
     #[error("unavailable")]
-    Unavailable(#[source] RepositoryError),
+    Unavailable(#[source] Cause),
     /// 500 `internal`: a bug or an unexpected failure. The cause is logged, not sent.
     #[error("internal error")]
-    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Internal(#[source] Cause),
+}
+
+/// The cause of a 5xx: it reads (`Display`, `source()`) as the error it wraps, but its `Debug`
+/// is terse, so the chain that [`ApiError::error_response`] logs is not repeated by whoever
+/// prints the error's `Debug` (tracing-actix-web's line about the failed request does).
+pub struct Cause(Box<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(logged)")
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 /// What the server was doing when `cause` happened.
@@ -92,7 +115,7 @@ impl ApiError {
     /// An internal error with a cause for the log: an error (its own causes are kept) or a
     /// message.
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self::Internal(cause.into())
+        Self::Internal(Cause(cause.into()))
     }
 
     /// An internal error while `doing` something, caused by `cause`.
@@ -100,10 +123,10 @@ impl ApiError {
         doing: &'static str,
         cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        Self::Internal(Box::new(While {
+        Self::internal(While {
             doing,
             cause: cause.into(),
-        }))
+        })
     }
 
     /// The stable machine code.
@@ -223,8 +246,10 @@ impl From<CreditError> for ApiError {
 impl From<RepositoryError> for ApiError {
     fn from(error: RepositoryError) -> Self {
         match error {
-            unavailable @ RepositoryError::Unavailable(_) => Self::Unavailable(unavailable),
-            other => Self::Internal(Box::new(other)),
+            unavailable @ RepositoryError::Unavailable(_) => {
+                Self::Unavailable(Cause(Box::new(unavailable)))
+            }
+            other => Self::internal(other),
         }
     }
 }
