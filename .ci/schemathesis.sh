@@ -31,9 +31,10 @@ for _ in $(seq 1 100); do
 done
 token=$(target/debug/picture-server token schemathesis | tail -n 1)
 "$venv/bin/st" --version
-# The hooks module is imported from .ci/; it reads the server's address and webhook secret.
+# The hooks module is imported from .ci/; it reads the server's address, the token and the
+# webhook secret.
 PYTHONPATH="$(pwd)/.ci" SCHEMATHESIS_HOOKS=schemathesis_hooks \
-PICTURE_BASE_URL="http://127.0.0.1:$port" PICTURE_WEBHOOK_SECRET="$REPLICATE_WEBHOOK_SECRET" \
+PICTURE_BASE_URL="http://127.0.0.1:$port" PICTURE_TOKEN="$token" PICTURE_WEBHOOK_SECRET="$REPLICATE_WEBHOOK_SECRET" \
 "$venv/bin/st" run "http://127.0.0.1:$port/api/docs/openapi.json" \
     --header "Authorization: Bearer $token" \
     --header "X-Service-Key: schemathesis-admin" \

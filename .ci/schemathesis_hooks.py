@@ -3,13 +3,17 @@ SCHEMATHESIS_HOOKS).
 
 - POST /api/v1/generate: most generated bodies name a model that exists (ids are random per
   database, so the schema cannot list them); the rest keep the generated id and exercise 404.
-- Paths with an id: once generations have run, most cases use the id of one of them or of its
-  image, so the image, status, like and cancel routes are reached beyond 404.
+- POST /api/v1/generate's Idempotency-Key header (declared as any string in the route): most
+  generated keys that are not 1 to 255 visible ASCII characters, which the server refuses with
+  400, are replaced by one that is.
+- Paths with an id or a file key: most cases use the id of a generation (two are made when the
+  hooks load, more as the run goes), of its image, or the image's stored key, so the status,
+  cancel, image, like and file routes are reached beyond 404.
 - POST /api/v1/generate/webhook: every request is signed as Replicate signs it (Standard Webhooks:
   HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{raw body}" with the base64 key after
   "whsec_", sent as "v1,<base64>") with the secret the script gives the server.
 - Every response is counted by operation and status; the table, with how many cases reached a
-  2xx, is printed when schemathesis exits.
+  2xx and the most frequent 400 messages, is printed when schemathesis exits.
 """
 
 import atexit
@@ -18,6 +22,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import time
 import urllib.request
 import uuid
@@ -27,12 +32,15 @@ from collections import Counter, defaultdict
 import schemathesis
 
 BASE_URL = os.environ["PICTURE_BASE_URL"]
+TOKEN = os.environ["PICTURE_TOKEN"]
 WEBHOOK_SECRET = os.environ["PICTURE_WEBHOOK_SECRET"]
 GENERATE = "POST /api/v1/generate"
 WEBHOOK = "POST /api/v1/generate/webhook"
 
 statuses: defaultdict[str, Counter] = defaultdict(Counter)
+refusals: defaultdict[str, Counter] = defaultdict(Counter)
 known_ids: list[str] = []
+known_keys: list[str] = []
 
 
 def _model_ids() -> list[str]:
@@ -41,6 +49,32 @@ def _model_ids() -> list[str]:
 
 
 MODEL_IDS = _model_ids()
+
+
+def _remember(answer: dict) -> None:
+    """Keeps the ids (and the stored key) of a generation `POST /generate` answered with."""
+    if answer.get("generationId"):
+        known_ids.append(answer["generationId"])
+    image = answer.get("image") or {}
+    if image.get("id"):
+        known_ids.append(image["id"])
+    if image.get("storagePath"):
+        known_keys.append(image["storagePath"])
+
+
+def _generate(prompt: str) -> None:
+    body = json.dumps({"prompt": prompt, "modelId": MODEL_IDS[0], "waitForResult": True}).encode()
+    request = urllib.request.Request(
+        f"{BASE_URL}/api/v1/generate",
+        data=body,
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        _remember(json.load(answer))
+
+
+for _prompt in ("a lighthouse at dusk", "a fox in the snow"):
+    _generate(_prompt)
 
 
 def _pick(value, choices: list[str]) -> str | None:
@@ -55,21 +89,22 @@ def _label(context) -> str:
     return context.operation.label if context.operation is not None else ""
 
 
-@schemathesis.hook
-def map_body(context, body):
-    if _label(context) == GENERATE and isinstance(body, dict):
-        model = _pick(body, MODEL_IDS)
-        if model is not None:
-            body["modelId"] = model
-    return body
+def _fix_idempotency_key(headers: dict) -> None:
+    """Replaces, in three cases of four, an `Idempotency-Key` the server would refuse."""
+    for name, key in list(headers.items()):
+        if name.lower() == "idempotency-key" and isinstance(key, str) and not VALID_IDEMPOTENCY_KEY.match(key):
+            if _pick(key, ["valid"]) is not None:
+                headers[name] = f"key-{zlib.crc32(key.encode()):08x}"
 
 
 @schemathesis.hook
 def map_path_parameters(context, path_parameters):
-    if isinstance(path_parameters, dict) and "id" in path_parameters:
-        known = _pick(path_parameters, known_ids)
-        if known is not None:
-            path_parameters["id"] = known
+    if isinstance(path_parameters, dict):
+        for name, known in (("id", known_ids), ("key", known_keys)):
+            if name in path_parameters:
+                chosen = _pick(path_parameters, known)
+                if chosen is not None:
+                    path_parameters[name] = chosen
     return path_parameters
 
 
@@ -83,9 +118,25 @@ def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    # Here rather than in map_* hooks, which the coverage phase does not run.
+    if _label(context) == GENERATE:
+        if case.headers:
+            headers = dict(case.headers)
+            _fix_idempotency_key(headers)
+            case.headers = headers
+        if isinstance(case.body, dict):
+            model = _pick(case.body, MODEL_IDS)
+            if model is not None:
+                case.body = {**case.body, "modelId": model}
     if _label(context) != WEBHOOK:
         return
-    body = b"" if case.body is None or type(case.body).__name__ == "NotSet" else json.dumps(case.body).encode()
+    body = case.body
+    if body is None or type(body).__name__ == "NotSet":
+        body = b""
+    elif isinstance(body, str):
+        body = body.encode()
+    elif not isinstance(body, bytes):
+        body = json.dumps(body, default=str).encode()
     kwargs["data"] = body
     webhook_id = f"msg_{uuid.uuid4().hex}"
     timestamp = str(int(time.time()))
@@ -101,15 +152,20 @@ def before_call(context, case, kwargs):
 def after_call(context, case, response):
     label = _label(context)
     statuses[label][response.status_code] += 1
-    if label == GENERATE and response.status_code == 201:
-        try:
-            answer = json.loads(response.content)
-        except ValueError:
-            return
-        known_ids.append(answer.get("generationId", ""))
-        image = answer.get("image") or {}
-        if image.get("id"):
-            known_ids.append(image["id"])
+    if response.status_code not in (201, 400):
+        return
+    try:
+        answer = json.loads(response.content)
+    except ValueError:
+        return
+    if not isinstance(answer, dict):
+        return
+    if response.status_code == 400:
+        messages = answer.get("message")
+        for message in messages if isinstance(messages, list) else [messages]:
+            refusals[label][str(message)[:80]] += 1
+    elif label == GENERATE:
+        _remember(answer)
 
 
 @atexit.register
@@ -123,3 +179,7 @@ def report() -> None:
         ok = sum(n for status, n in counts.items() if 200 <= status < 300)
         detail = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items()))
         print(f"  {label:<{width}}  {ok:>4} / {sum(counts.values()):<4}  ({detail})")
+    print("\nMost frequent 400 messages per operation:")
+    for label in sorted(refusals):
+        top = "; ".join(f"{n}× {message}" for message, n in refusals[label].most_common(3))
+        print(f"  {label}: {top}")
