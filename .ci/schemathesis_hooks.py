@@ -36,6 +36,7 @@ TOKEN = os.environ["PICTURE_TOKEN"]
 WEBHOOK_SECRET = os.environ["PICTURE_WEBHOOK_SECRET"]
 GENERATE = "POST /api/v1/generate"
 WEBHOOK = "POST /api/v1/generate/webhook"
+VALID_IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,255}$")
 
 statuses: defaultdict[str, Counter] = defaultdict(Counter)
 refusals: defaultdict[str, Counter] = defaultdict(Counter)
