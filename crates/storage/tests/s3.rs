@@ -26,6 +26,7 @@ fn config() -> Option<S3Config> {
         var("PICTURE_TEST_S3_SECRET_KEY"),
     ) else {
         skip_or_fail(
+            "S3",
             "no S3 test server configured (PICTURE_TEST_S3_ENDPOINT, …); `bash .ci/run` starts one",
         );
         return None;

@@ -4,29 +4,16 @@ use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 
+mod skip;
+
+pub use skip::{in_ci, skip_or_fail};
+
 /// Where the test PostgreSQL server is, unless `PICTURE_TEST_POSTGRES_URL` says otherwise.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// Whether this run is CI (`CI=true` or `CI=1`), where no test may be skipped.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
 
 /// The URL of the database used to create and drop test databases.
 pub fn admin_url() -> String {
     std::env::var("PICTURE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
-
-/// Skips the calling test with `reason`, or fails it in CI.
-///
-/// # Panics
-/// When [`in_ci`] is true: a service the suite needs is missing.
-pub fn skip_or_fail(reason: &str) {
-    assert!(
-        !in_ci(),
-        "CI=true and a required service is missing: {reason}"
-    );
-    eprintln!("SKIPPED (not in CI): {reason}");
 }
 
 /// A PostgreSQL database that exists for one test and is dropped when this value is.
@@ -48,10 +35,13 @@ impl PgTestDb {
         let mut admin = match connect(&admin_url).await {
             Ok(conn) => conn,
             Err(reason) => {
-                skip_or_fail(&format!(
-                    "PostgreSQL at {admin_url} is unreachable ({reason}); start it with \
+                skip_or_fail(
+                    "PostgreSQL",
+                    &format!(
+                        "PostgreSQL at {admin_url} is unreachable ({reason}); start it with \
                      `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
-                ));
+                    ),
+                );
                 return None;
             }
         };

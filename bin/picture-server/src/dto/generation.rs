@@ -15,28 +15,42 @@ use super::timestamp;
     reason = "each field is the contract's field of the same name"
 )]
 pub struct GenerateBody {
-    #[schema(required = true, min_length = 1, max_length = 10000)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000]*\\S[^\\u0000]*$",
+        example = "a lighthouse at dusk"
+    )]
     pub prompt: Option<String>,
-    #[schema(required = true, format = Uuid)]
+    #[schema(required = true, format = Uuid, example = "6f0c2b8e-3a1d-4c5e-9f7a-0b1c2d3e4f50")]
     pub model_id: Option<String>,
-    #[schema(max_length = 10000)]
+    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$", example = "blurry")]
     pub negative_prompt: Option<String>,
-    #[schema(value_type = Option<u32>, minimum = 256, maximum = 2048)]
+    #[schema(value_type = Option<u32>, minimum = 256, maximum = 2048, example = 512)]
     pub width: Option<f64>,
-    #[schema(value_type = Option<u32>, minimum = 256, maximum = 2048)]
+    #[schema(value_type = Option<u32>, minimum = 256, maximum = 2048, example = 512)]
     pub height: Option<f64>,
-    #[schema(value_type = Option<u32>, minimum = 1, maximum = 150)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 150, example = 4)]
     pub steps: Option<f64>,
-    #[schema(minimum = 0, maximum = 30)]
+    #[schema(minimum = 0, maximum = 30, example = 3.5)]
     pub guidance_scale: Option<f64>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = -9007199254740991_i64,
+        maximum = 9007199254740991_i64, example = 42)]
     pub seed: Option<f64>,
-    #[schema(pattern = "^https://")]
+    #[schema(
+        max_length = 2048,
+        pattern = "^https://[A-Za-z0-9.-]+(/[!-~]*)?$",
+        example = "https://example.com/source.png"
+    )]
     pub source_image_url: Option<String>,
-    #[schema(minimum = 0, maximum = 1)]
+    #[schema(minimum = 0, maximum = 1, example = 0.8)]
     pub generation_strength: Option<f64>,
+    #[schema(max_length = 200, pattern = "^[^\\u0000]*$", example = "watercolour")]
     pub style: Option<String>,
+    #[schema(max_length = 500, pattern = "^[^\\u0000]*$")]
     pub model_version: Option<String>,
+    #[schema(example = true)]
     pub wait_for_result: Option<bool>,
 }
 

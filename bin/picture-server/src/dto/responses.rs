@@ -83,13 +83,27 @@ pub struct HistoryDto<'a> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GrantDto {
-    /// Who receives the credits.
+    /// Who receives the credits: a user id (no whitespace or control characters).
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$",
+        example = "alice"
+    )]
     pub user_id: String,
     /// How many (1 to 1000000000).
+    #[schema(minimum = 1, maximum = 1_000_000_000, example = 25)]
     pub amount: i64,
-    /// Why (recorded in the ledger).
+    /// Why (recorded in the ledger; not blank).
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S", example = "welcome")]
     pub reason: String,
-    /// A grant is applied at most once per key.
+    /// A grant is applied at most once per key (not blank).
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = "\\S",
+        example = "welcome-alice"
+    )]
     pub idempotency_key: String,
 }
 
