@@ -27,7 +27,7 @@ pub use adapters::local_tokens;
 
 use self::adapters::Outbound;
 use self::background::{Reconciler, spawn_bucket_cleaner};
-use self::services::{Services, generation_services};
+use self::services::{Services, reconciler};
 use crate::body_deadline::BodyDeadline;
 use crate::connection_limit::ConnectionLimiter;
 use crate::error::{configure_extractors, route_not_found};
@@ -114,19 +114,11 @@ impl Application {
         let outbound = Outbound::build(&settings)?;
 
         let services = Services::build(&settings, &outbound, &database)?;
-        // The background tasks' services work on their own pool; they share the outside
-        // adapters. The reconciler never starts a generation, so it reads the catalogue
-        // uncached.
+        // The background tasks work on a pool of their own and share the outside adapters:
+        // only the reconciler (and the finaliser it uses) is built over that pool.
         let background_images = Arc::new(DieselImageRepository::new(background.clone()));
         let reconciler = Reconciler::spawn(
-            generation_services(
-                &settings,
-                &outbound,
-                &background,
-                Arc::new(DieselModelCatalog::new(background.clone())),
-                background_images.clone(),
-            )
-            .reconcile,
+            reconciler(&settings, &outbound, &background, background_images.clone()),
             &settings,
         );
         let orphan_sweep = crate::orphan_sweep::spawn(

@@ -9,7 +9,8 @@ use picture_domain::ports::{ImageRepository, ModelCatalog};
 use picture_domain::services::{
     CATALOG_CACHE_TTL, CachedCatalog, CancelGeneration, CreditPorts, CreditService, DeliveryGuard,
     FinalizeGeneration, GenerationLimits, GenerationServices, ImageService, ModelService,
-    PipelinePorts, PipelineSettings, ProfileService, ReadGenerations, StartGeneration,
+    PipelinePorts, PipelineSettings, ProfileService, ReadGenerations, ReconcileGenerations,
+    StartGeneration,
 };
 use picture_persistence::{
     Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
@@ -26,13 +27,39 @@ use crate::settings::Settings;
 
 /// The generation use cases over the repositories of `database`, the shared outside adapters
 /// and the given catalogue and image repository (shared with other services of that pool).
-pub(super) fn generation_services(
+fn generation_services(
     settings: &Settings,
     outbound: &Outbound,
     database: &Database,
     models: Arc<dyn ModelCatalog>,
     images: Arc<dyn ImageRepository>,
 ) -> GenerationServices {
+    let (ports, credits, pipeline) = generation_parts(settings, outbound, database, models, images);
+    GenerationServices::new(ports, credits, pipeline)
+}
+
+/// The reconciler alone, over the repositories of `database` (the background tasks' pool)
+/// and the shared outside adapters.
+pub(super) fn reconciler(
+    settings: &Settings,
+    outbound: &Outbound,
+    database: &Database,
+    images: Arc<dyn ImageRepository>,
+) -> ReconcileGenerations {
+    let models = Arc::new(DieselModelCatalog::new(database.clone()));
+    let (ports, credits, pipeline) = generation_parts(settings, outbound, database, models, images);
+    GenerationServices::reconciler_only(ports, credits, &pipeline)
+}
+
+/// What the generation services are built from: their ports over `database` and the shared
+/// adapters, the credit service, and the pipeline's settings.
+fn generation_parts(
+    settings: &Settings,
+    outbound: &Outbound,
+    database: &Database,
+    models: Arc<dyn ModelCatalog>,
+    images: Arc<dyn ImageRepository>,
+) -> (PipelinePorts, CreditService, PipelineSettings) {
     let generations = Arc::new(DieselGenerationRepository::new(database.clone()));
     let credits = CreditService::new(
         CreditPorts {
@@ -54,7 +81,7 @@ pub(super) fn generation_services(
         clock: Arc::clone(&outbound.clock),
         idempotency: Arc::new(DieselIdempotencyStore::new(database.clone())),
     };
-    GenerationServices::new(
+    (
         ports,
         credits,
         PipelineSettings {

@@ -179,6 +179,33 @@ pub struct GenerationServices {
 }
 
 impl GenerationServices {
+    /// The reconciler alone (with the finaliser it asks the provider through) over `ports`:
+    /// for background work on a database pool of its own, where the request-serving services
+    /// are not needed. `ports.models` and `ports.images` are not used.
+    pub fn reconciler_only(
+        ports: PipelinePorts,
+        credits: CreditService,
+        settings: &PipelineSettings,
+    ) -> ReconcileGenerations {
+        let finalize = FinalizeGeneration::new(
+            Arc::clone(&ports.generations),
+            ports.provider,
+            ports.fetcher,
+            ports.store,
+            Arc::clone(&ports.clock),
+            credits.clone(),
+            settings,
+        );
+        ReconcileGenerations::new(
+            ports.generations,
+            ports.idempotency,
+            ports.clock,
+            credits,
+            finalize,
+            settings,
+        )
+    }
+
     /// The five services over `ports`, deciding and settling money through `credits`.
     pub fn new(ports: PipelinePorts, credits: CreditService, settings: PipelineSettings) -> Self {
         let finalize = FinalizeGeneration::new(
