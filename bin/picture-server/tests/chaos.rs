@@ -461,9 +461,11 @@ async fn two_instances_a_kill_and_racing_cancels_keep_the_books_and_the_bucket_e
         *answers.entry(request.await.unwrap()).or_default() += 1;
     }
     driver.await.unwrap();
+    // A request lost with the killed instance may have been recorded before it died (its
+    // reply is what was lost), so the rows, not the 201s, show what the burst started.
     assert!(
-        answers.get(&201).copied().unwrap_or(0) >= USERS * 3,
-        "the burst started at least the free generations: {answers:?}"
+        answers.get(&201).copied().unwrap_or(0) > 0,
+        "the burst started generations: {answers:?}"
     );
     assert!(
         answers.keys().all(|s| [0, 201, 402, 503].contains(s)),
@@ -485,6 +487,15 @@ async fn two_instances_a_kill_and_racing_cancels_keep_the_books_and_the_bucket_e
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(open, 0, "every generation ended within two minutes");
+    let free_started = count(
+        &mut conn,
+        "SELECT COUNT(*) AS n FROM image_generations WHERE billing = 'free'",
+    )
+    .await;
+    assert!(
+        free_started >= (USERS * 3) as i64,
+        "the burst started at least every user's free generations: {free_started} ({answers:?})"
+    );
     // What a killed finaliser stored without its row is swept once it is older than the
     // grace (6 s); whatever a finaliser that lost a race stored it deletes itself.
     tokio::time::sleep(Duration::from_secs(9)).await;

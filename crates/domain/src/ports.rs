@@ -16,6 +16,7 @@ pub mod model_catalog;
 pub mod object_store;
 pub mod output_fetcher;
 pub mod profile_repository;
+pub mod providers;
 pub mod rate_counter;
 
 pub use crate::money::{ChargeOutcome, Funds, Refusal};
@@ -38,6 +39,7 @@ pub use object_store::{
 };
 pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};
 pub use profile_repository::ProfileRepository;
+pub use providers::Providers;
 pub use rate_counter::{Admission, RateCounter, SlidingWindow};
 
 #[cfg(any(test, feature = "mock"))]

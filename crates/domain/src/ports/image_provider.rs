@@ -148,4 +148,16 @@ pub trait ImageProvider: Send + Sync {
     /// # Errors
     /// [`ProviderError::NotFound`] for an unknown id; otherwise as [`submit`](Self::submit).
     async fn cancel(&self, prediction_id: &PredictionId) -> Result<(), ProviderError>;
+
+    /// Whether [`submit`](Self::submit) returns only once the image is made, with it in
+    /// [`ProviderState::Succeeded`] (OpenAI's images API), rather than a
+    /// prediction to follow by webhook or [`fetch`](Self::fetch). The pipeline then records the
+    /// generation as `processing` and holds its finalisation lease *before* the call, runs the
+    /// call in the background when the client does not wait, and never asks `fetch` about a
+    /// live call; such a provider's `fetch` answers [`ProviderError::NotFound`] for a call it
+    /// no longer runs, which fails a generation whose server stopped mid-call (giving its
+    /// access back). Default: `false`.
+    fn answers_in_submit(&self) -> bool {
+        false
+    }
 }
