@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod background_tasks;
 pub mod body_deadline;
 pub mod cli;
 pub mod clock;

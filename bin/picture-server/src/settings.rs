@@ -178,11 +178,6 @@ impl Settings {
     pub fn webhook_verifier(&self) -> Option<WebhookVerifier> {
         self.replicate.webhooks.clone()
     }
-
-    /// Whether an AI provider is configured (otherwise the offline preview is the default).
-    pub fn provider_configured(&self) -> bool {
-        self.replicate.api.is_some()
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 mod adapters;
 mod background;
+pub mod catalogue;
 mod services;
 
 use std::any::Any;
@@ -90,7 +91,7 @@ pub async fn prepare_database(
         .await
         .context("connecting to the database")?;
     ModelService::new(Arc::new(DieselModelCatalog::new(database.clone())))
-        .seed(settings.provider_configured())
+        .seed(&catalogue::of(settings))
         .await
         .context("seeding the model catalogue")?;
     Ok(database)

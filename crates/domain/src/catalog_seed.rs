@@ -1,7 +1,10 @@
-//! The models seeded into the catalogue on start: the Replicate models of the original backend
-//! and an offline preview model, which is not AI and says so.
+//! The models seeded into the catalogue on start: the Replicate models of the original backend,
+//! an offline preview model (which is not AI and says so), and the models of other configured
+//! providers; [`catalogue`] decides which of them this server offers and which one is the
+//! default, from the providers it has.
 
 use crate::model::ModelSpec;
+use crate::provider_name::ProviderName;
 
 /// Name of the offline preview model (the default when no provider token is configured).
 pub const OFFLINE_PREVIEW_MODEL: &str = "offline-preview";
@@ -16,7 +19,7 @@ fn spec(
     name: &str,
     display_name: &str,
     description: &str,
-    replicate_id: &str,
+    (provider, model_ref): (ProviderName, &str),
     version: Option<&str>,
     size: u32,
     steps: u32,
@@ -31,7 +34,8 @@ fn spec(
         name: name.to_owned(),
         display_name: display_name.to_owned(),
         description: Some(description.to_owned()),
-        replicate_id: replicate_id.to_owned(),
+        provider,
+        model_ref: model_ref.to_owned(),
         version: version.map(str::to_owned),
         default_width: size,
         default_height: size,
@@ -61,7 +65,7 @@ pub fn seed_models() -> Vec<ModelSpec> {
             DEFAULT_REPLICATE_MODEL,
             "FLUX Schnell",
             "The fastest model from Black Forest Labs: good images in about 3 seconds.",
-            "black-forest-labs/flux-schnell",
+            (ProviderName::REPLICATE, "black-forest-labs/flux-schnell"),
             Some("c846a69991daf4c0e5d016514849d14ee5b2e6846ce6b9d6f21369e564cfe51e"),
             1024,
             4,
@@ -76,7 +80,7 @@ pub fn seed_models() -> Vec<ModelSpec> {
             "seedream-3",
             "Seedream 3",
             "ByteDance's high-resolution model with strong typography, up to 2048 pixels.",
-            "bytedance/seedream-3",
+            (ProviderName::REPLICATE, "bytedance/seedream-3"),
             Some("ed344813bc9f4996be6de4febd8b9c14c7849ad7b21ab047572e3620ee374ee7"),
             2048,
             1,
@@ -91,7 +95,7 @@ pub fn seed_models() -> Vec<ModelSpec> {
             "nano-banana",
             "Nano Banana",
             "Google's image model; edits a source image from a prompt.",
-            "google/nano-banana",
+            (ProviderName::REPLICATE, "google/nano-banana"),
             Some("d05a591283da31be3eea28d5634ef9e26989b351718b6489bd308426ebd0a3e8"),
             1024,
             1,
@@ -107,7 +111,7 @@ pub fn seed_models() -> Vec<ModelSpec> {
             "Offline preview (not AI)",
             "A deterministic placeholder drawn on this server from the prompt, seed and size. \
              Not an AI model: it works without any provider, for development and demos.",
-            "offline/preview",
+            (ProviderName::OFFLINE, "offline/preview"),
             None,
             1024,
             1,
@@ -121,12 +125,73 @@ pub fn seed_models() -> Vec<ModelSpec> {
     ]
 }
 
-/// The default model: flux-schnell when a provider is configured, the offline preview otherwise.
-pub fn default_model_name(provider_configured: bool) -> &'static str {
-    if provider_configured {
-        DEFAULT_REPLICATE_MODEL
+/// What the catalogue holds on a server: every model it seeds, each active only when this
+/// server can serve it, and the default.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catalogue {
+    /// The models to store, in seed order; a model of a provider this server lacks is stored
+    /// inactive.
+    pub specs: Vec<ModelSpec>,
+    /// The name of the default model (one of the active ones).
+    pub default: String,
+    /// The providers this server has: a stored model of another provider that `specs` does
+    /// not name is made inactive (it could not be served).
+    pub registered: Vec<ProviderName>,
+    /// The providers whose models all come from settings (`extra`): a stored model of theirs
+    /// that `specs` does not name was removed from the settings and is made inactive.
+    pub managed: Vec<ProviderName>,
+}
+
+/// The catalogue of a server whose registered providers are `registered`, with `extra` models
+/// (those of providers configured by settings, e.g. the OpenAI-compatible models; their
+/// providers become [`Catalogue::managed`]) after [`seed_models`]:
+/// - a model whose provider is registered is offered as it is;
+/// - when no provider but the offline renderer is registered (the embedded default), every
+///   seeded model is offered and rendered offline — its `provider` says `offline`, so nobody
+///   mistakes the placeholder for the model's output;
+/// - otherwise a model whose provider is missing is stored inactive: never offered, never
+///   sent anywhere. The offline preview is always the offline renderer's.
+///
+/// The default is flux-schnell when Replicate is registered, else the first extra model, else
+/// the offline preview.
+pub fn catalogue(registered: &[ProviderName], extra: Vec<ModelSpec>) -> Catalogue {
+    let has = |provider: &ProviderName| registered.contains(provider);
+    let mut managed: Vec<ProviderName> = extra.iter().map(|s| s.provider.clone()).collect();
+    managed.sort();
+    managed.dedup();
+    let only_offline = registered.iter().all(|p| *p == ProviderName::OFFLINE);
+    let default = if has(&ProviderName::REPLICATE) {
+        DEFAULT_REPLICATE_MODEL.to_owned()
     } else {
-        OFFLINE_PREVIEW_MODEL
+        extra
+            .iter()
+            .find(|spec| spec.is_active)
+            .map_or_else(|| OFFLINE_PREVIEW_MODEL.to_owned(), |spec| spec.name.clone())
+    };
+    let specs = seed_models()
+        .into_iter()
+        .chain(extra)
+        .map(|spec| {
+            if has(&spec.provider) {
+                spec
+            } else if only_offline {
+                ModelSpec {
+                    provider: ProviderName::OFFLINE,
+                    ..spec
+                }
+            } else {
+                ModelSpec {
+                    is_active: false,
+                    ..spec
+                }
+            }
+        })
+        .collect();
+    Catalogue {
+        specs,
+        default,
+        registered: registered.to_vec(),
+        managed,
     }
 }
 
@@ -134,25 +199,104 @@ pub fn default_model_name(provider_configured: bool) -> &'static str {
 mod tests {
     use super::*;
 
+    fn extra(name: &str) -> ModelSpec {
+        ModelSpec {
+            name: name.to_owned(),
+            provider: ProviderName::from_static("openai"),
+            model_ref: name.to_owned(),
+            ..seed_models().remove(0)
+        }
+    }
+
+    fn offered(catalogue: &Catalogue) -> Vec<(&str, &str)> {
+        catalogue
+            .specs
+            .iter()
+            .filter(|s| s.is_active)
+            .map(|s| (s.name.as_str(), s.provider.as_str()))
+            .collect()
+    }
+
     #[test]
-    fn the_seed_has_unique_names_and_both_defaults() {
+    fn the_seed_has_unique_names_and_active_non_default_models() {
         let models = seed_models();
         let mut names: Vec<_> = models.iter().map(|m| m.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), models.len());
-        assert!(names.contains(&default_model_name(true)));
-        assert!(names.contains(&default_model_name(false)));
+        assert!(names.contains(&DEFAULT_REPLICATE_MODEL));
+        assert!(names.contains(&OFFLINE_PREVIEW_MODEL));
         assert!(models.iter().all(|m| !m.is_default && m.is_active));
     }
 
     #[test]
-    fn the_offline_model_says_it_is_not_ai() {
+    fn the_offline_model_says_it_is_not_ai_and_belongs_to_the_offline_renderer() {
         let offline = seed_models()
             .into_iter()
             .find(|m| m.name == OFFLINE_PREVIEW_MODEL)
             .unwrap();
         assert!(offline.display_name.contains("not AI"));
-        assert!(offline.replicate_id.starts_with("offline/"));
+        assert_eq!(offline.provider, ProviderName::OFFLINE);
+    }
+
+    #[test]
+    fn the_embedded_default_renders_every_model_offline_and_says_so() {
+        let c = catalogue(&[ProviderName::OFFLINE], vec![]);
+        assert_eq!(c.default, OFFLINE_PREVIEW_MODEL);
+        assert_eq!(
+            offered(&c),
+            [
+                ("flux-schnell", "offline"),
+                ("seedream-3", "offline"),
+                ("nano-banana", "offline"),
+                ("offline-preview", "offline")
+            ]
+        );
+    }
+
+    #[test]
+    fn with_replicate_its_models_go_to_it_and_the_preview_stays_offline() {
+        let c = catalogue(&[ProviderName::OFFLINE, ProviderName::REPLICATE], vec![]);
+        assert_eq!(c.default, DEFAULT_REPLICATE_MODEL);
+        assert_eq!(
+            offered(&c),
+            [
+                ("flux-schnell", "replicate"),
+                ("seedream-3", "replicate"),
+                ("nano-banana", "replicate"),
+                ("offline-preview", "offline")
+            ]
+        );
+    }
+
+    #[test]
+    fn without_replicate_but_with_another_provider_replicate_models_are_not_offered() {
+        let openai = ProviderName::from_static("openai");
+        let c = catalogue(
+            &[ProviderName::OFFLINE, openai],
+            vec![extra("gpt-image-1"), extra("dall-e-3")],
+        );
+        assert_eq!(c.default, "gpt-image-1");
+        assert_eq!(
+            offered(&c),
+            [
+                ("offline-preview", "offline"),
+                ("gpt-image-1", "openai"),
+                ("dall-e-3", "openai")
+            ]
+        );
+        assert_eq!(c.specs.len(), 6, "the missing provider's models are stored inactive");
+    }
+
+    #[test]
+    fn all_three_side_by_side() {
+        let openai = ProviderName::from_static("openai");
+        let c = catalogue(
+            &[ProviderName::OFFLINE, ProviderName::REPLICATE, openai],
+            vec![extra("gpt-image-1")],
+        );
+        assert_eq!(c.default, DEFAULT_REPLICATE_MODEL);
+        assert_eq!(offered(&c).len(), 5);
+        assert_eq!(offered(&c)[4], ("gpt-image-1", "openai"));
     }
 }

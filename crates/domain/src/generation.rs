@@ -9,6 +9,7 @@ use crate::ids::{GenerationId, ModelId, PredictionId, UserId};
 pub use crate::money::Billing;
 use crate::money::Ledger;
 use crate::params::GenerationParams;
+use crate::provider_name::ProviderName;
 use crate::validation::ValidationErrors;
 
 /// Where a generation is in its lifecycle.
@@ -110,6 +111,9 @@ pub struct NewGeneration {
     pub model_id: Option<ModelId>,
     /// The model's name at the time.
     pub model_name: Option<String>,
+    /// The provider that runs it (its model's provider at the time): its status, cancel and
+    /// webhooks go there.
+    pub provider: ProviderName,
     /// The prompt.
     pub prompt: String,
     /// The negative prompt.

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::ids::ModelId;
+use crate::provider_name::ProviderName;
 
 /// Everything that describes a model, without its identity and timestamps. The seed data and
 /// the catalogue's upsert are written in these terms.
@@ -14,8 +15,12 @@ pub struct ModelSpec {
     pub display_name: String,
     /// Description shown to users.
     pub description: Option<String>,
-    /// Provider reference, e.g. `black-forest-labs/flux-schnell` or `offline/preview`.
-    pub replicate_id: String,
+    /// The provider that serves it.
+    pub provider: ProviderName,
+    /// The model as its provider names it, e.g. `black-forest-labs/flux-schnell` on
+    /// Replicate or `gpt-image-1` on an OpenAI-compatible API (stored in the `replicate_id`
+    /// column and sent as `replicateId`, the clients' name for it).
+    pub model_ref: String,
     /// Provider version pinned by default.
     pub version: Option<String>,
     /// Default width in pixels.
@@ -67,13 +72,6 @@ pub struct Model {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Model {
-    /// Whether the model is rendered by the offline renderer rather than an AI provider.
-    pub fn is_offline(&self) -> bool {
-        self.spec.replicate_id.starts_with("offline/")
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -85,7 +83,8 @@ pub(crate) mod tests {
                 name: "sample".into(),
                 display_name: "Sample".into(),
                 description: None,
-                replicate_id: "owner/sample".into(),
+                provider: ProviderName::REPLICATE,
+                model_ref: "owner/sample".into(),
                 version: None,
                 default_width: 1024,
                 default_height: 1024,
@@ -108,13 +107,5 @@ pub(crate) mod tests {
             created_at: DateTime::UNIX_EPOCH,
             updated_at: DateTime::UNIX_EPOCH,
         }
-    }
-
-    #[test]
-    fn offline_models_are_recognised_by_their_provider_reference() {
-        let mut model = sample_model();
-        assert!(!model.is_offline());
-        model.spec.replicate_id = "offline/preview".into();
-        assert!(model.is_offline());
     }
 }

@@ -4,6 +4,7 @@
 //! contracts that every implementation (and every mock) follows. With the `mock` feature, mockall
 //! generates `Mock<Port>` for each.
 
+pub mod background;
 pub mod clock;
 pub mod credit_accounts;
 pub mod credit_ledger;
@@ -20,6 +21,7 @@ pub mod providers;
 pub mod rate_counter;
 
 pub use crate::money::{ChargeOutcome, Funds, Refusal};
+pub use background::{Background, BackgroundTask};
 pub use clock::Clock;
 pub use credit_accounts::{CreditAccount, CreditAccounts, Grant, Granted};
 pub use credit_ledger::{Charge, CreditBalance, CreditLedger, LedgerError};
@@ -42,6 +44,8 @@ pub use profile_repository::ProfileRepository;
 pub use providers::Providers;
 pub use rate_counter::{Admission, RateCounter, SlidingWindow};
 
+#[cfg(any(test, feature = "mock"))]
+pub use background::MockBackground;
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mock"))]

@@ -5,7 +5,8 @@ use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use picture_domain::ports::ModelCatalog;
-use picture_domain::{Model, ModelId, ModelSpec, RepositoryError};
+use picture_domain::catalog_seed::Catalogue;
+use picture_domain::{Model, ModelId, ModelSpec, ProviderName, RepositoryError};
 
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};
@@ -56,6 +57,7 @@ struct SpecColumns {
     sort_order: i32,
     cost_per_generation: Option<f64>,
     estimated_time_seconds: Option<i32>,
+    provider: String,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -93,7 +95,7 @@ impl SpecColumns {
             name: spec.name.clone(),
             display_name: spec.display_name.clone(),
             description: spec.description.clone(),
-            replicate_id: spec.replicate_id.clone(),
+            replicate_id: spec.model_ref.clone(),
             version: spec.version.clone(),
             default_width: int(spec.default_width, "default_width")?,
             default_height: int(spec.default_height, "default_height")?,
@@ -115,6 +117,7 @@ impl SpecColumns {
                 .estimated_time_seconds
                 .map(|s| int(s, "estimated_time_seconds"))
                 .transpose()?,
+            provider: spec.provider.as_str().to_owned(),
         })
     }
 
@@ -135,7 +138,8 @@ impl SpecColumns {
             name: self.name,
             display_name: self.display_name,
             description: self.description,
-            replicate_id: self.replicate_id,
+            provider: ProviderName::parse(self.provider).map_err(|e| corrupt("provider", e))?,
+            model_ref: self.replicate_id,
             version: self.version,
             default_guidance_scale: self.default_guidance_scale,
             supports_negative_prompt: self.supports_negative_prompt,
@@ -188,7 +192,8 @@ impl ModelCatalog for DieselModelCatalog {
         row.map(ModelRow::into_model).transpose()
     }
 
-    async fn seed(&self, specs: &[ModelSpec], default_name: &str) -> Result<(), RepositoryError> {
+    async fn seed(&self, catalogue: &Catalogue) -> Result<(), RepositoryError> {
+        let (specs, default_name) = (&catalogue.specs, catalogue.default.as_str());
         if !specs.iter().any(|s| s.name == default_name) {
             return Err(RepositoryError::Conflict(format!(
                 "default model {default_name:?} is not among the seeded models"
@@ -205,6 +210,9 @@ impl ModelCatalog for DieselModelCatalog {
             .collect::<Result<Vec<_>, _>>()?;
         let now = to_millis(Utc::now());
         let default_name = default_name.to_owned();
+        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+        let registered: Vec<&str> = catalogue.registered.iter().map(ProviderName::as_str).collect();
+        let managed: Vec<&str> = catalogue.managed.iter().map(ProviderName::as_str).collect();
         let backend = self.database.backend();
         with_connection!(self.database, |conn| conn
             .transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -255,6 +263,22 @@ impl ModelCatalog for DieselModelCatalog {
                         }
                     }
                 }
+                // Models the seed does not name that this server cannot serve (their
+                // provider is missing) or whose provider's models all come from settings
+                // (removed there) stop being offered.
+                diesel::update(
+                    models::table
+                        .filter(models::name.ne_all(&names))
+                        .filter(models::is_active.eq(true))
+                        .filter(
+                            models::provider
+                                .ne_all(&registered)
+                                .or(models::provider.eq_any(&managed)),
+                        ),
+                )
+                .set((models::is_active.eq(false), models::updated_at.eq(now)))
+                .execute(conn)
+                .await?;
                 Ok(())
             })
             .await

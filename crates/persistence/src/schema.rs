@@ -27,6 +27,7 @@ diesel::table! {
         estimated_time_seconds -> Nullable<Integer>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        provider -> Text,
     }
 }
 
@@ -74,6 +75,7 @@ diesel::table! {
         provider_checked_at -> Nullable<BigInt>,
         finalize_lease_owner -> Nullable<Text>,
         reconcile_until -> Nullable<BigInt>,
+        provider -> Text,
     }
 }
 

@@ -269,6 +269,7 @@ fn new_generation(user: &str, created_at: chrono::DateTime<Utc>) -> NewGeneratio
         user_id: UserId::parse(user).unwrap(),
         model_id: None,
         model_name: Some("flux-schnell".into()),
+        provider: picture_domain::ProviderName::REPLICATE,
         prompt: "left behind".into(),
         negative_prompt: None,
         style: None,

@@ -7,7 +7,7 @@ on_both_databases!(
     unknown_and_malformed_model_ids_are_404_not_500,
 );
 
-const MODEL_FIELDS: [&str; 25] = [
+const MODEL_FIELDS: [&str; 26] = [
     "id",
     "name",
     "displayName",
@@ -33,6 +33,7 @@ const MODEL_FIELDS: [&str; 25] = [
     "estimatedTimeSeconds",
     "createdAt",
     "updatedAt",
+    "provider",
 ];
 
 async fn models(app: &TestApp) -> Vec<Value> {
@@ -56,6 +57,8 @@ async fn the_embedded_catalogue_has_the_offline_preview_as_default(app: TestApp)
     assert_eq!(list[0]["isDefault"], true);
     assert!(list[0]["displayName"].as_str().unwrap().contains("not AI"));
     assert!(list[1..].iter().all(|m| m["isDefault"] == false));
+    // Without a provider every model is rendered offline, and says so.
+    assert!(list.iter().all(|m| m["provider"] == "offline"), "{list:?}");
     // The mobile client's prefix serves the same list.
     let mobile: Vec<Value> = app.get("/api/models", None).await.json().await.unwrap();
     assert_eq!(mobile, list);
@@ -109,5 +112,18 @@ async fn a_configured_provider_makes_flux_schnell_the_default() {
     let list = models(&app).await;
     assert_eq!(list[0]["name"], "flux-schnell");
     assert_eq!(list[0]["isDefault"], true);
+    let providers: Vec<_> = list
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap(), m["provider"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        providers,
+        [
+            ("flux-schnell", "replicate"),
+            ("offline-preview", "offline"),
+            ("seedream-3", "replicate"),
+            ("nano-banana", "replicate")
+        ]
+    );
     assert_eq!(list.iter().filter(|m| m["isDefault"] == true).count(), 1);
 }

@@ -39,6 +39,10 @@ pub struct ModelDto {
     pub estimated_time_seconds: Option<u32>,
     pub created_at: String,
     pub updated_at: String,
+    /// Which provider serves the model: `replicate`, `openai` or `offline` (additive; the
+    /// model's own name at that provider stays in `replicateId`).
+    #[schema(example = "replicate")]
+    pub provider: String,
 }
 
 impl From<Model> for ModelDto {
@@ -49,7 +53,7 @@ impl From<Model> for ModelDto {
             name: spec.name,
             display_name: spec.display_name,
             description: spec.description,
-            replicate_id: spec.replicate_id,
+            replicate_id: spec.model_ref,
             version: spec.version,
             default_width: spec.default_width,
             default_height: spec.default_height,
@@ -70,6 +74,7 @@ impl From<Model> for ModelDto {
             estimated_time_seconds: spec.estimated_time_seconds,
             created_at: timestamp(model.created_at),
             updated_at: timestamp(model.updated_at),
+            provider: spec.provider.as_str().to_owned(),
         }
     }
 }

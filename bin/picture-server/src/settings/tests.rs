@@ -30,7 +30,7 @@ fn defaults_serve_the_embedded_setup() {
     assert_eq!(s.log.format, LogFormat::Pretty);
     assert_eq!(s.credits.app_id, "picture-app");
     assert_eq!(s.http.cors_origins.len(), DEFAULT_CORS_ORIGINS.len());
-    assert!(!s.provider_configured());
+    assert!(!s.replicate().is_some());
     assert_eq!(
         s.generation.idempotency_key_ttl,
         Duration::from_secs(86_400)
@@ -54,7 +54,7 @@ fn the_original_variable_names_work_unchanged() {
     assert_eq!(s.environment, AppEnvironment::Staging);
     assert_eq!(s.credits.freemium.enforcement(), Enforcement::Enforce);
     assert_eq!(s.log.format, LogFormat::Json);
-    assert!(s.provider_configured());
+    assert!(s.replicate().is_some());
     assert_eq!(s.credits.app_id, "picture-web");
     assert_eq!(
         s.http.cors_origins,

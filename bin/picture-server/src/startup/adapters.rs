@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use picture_credits::RemoteCredits;
-use picture_domain::ports::{Clock, CreditLedger, ImageProvider, ObjectStore, OutputFetcher};
+use picture_domain::ProviderName;
+use picture_domain::ports::{Clock, CreditLedger, ObjectStore, OutputFetcher, Providers};
 use picture_offline::OfflineRenderer;
 use picture_replicate::ReplicateProvider;
 use picture_storage::{Ingestor, LocalStore, S3Store};
@@ -22,8 +23,8 @@ pub(super) struct Outbound {
     pub store: Arc<dyn ObjectStore>,
     /// The same store when it is the local one, for the server to serve its files.
     pub local_files: Option<LocalStore>,
-    /// Replicate with a token, the offline renderer without.
-    pub provider: Arc<dyn ImageProvider>,
+    /// The image providers: the offline renderer always, and each configured one.
+    pub providers: Providers,
     /// Downloads the provider's outputs.
     pub fetcher: Arc<dyn OutputFetcher>,
     /// The remote credits service, when configured.
@@ -43,7 +44,7 @@ impl Outbound {
         Ok(Self {
             store,
             local_files,
-            provider: image_provider(settings)?,
+            providers: providers(settings)?,
             fetcher: output_fetcher(settings)?,
             remote_credits: remote_credits(settings)?,
             clock: Arc::new(SystemClock),
@@ -69,19 +70,23 @@ fn object_store(settings: &Settings) -> anyhow::Result<(Arc<dyn ObjectStore>, Op
     })
 }
 
-/// The image provider: Replicate with a token, the offline renderer without.
-fn image_provider(settings: &Settings) -> anyhow::Result<Arc<dyn ImageProvider>> {
-    Ok(match settings.replicate() {
-        Some(config) => {
-            let provider =
-                ReplicateProvider::new(config).context("building the Replicate client")?;
+/// The image providers, each under its name: the offline renderer always (it serves the
+/// offline preview, and every model when no other provider is configured), Replicate with a
+/// token. The catalogue offers exactly the models of these (see [`super::catalogue`]).
+fn providers(settings: &Settings) -> anyhow::Result<Providers> {
+    let mut providers =
+        Providers::new().with(ProviderName::OFFLINE, Arc::new(OfflineRenderer::new()));
+    if let Some(config) = settings.replicate() {
+        let provider = ReplicateProvider::new(config).context("building the Replicate client")?;
+        providers = providers.with(
+            ProviderName::REPLICATE,
             Arc::new(match outbound::runtime_for(settings.http.workers) {
                 Some(runtime) => provider.sending_on(runtime),
                 None => provider,
-            })
-        }
-        None => Arc::new(OfflineRenderer::new()),
-    })
+            }),
+        );
+    }
+    Ok(providers)
 }
 
 /// The downloader of the provider's outputs.

@@ -75,11 +75,12 @@ fn generation_parts(
         models,
         generations,
         images,
-        provider: Arc::clone(&outbound.provider),
+        providers: outbound.providers.clone(),
         fetcher: Arc::clone(&outbound.fetcher),
         store: Arc::clone(&outbound.store),
         clock: Arc::clone(&outbound.clock),
         idempotency: Arc::new(DieselIdempotencyStore::new(database.clone())),
+        background: Arc::new(crate::background_tasks::TokioTasks),
     };
     (
         ports,

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 
 use crate::error::RepositoryError;
 use crate::ids::ModelId;
-use crate::model::{Model, ModelSpec};
+use crate::catalog_seed::Catalogue;
+use crate::model::Model;
 
 /// Stored models.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -22,15 +23,17 @@ pub trait ModelCatalog: Send + Sync {
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
     async fn get(&self, id: ModelId) -> Result<Option<Model>, RepositoryError>;
 
-    /// Seeds the catalogue, in one transaction: each spec is inserted, or updates the model of
-    /// the same `name` (keeping its id and `created_at`); then the model named `default_name`
-    /// becomes the only default. Models not in `specs` are left as they are (an operator may
-    /// have added them), except that they stop being the default. Idempotent: seeding twice
-    /// with the same input changes nothing the second time, and concurrent seeding by several
-    /// instances leaves one row per name.
+    /// Seeds the catalogue, in one transaction: each of `catalogue.specs` is inserted, or
+    /// updates the model of the same `name` (keeping its id and `created_at`); then the model
+    /// named `catalogue.default` becomes the only default. Models not in the specs stop being
+    /// the default, and become inactive when their provider is not in
+    /// `catalogue.registered` or is in `catalogue.managed`; others are left as they are (an
+    /// operator may have added them). Idempotent: seeding twice with the same input changes
+    /// nothing the second time, and concurrent seeding by several instances leaves one row
+    /// per name.
     ///
     /// # Errors
-    /// [`RepositoryError::Conflict`] when `default_name` is not among `specs`;
+    /// [`RepositoryError::Conflict`] when the default is not among the specs;
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
-    async fn seed(&self, specs: &[ModelSpec], default_name: &str) -> Result<(), RepositoryError>;
+    async fn seed(&self, catalogue: &Catalogue) -> Result<(), RepositoryError>;
 }

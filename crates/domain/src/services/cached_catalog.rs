@@ -9,7 +9,8 @@ use async_trait::async_trait;
 
 use crate::error::RepositoryError;
 use crate::ids::ModelId;
-use crate::model::{Model, ModelSpec};
+use crate::catalog_seed::Catalogue;
+use crate::model::Model;
 use crate::ports::ModelCatalog;
 
 /// How long a read is reused. A model changed by another instance's seeding is seen at most
@@ -76,8 +77,8 @@ impl ModelCatalog for CachedCatalog {
         Ok(model)
     }
 
-    async fn seed(&self, specs: &[ModelSpec], default_name: &str) -> Result<(), RepositoryError> {
-        let seeded = self.inner.seed(specs, default_name).await;
+    async fn seed(&self, catalogue: &Catalogue) -> Result<(), RepositoryError> {
+        let seeded = self.inner.seed(catalogue).await;
         *self.copies() = Copies::default();
         seeded
     }
@@ -124,14 +125,17 @@ mod tests {
             .expect_list_active()
             .times(2)
             .returning(|| Ok(Vec::new()));
-        inner.expect_seed().times(1).returning(|_, _| Ok(()));
+        inner.expect_seed().times(1).returning(|_| Ok(()));
         let id = ModelId::new_random();
         let stale = catalog(inner, Duration::ZERO);
         assert!(stale.get(id).await.is_err());
         assert_eq!(stale.get(id).await.unwrap(), None);
         assert_eq!(stale.get(id).await.unwrap(), None);
         stale.list_active().await.unwrap();
-        stale.seed(&[], "none").await.unwrap();
+        stale
+            .seed(&crate::catalog_seed::catalogue(&[], vec![]))
+            .await
+            .unwrap();
         stale.list_active().await.unwrap();
     }
 }

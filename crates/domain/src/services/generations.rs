@@ -22,8 +22,8 @@ use crate::generation::Generation;
 use crate::ids::GenerationId;
 use crate::image::Image;
 use crate::ports::{
-    Clock, GenerationRepository, IdempotencyStore, ImageProvider, ImageRepository, ModelCatalog,
-    ObjectStore, OutputFetcher, ProviderError,
+    Background, Clock, GenerationRepository, IdempotencyStore, ImageRepository, ModelCatalog, ObjectStore,
+    OutputFetcher, ProviderError, Providers,
 };
 use crate::services::credits::{CreditError, CreditService};
 
@@ -105,8 +105,8 @@ pub struct PipelinePorts {
     pub generations: Arc<dyn GenerationRepository>,
     /// Images.
     pub images: Arc<dyn ImageRepository>,
-    /// The image provider.
-    pub provider: Arc<dyn ImageProvider>,
+    /// The image providers, each under its name.
+    pub providers: Providers,
     /// Output downloads.
     pub fetcher: Arc<dyn OutputFetcher>,
     /// Object storage.
@@ -115,6 +115,8 @@ pub struct PipelinePorts {
     pub clock: Arc<dyn Clock>,
     /// `Idempotency-Key` records.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Runs an inline provider's call after the request answered.
+    pub background: Arc<dyn Background>,
 }
 
 /// What the generation services can fail with.
@@ -189,7 +191,7 @@ impl GenerationServices {
     ) -> ReconcileGenerations {
         let finalize = FinalizeGeneration::new(
             Arc::clone(&ports.generations),
-            ports.provider,
+            ports.providers,
             ports.fetcher,
             ports.store,
             Arc::clone(&ports.clock),
@@ -210,7 +212,7 @@ impl GenerationServices {
     pub fn new(ports: PipelinePorts, credits: CreditService, settings: PipelineSettings) -> Self {
         let finalize = FinalizeGeneration::new(
             Arc::clone(&ports.generations),
-            Arc::clone(&ports.provider),
+            ports.providers.clone(),
             ports.fetcher,
             ports.store,
             Arc::clone(&ports.clock),
@@ -224,9 +226,10 @@ impl GenerationServices {
                     lifecycle: ports.generations.clone(),
                     reads: ports.generations.clone(),
                     images: Arc::clone(&ports.images),
-                    provider: Arc::clone(&ports.provider),
+                    providers: ports.providers.clone(),
                     idempotency: Arc::clone(&ports.idempotency),
                     clock: Arc::clone(&ports.clock),
+                    background: Arc::clone(&ports.background),
                 },
                 credits.clone(),
                 finalize.clone(),
@@ -242,7 +245,7 @@ impl GenerationServices {
             ),
             cancel: CancelGeneration::new(
                 Arc::clone(&ports.generations),
-                ports.provider,
+                ports.providers,
                 Arc::clone(&ports.clock),
                 &settings,
             ),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::catalog_seed::{default_model_name, seed_models};
+use crate::catalog_seed::Catalogue;
 use crate::error::RepositoryError;
 use crate::ids::ModelId;
 use crate::model::Model;
@@ -28,15 +28,13 @@ impl ModelService {
         self.catalog.list_active().await
     }
 
-    /// Seeds the catalogue with [`seed_models`]; the default is flux-schnell when a provider is
-    /// configured and the offline preview otherwise.
+    /// Seeds the catalogue with `catalogue` (see [`crate::catalog_seed::catalogue`]): its
+    /// models are stored, and any stored model it does not name is made inactive.
     ///
     /// # Errors
     /// As [`ModelCatalog::seed`].
-    pub async fn seed(&self, provider_configured: bool) -> Result<(), RepositoryError> {
-        self.catalog
-            .seed(&seed_models(), default_model_name(provider_configured))
-            .await
+    pub async fn seed(&self, catalogue: &Catalogue) -> Result<(), RepositoryError> {
+        self.catalog.seed(catalogue).await
     }
 
     /// One model by id, active or not (so old generations can still show theirs).
@@ -82,16 +80,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn seeding_picks_the_default_from_the_provider_configuration() {
-        for (configured, expected) in [(true, "flux-schnell"), (false, "offline-preview")] {
+    async fn seeding_stores_the_catalogue_with_its_default() {
+        use crate::ProviderName;
+        use crate::catalog_seed::catalogue;
+        for (registered, expected) in [
+            (vec![ProviderName::OFFLINE, ProviderName::REPLICATE], "flux-schnell"),
+            (vec![ProviderName::OFFLINE], "offline-preview"),
+        ] {
             let mut catalog = MockModelCatalog::new();
             catalog
                 .expect_seed()
-                .withf(move |specs, default| specs.len() == 4 && default == expected)
+                .withf(move |c| c.specs.len() == 4 && c.default == expected)
                 .times(1)
-                .returning(|_, _| Ok(()));
+                .returning(|_| Ok(()));
             ModelService::new(Arc::new(catalog))
-                .seed(configured)
+                .seed(&catalogue(&registered, vec![]))
                 .await
                 .unwrap();
         }

@@ -3,8 +3,8 @@
 use diesel::prelude::*;
 use picture_domain::money::{Billing, Ledger};
 use picture_domain::{
-    Generation, GenerationParams, GenerationStatus, NewGeneration, PredictionId, RepositoryError,
-    UserId,
+    Generation, GenerationParams, GenerationStatus, NewGeneration, PredictionId, ProviderName,
+    RepositoryError, UserId,
 };
 
 use crate::error::corrupt;
@@ -39,6 +39,7 @@ pub(super) struct GenerationRow {
     generation_time_seconds: Option<i32>,
     credits_used: i64,
     ledger: String,
+    provider: String,
     created_at: i64,
     updated_at: i64,
     completed_at: Option<i64>,
@@ -89,6 +90,7 @@ impl GenerationRow {
             generation_time_seconds: None,
             credits_used: 0,
             ledger: ledger.as_str().to_owned(),
+            provider: generation.provider.as_str().to_owned(),
             created_at: at,
             updated_at: at,
             completed_at: None,
@@ -111,6 +113,7 @@ impl GenerationRow {
                     .map(|id| id.parse().map_err(|_| corrupt("model id", id)))
                     .transpose()?,
                 model_name: self.model,
+                provider: ProviderName::parse(self.provider).map_err(|e| corrupt("provider", e))?,
                 prompt: self.prompt,
                 negative_prompt: self.negative_prompt,
                 style: self.style,
@@ -156,6 +159,7 @@ mod tests {
             user_id: UserId::parse("u").unwrap(),
             model_id: None,
             model_name: None,
+            provider: picture_domain::ProviderName::REPLICATE,
             prompt: "p".into(),
             negative_prompt: None,
             style: None,

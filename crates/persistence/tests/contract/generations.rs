@@ -40,6 +40,7 @@ pub(crate) fn new_generation(user: &str, model_id: Option<ModelId>) -> NewGenera
         user_id: UserId::parse(user).unwrap(),
         model_id,
         model_name: model_id.map(|_| "flux-schnell".to_owned()),
+        provider: picture_domain::ProviderName::REPLICATE,
         prompt: "a lighthouse at dusk".into(),
         negative_prompt: Some("fog".into()),
         style: None,
@@ -97,7 +98,7 @@ fn processing(raw: &str) -> Transition {
 
 async fn generations_are_stored_and_found_by_owner_and_prediction(db: &TestDatabase) {
     let catalog = DieselModelCatalog::new(db.database.clone());
-    catalog.seed(&seed_models(), "flux-schnell").await.unwrap();
+    catalog.seed(&crate::models::seeded(seed_models(), "flux-schnell")).await.unwrap();
     let model = catalog.list_active().await.unwrap().remove(0);
     let repo = DieselGenerationRepository::new(db.database.clone());
     let new = new_generation("owner", Some(model.id));

@@ -3,7 +3,8 @@ use std::sync::Arc;
 
 use picture_domain::ModelId;
 use picture_domain::RepositoryError;
-use picture_domain::catalog_seed::{OFFLINE_PREVIEW_MODEL, seed_models};
+use picture_domain::catalog_seed::{Catalogue, OFFLINE_PREVIEW_MODEL, seed_models};
+use picture_domain::{ModelSpec, ProviderName};
 use picture_domain::ports::ModelCatalog;
 use picture_persistence::{Database, DieselModelCatalog};
 
@@ -18,7 +19,18 @@ contract!(
     seeding_with_an_unknown_default_is_refused,
     concurrent_seeding_leaves_one_row_per_name,
     models_are_found_by_id_active_or_not,
+    seeding_retires_models_of_missing_providers_and_those_removed_from_settings,
 );
+
+/// `specs` with `default`, on a server with the offline renderer and Replicate.
+pub(crate) fn seeded(specs: Vec<ModelSpec>, default: &str) -> Catalogue {
+    Catalogue {
+        specs,
+        default: default.to_owned(),
+        registered: vec![ProviderName::OFFLINE, ProviderName::REPLICATE],
+        managed: vec![],
+    }
+}
 
 pub(crate) fn catalog(db: &TestDatabase) -> DieselModelCatalog {
     DieselModelCatalog::new(db.database.clone())
@@ -34,7 +46,7 @@ async fn the_database_answers_pings(db: &TestDatabase) {
 
 async fn seeding_lists_the_default_first_then_by_sort_order(db: &TestDatabase) {
     let catalog = catalog(db);
-    catalog.seed(&seed_models(), "flux-schnell").await.unwrap();
+    catalog.seed(&seeded(seed_models(), "flux-schnell")).await.unwrap();
     let names: Vec<_> = catalog
         .list_active()
         .await
@@ -56,13 +68,13 @@ async fn seeding_lists_the_default_first_then_by_sort_order(db: &TestDatabase) {
 async fn seeding_twice_changes_nothing(db: &TestDatabase) {
     let catalog = catalog(db);
     catalog
-        .seed(&seed_models(), OFFLINE_PREVIEW_MODEL)
+        .seed(&seeded(seed_models(), OFFLINE_PREVIEW_MODEL))
         .await
         .unwrap();
     let first = catalog.list_active().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     catalog
-        .seed(&seed_models(), OFFLINE_PREVIEW_MODEL)
+        .seed(&seeded(seed_models(), OFFLINE_PREVIEW_MODEL))
         .await
         .unwrap();
     let second = catalog.list_active().await.unwrap();
@@ -80,7 +92,7 @@ async fn seeding_twice_changes_nothing(db: &TestDatabase) {
 async fn reseeding_moves_the_default_and_keeps_ids(db: &TestDatabase) {
     let catalog = catalog(db);
     catalog
-        .seed(&seed_models(), OFFLINE_PREVIEW_MODEL)
+        .seed(&seeded(seed_models(), OFFLINE_PREVIEW_MODEL))
         .await
         .unwrap();
     let before: HashSet<_> = catalog
@@ -90,7 +102,7 @@ async fn reseeding_moves_the_default_and_keeps_ids(db: &TestDatabase) {
         .into_iter()
         .map(|m| (m.spec.name, m.id))
         .collect();
-    catalog.seed(&seed_models(), "flux-schnell").await.unwrap();
+    catalog.seed(&seeded(seed_models(), "flux-schnell")).await.unwrap();
     let after = catalog.list_active().await.unwrap();
     let defaults: Vec<_> = after.iter().filter(|m| m.spec.is_default).collect();
     assert_eq!(defaults.len(), 1);
@@ -100,7 +112,7 @@ async fn reseeding_moves_the_default_and_keeps_ids(db: &TestDatabase) {
 }
 
 async fn seeding_with_an_unknown_default_is_refused(db: &TestDatabase) {
-    let result = catalog(db).seed(&seed_models(), "no-such-model").await;
+    let result = catalog(db).seed(&seeded(seed_models(), "no-such-model")).await;
     assert!(matches!(result, Err(RepositoryError::Conflict(_))));
     assert!(catalog(db).list_active().await.unwrap().is_empty());
 }
@@ -115,7 +127,7 @@ async fn concurrent_seeding_leaves_one_row_per_name(db: &TestDatabase) {
             } else {
                 OFFLINE_PREVIEW_MODEL
             };
-            tokio::spawn(async move { catalog.seed(&seed_models(), default).await })
+            tokio::spawn(async move { catalog.seed(&seeded(seed_models(), default)).await })
         })
         .collect();
     for task in tasks {
@@ -131,7 +143,7 @@ async fn models_are_found_by_id_active_or_not(db: &TestDatabase) {
     let mut specs = seed_models();
     specs[1].is_active = false;
     let inactive_name = specs[1].name.clone();
-    catalog.seed(&specs, "flux-schnell").await.unwrap();
+    catalog.seed(&seeded(specs, "flux-schnell")).await.unwrap();
     let active = catalog.list_active().await.unwrap();
     assert!(active.iter().all(|m| m.spec.name != inactive_name));
     let flux = active
@@ -140,4 +152,55 @@ async fn models_are_found_by_id_active_or_not(db: &TestDatabase) {
         .unwrap();
     assert_eq!(catalog.get(flux.id).await.unwrap().as_ref(), Some(flux));
     assert_eq!(catalog.get(ModelId::new_random()).await.unwrap(), None);
+}
+
+async fn seeding_retires_models_of_missing_providers_and_those_removed_from_settings(
+    db: &TestDatabase,
+) {
+    let catalog = catalog(db);
+    let openai = ProviderName::from_static("openai");
+    let extra = |name: &str| ModelSpec {
+        name: name.to_owned(),
+        provider: openai.clone(),
+        model_ref: name.to_owned(),
+        ..seed_models().remove(0)
+    };
+    let first = picture_domain::catalog_seed::catalogue(
+        &[ProviderName::OFFLINE, ProviderName::REPLICATE, openai.clone()],
+        vec![extra("gpt-image-1"), extra("dall-e-3")],
+    );
+    catalog.seed(&first).await.unwrap();
+    let offered = |models: Vec<picture_domain::Model>| -> Vec<(String, String)> {
+        models
+            .into_iter()
+            .map(|m| (m.spec.name, m.spec.provider.as_str().to_owned()))
+            .collect()
+    };
+    let listed = offered(catalog.list_active().await.unwrap());
+    assert_eq!(listed.len(), 6, "{listed:?}");
+    assert!(listed.contains(&("dall-e-3".to_owned(), "openai".to_owned())));
+
+    // dall-e-3 removed from the settings, Replicate's token removed.
+    let second = picture_domain::catalog_seed::catalogue(
+        &[ProviderName::OFFLINE, openai.clone()],
+        vec![extra("gpt-image-1")],
+    );
+    catalog.seed(&second).await.unwrap();
+    let listed = offered(catalog.list_active().await.unwrap());
+    assert_eq!(
+        listed,
+        [
+            ("gpt-image-1".to_owned(), "openai".to_owned()),
+            (OFFLINE_PREVIEW_MODEL.to_owned(), "offline".to_owned()),
+        ]
+    );
+
+    // Back to the embedded default: every seeded model rendered offline, OpenAI's retired.
+    catalog
+        .seed(&picture_domain::catalog_seed::catalogue(&[ProviderName::OFFLINE], vec![]))
+        .await
+        .unwrap();
+    let listed = offered(catalog.list_active().await.unwrap());
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    assert!(listed.iter().all(|(_, provider)| provider == "offline"));
 }

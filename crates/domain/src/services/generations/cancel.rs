@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::error::ErrorChain;
 use crate::ids::{GenerationId, UserId};
 use crate::ports::{
-    Clock, GenerationLifecycle, GenerationReads, GenerationRepository, ImageProvider, Transition,
+    Clock, GenerationLifecycle, GenerationReads, GenerationRepository, Providers, Transition,
 };
 
 use super::shared::end;
@@ -23,7 +23,8 @@ pub struct CancelGeneration {
     lifecycle: Arc<dyn GenerationLifecycle>,
     /// Generations read back.
     reads: Arc<dyn GenerationReads>,
-    provider: Arc<dyn ImageProvider>,
+    /// The providers, to ask the generation's own to stop.
+    providers: Providers,
     clock: Arc<dyn Clock>,
     /// How often a waiting cancel reads the row (at least [`CANCEL_POLL_MIN`]).
     poll_interval: Duration,
@@ -35,14 +36,14 @@ impl CancelGeneration {
     /// Cancelling over these ports, waiting as `settings` say.
     pub(super) fn new(
         generations: Arc<dyn GenerationRepository>,
-        provider: Arc<dyn ImageProvider>,
+        providers: Providers,
         clock: Arc<dyn Clock>,
         settings: &PipelineSettings,
     ) -> Self {
         Self {
             lifecycle: generations.clone(),
             reads: generations,
-            provider,
+            providers,
             clock,
             poll_interval: settings.poll_interval,
             finalize_lease: settings.finalize_lease,
@@ -69,7 +70,8 @@ impl CancelGeneration {
             return Ok(true);
         }
         if let Some(prediction_id) = &generation.prediction_id
-            && let Err(error) = self.provider.cancel(prediction_id).await
+            && let Some(provider) = self.providers.get(&generation.record.provider)
+            && let Err(error) = provider.cancel(prediction_id).await
         {
             tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider cancel failed");
         }

@@ -12,8 +12,9 @@ use crate::image::NewImage;
 use crate::ports::{
     ChargeOutcome, Clock, GenerationLifecycle, GenerationReads, GenerationRepository,
     ImageProvider, ImageSource, LeaseToken, ObjectKey, ObjectStore, OutputFetcher, ProviderError,
-    ProviderState, StoreError, Transition,
+    ProviderRequest, ProviderState, Providers, StoreError, Submission, Transition,
 };
+use crate::provider_name::ProviderName;
 use crate::services::credits::CreditService;
 
 use super::shared::{count_finished, end};
@@ -22,7 +23,7 @@ use super::{GenerateError, GenerationView, PipelineSettings};
 mod lease;
 
 /// Applies the provider's reports and finalises generations: holds the generations, the
-/// provider (to ask where a prediction stands), the output downloader, the object store, the
+/// providers (to ask where a prediction stands), the output downloader, the object store, the
 /// clock, and the credit service (to charge a completed generation to the remote service).
 #[derive(Clone)]
 pub struct FinalizeGeneration {
@@ -30,7 +31,8 @@ pub struct FinalizeGeneration {
     lifecycle: Arc<dyn GenerationLifecycle>,
     /// Generations read back.
     reads: Arc<dyn GenerationReads>,
-    provider: Arc<dyn ImageProvider>,
+    /// The providers, each generation's own asked about it.
+    providers: Providers,
     fetcher: Arc<dyn OutputFetcher>,
     store: Arc<dyn ObjectStore>,
     clock: Arc<dyn Clock>,
@@ -51,6 +53,15 @@ pub(super) enum Settled {
     Other,
 }
 
+/// How an inline provider's call ([`ImageProvider::answers_in_submit`]) came out.
+#[derive(Debug)]
+pub(super) enum Inline {
+    /// The provider answered with an image, or its report was applied: as [`Settled`].
+    Settled(Settled),
+    /// The provider refused or failed: the generation is `failed`, its access given back.
+    Refused(ProviderError),
+}
+
 /// How one finaliser's attempt ended.
 #[derive(Debug)]
 enum Finalised {
@@ -66,7 +77,7 @@ impl FinalizeGeneration {
     /// A finaliser over these ports, with the lease and poll interval of `settings`.
     pub(super) fn new(
         generations: Arc<dyn GenerationRepository>,
-        provider: Arc<dyn ImageProvider>,
+        providers: Providers,
         fetcher: Arc<dyn OutputFetcher>,
         store: Arc<dyn ObjectStore>,
         clock: Arc<dyn Clock>,
@@ -76,7 +87,7 @@ impl FinalizeGeneration {
         Self {
             lifecycle: generations.clone(),
             reads: generations,
-            provider,
+            providers,
             fetcher,
             store,
             clock,
@@ -86,28 +97,31 @@ impl FinalizeGeneration {
         }
     }
 
-    /// Applies a provider's report (a verified webhook) about `prediction_id`. `hint` is the
-    /// generation id from the webhook URL: when the report arrives before the submit call has
-    /// returned, the generation is still `pending` without a prediction id, and the report
-    /// records it. `None` when no generation matches (the provider should stop retrying all
-    /// the same). A report never moves a generation that belongs to another prediction.
+    /// Applies a report (a verified webhook) of the provider `from` about `prediction_id`.
+    /// `hint` is the generation id from the webhook URL: when the report arrives before the
+    /// submit call has returned, the generation is still `pending` without a prediction id,
+    /// and the report records it. `None` when no generation matches (the provider should stop
+    /// retrying all the same). A report never moves a generation that belongs to another
+    /// prediction or that another provider runs.
     ///
     /// # Errors
     /// [`GenerateError::Repository`].
     pub async fn on_provider_report(
         &self,
+        from: &ProviderName,
         prediction_id: &PredictionId,
         state: ProviderState,
         hint: Option<GenerationId>,
     ) -> Result<Option<GenerationId>, GenerateError> {
         let generation = match self.reads.find_by_prediction(prediction_id).await? {
-            Some(generation) => generation,
+            Some(generation) if generation.record.provider == *from => generation,
+            Some(_) => return Ok(None),
             None => {
                 let Some(hinted) = hint else { return Ok(None) };
                 let Some(generation) = self.reads.find(hinted).await? else {
                     return Ok(None);
                 };
-                if generation.prediction_id.is_some() {
+                if generation.prediction_id.is_some() || generation.record.provider != *from {
                     return Ok(None);
                 }
                 let processing = Transition::Processing {
@@ -139,6 +153,10 @@ impl FinalizeGeneration {
             return Ok(None);
         };
         let record = &generation.record;
+        let Some(provider) = self.providers.get(&record.provider) else {
+            tracing::warn!(generation_id = %record.id, provider = %record.provider, "the generation's provider is not configured here; it is left as it is");
+            return Ok(None);
+        };
         let interval = self.provider_poll_min_interval;
         if !interval.is_zero()
             && !self
@@ -148,7 +166,7 @@ impl FinalizeGeneration {
         {
             return Ok(None);
         }
-        let settled = match self.provider.fetch(prediction_id).await {
+        let settled = match provider.fetch(prediction_id).await {
             Ok(state) => self.settle(record, prediction_id, state).await?,
             Err(ProviderError::NotFound) => {
                 let failed = Transition::Failed {
@@ -209,30 +227,101 @@ impl FinalizeGeneration {
                 let work = self.store_output(record, &token, &outputs, predict_time);
                 let (outcome, stored) =
                     lease::while_renewing(work, self.renew_lease(id, &token)).await;
-                let settled = match outcome {
-                    Finalised::Completed(view) => return Ok(Settled::Completed(view)),
-                    Finalised::Lost => {
-                        tracing::info!(generation_id = %id, "another request ended the generation first");
-                        Settled::Other
-                    }
-                    Finalised::Failed(message) => {
-                        tracing::warn!(generation_id = %id, %prediction_id, %message, "finalisation failed");
-                        if self
-                            .lifecycle
-                            .fail_finalization(id, &token, &message, self.clock.now())
-                            .await?
-                        {
-                            count_finished(record, GenerationStatus::Failed);
-                        }
-                        Settled::Other
-                    }
-                };
-                if let Some(key) = stored {
-                    self.discard_unless_used(id, &key).await;
-                }
-                Ok(settled)
+                self.conclude(record, prediction_id, &token, outcome, stored)
+                    .await
             }
         }
+    }
+
+    /// Runs the call of an inline provider ([`ImageProvider::answers_in_submit`]) for the
+    /// generation `record` describes, already `processing` as `prediction_id` with its
+    /// finalisation lease held as `token` (renewed here for as long as the call takes, so no
+    /// other request, status poll or reconciler ends it meanwhile), then stores the image and
+    /// completes it — or fails it, giving its access back, when the provider refused.
+    ///
+    /// # Errors
+    /// [`GenerateError::Repository`].
+    pub(super) async fn run_inline(
+        &self,
+        record: &NewGeneration,
+        prediction_id: &PredictionId,
+        token: &LeaseToken,
+        provider: &dyn ImageProvider,
+        request: &ProviderRequest,
+    ) -> Result<Inline, GenerateError> {
+        let work = async {
+            match provider.submit(request).await {
+                Ok(Submission {
+                    state:
+                        ProviderState::Succeeded {
+                            outputs,
+                            predict_time,
+                        },
+                    ..
+                }) => {
+                    let (outcome, stored) = self
+                        .store_output(record, token, &outputs, predict_time)
+                        .await;
+                    (outcome, stored, None)
+                }
+                Ok(Submission { state, .. }) => {
+                    let message = match state {
+                        ProviderState::Failed { message } => message,
+                        ProviderState::Canceled => "Cancelled by the provider".to_owned(),
+                        _ => "The provider returned no image".to_owned(),
+                    };
+                    (Finalised::Failed(message), None, None)
+                }
+                Err(error) => {
+                    tracing::warn!(generation_id = %record.id, error = %ErrorChain(&error), "provider refused the generation");
+                    (Finalised::Failed(error.to_string()), None, Some(error))
+                }
+            }
+        };
+        let (outcome, stored, refused) =
+            lease::while_renewing(work, self.renew_lease(record.id, token)).await;
+        let settled = self
+            .conclude(record, prediction_id, token, outcome, stored)
+            .await?;
+        Ok(match refused {
+            Some(error) => Inline::Refused(error),
+            None => Inline::Settled(settled),
+        })
+    }
+
+    /// Applies how a finaliser holding `token` ended: a failure fails the generation (giving
+    /// its access back), and an object it stored that no image row uses is deleted.
+    async fn conclude(
+        &self,
+        record: &NewGeneration,
+        prediction_id: &PredictionId,
+        token: &LeaseToken,
+        outcome: Finalised,
+        stored: Option<ObjectKey>,
+    ) -> Result<Settled, GenerateError> {
+        let id = record.id;
+        let settled = match outcome {
+            Finalised::Completed(view) => return Ok(Settled::Completed(view)),
+            Finalised::Lost => {
+                tracing::info!(generation_id = %id, "another request ended the generation first");
+                Settled::Other
+            }
+            Finalised::Failed(message) => {
+                tracing::warn!(generation_id = %id, %prediction_id, %message, "finalisation failed");
+                if self
+                    .lifecycle
+                    .fail_finalization(id, token, &message, self.clock.now())
+                    .await?
+                {
+                    count_finished(record, GenerationStatus::Failed);
+                }
+                Settled::Other
+            }
+        };
+        if let Some(key) = stored {
+            self.discard_unless_used(id, &key).await;
+        }
+        Ok(settled)
     }
 
     /// Deletes the object stored under `key` for generation `id` unless an image row may point

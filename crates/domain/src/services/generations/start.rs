@@ -13,13 +13,15 @@ use crate::ids::{GenerationId, PredictionId, UserId};
 use crate::model::Model;
 use crate::params::GenerationRequest;
 use crate::ports::{
-    Clock, Created, GenerationLifecycle, GenerationReads, IdempotencyStore, ImageProvider,
-    ImageRepository, ModelCatalog, ProviderError, ProviderRequest, ProviderState, Refusal,
-    Submission, Transition,
+    Background, Clock, Created, GenerationLifecycle, GenerationReads, IdempotencyStore,
+    ImageProvider, ImageRepository, ModelCatalog, ProviderError, ProviderRequest, ProviderState,
+    Providers, Refusal, Submission, Transition,
 };
 use crate::services::credits::CreditService;
 
 use super::finalize::Settled;
+
+mod inline;
 use super::shared::{end, view_of};
 use super::{FinalizeGeneration, GenerateError, GenerationView, PipelineSettings};
 
@@ -34,12 +36,15 @@ pub(super) struct StartPorts {
     pub(super) reads: Arc<dyn GenerationReads>,
     /// Images, for the answer of a generation this request did not complete itself.
     pub(super) images: Arc<dyn ImageRepository>,
-    /// The provider: submit, and cancel a prediction whose generation ended meanwhile.
-    pub(super) provider: Arc<dyn ImageProvider>,
+    /// The providers: the model's own is asked to submit (and to cancel a prediction whose
+    /// generation ended meanwhile).
+    pub(super) providers: Providers,
     /// `Idempotency-Key` records.
     pub(super) idempotency: Arc<dyn IdempotencyStore>,
     /// Time.
     pub(super) clock: Arc<dyn Clock>,
+    /// Runs an inline provider's call once the request has answered.
+    pub(super) background: Arc<dyn Background>,
 }
 
 /// Starts generations: decides access through the credit service, submits to the provider,
@@ -110,6 +115,13 @@ impl StartGeneration {
             .await?
             .filter(|m| m.spec.is_active)
             .ok_or(GenerateError::ModelNotFound)?;
+        // A model whose provider this server lacks is not offered (see `catalog_seed`).
+        let provider = Arc::clone(
+            self.ports
+                .providers
+                .get(&model.spec.provider)
+                .ok_or(GenerateError::ModelNotFound)?,
+        );
         let new = new_generation(user, &request, &model, id, self.ports.clock.now());
         let created = self.create(&new).await?;
         metrics::counter!(
@@ -121,7 +133,12 @@ impl StartGeneration {
         .increment(1);
         let webhook_url = self.settings.callbacks.as_ref().map(|c| c.url_for(id));
         let provider_request = provider_request(&new, &request, &model, webhook_url);
-        let (submission, recorded) = self.submit(&new, &provider_request).await?;
+        if provider.answers_in_submit() {
+            return self
+                .start_inline(provider, new, created, provider_request)
+                .await;
+        }
+        let (submission, recorded) = self.submit(&*provider, &new, &provider_request).await?;
         let running = recorded
             && matches!(
                 submission.state,
@@ -160,11 +177,12 @@ impl StartGeneration {
     /// prediction that cannot be recorded, fails the generation (its access is given back).
     async fn submit(
         &self,
+        provider: &dyn ImageProvider,
         new: &NewGeneration,
         request: &ProviderRequest,
     ) -> Result<(Submission, bool), GenerateError> {
         let id = new.id;
-        let submission = match self.ports.provider.submit(request).await {
+        let submission = match provider.submit(request).await {
             Ok(submission) => submission,
             Err(error) => {
                 tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider refused the generation");
@@ -186,7 +204,8 @@ impl StartGeneration {
         {
             Ok(true) => true,
             Ok(false) => {
-                self.cancel_if_ended(id, &submission.prediction_id).await?;
+                self.cancel_if_ended(provider, id, &submission.prediction_id)
+                    .await?;
                 false
             }
             Err(error) => {
@@ -231,6 +250,7 @@ impl StartGeneration {
     /// leaves it `processing`: then nothing is cancelled.
     async fn cancel_if_ended(
         &self,
+        provider: &dyn ImageProvider,
         id: GenerationId,
         prediction_id: &PredictionId,
     ) -> Result<(), RepositoryError> {
@@ -242,7 +262,7 @@ impl StartGeneration {
         });
         if ended {
             tracing::warn!(generation_id = %id, %prediction_id, "generation ended during its submit; cancelling the prediction");
-            if let Err(error) = self.ports.provider.cancel(prediction_id).await {
+            if let Err(error) = provider.cancel(prediction_id).await {
                 tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider cancel failed");
             }
         }
@@ -313,6 +333,7 @@ fn new_generation(
         user_id: user.clone(),
         model_id: Some(model.id),
         model_name: Some(model.spec.name.clone()),
+        provider: model.spec.provider.clone(),
         prompt: request.prompt.as_str().to_owned(),
         negative_prompt: request
             .negative_prompt
@@ -339,7 +360,7 @@ fn provider_request(
 ) -> ProviderRequest {
     ProviderRequest {
         generation_id: new.id,
-        model_ref: model.spec.replicate_id.clone(),
+        model_ref: model.spec.model_ref.clone(),
         model_version: request
             .model_version
             .as_ref()

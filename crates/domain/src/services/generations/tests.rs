@@ -43,6 +43,17 @@ pub(super) struct Mocks {
     pub(super) clock: Option<Arc<dyn Clock>>,
     /// A fetcher of the test's own instead of `fetcher`.
     pub(super) own_fetcher: Option<Arc<dyn crate::ports::OutputFetcher>>,
+    /// Whether `provider` answers with the image in its submit (an inline provider).
+    pub(super) inline: bool,
+}
+
+/// Runs background tasks on the test's runtime.
+pub(super) struct Spawned;
+
+impl crate::ports::Background for Spawned {
+    fn spawn(&self, task: crate::ports::BackgroundTask) {
+        tokio::spawn(task);
+    }
 }
 
 impl Mocks {
@@ -60,6 +71,7 @@ impl Mocks {
             idempotency: MockIdempotencyStore::new(),
             clock: None,
             own_fetcher: None,
+            inline: false,
         }
     }
 
@@ -115,15 +127,20 @@ impl Mocks {
             policy,
             self.fail_open,
         );
+        let mut provider = self.provider;
+        provider
+            .expect_answers_in_submit()
+            .return_const(self.inline);
         let ports = PipelinePorts {
             models: Arc::new(self.models),
             generations,
             images: Arc::new(self.images),
-            provider: Arc::new(self.provider),
+            providers: Providers::new().with(crate::ProviderName::REPLICATE, Arc::new(provider)),
             fetcher: self.own_fetcher.unwrap_or_else(|| Arc::new(self.fetcher)),
             store: Arc::new(self.store),
             clock,
             idempotency: Arc::new(self.idempotency),
+            background: Arc::new(Spawned),
         };
         GenerationServices::new(ports, credits, settings)
     }
@@ -286,6 +303,7 @@ async fn a_success_report_without_the_claim_downloads_nothing() {
         user_id: user(),
         model_id: None,
         model_name: None,
+        provider: crate::ProviderName::REPLICATE,
         prompt: "p".into(),
         negative_prompt: None,
         style: None,
@@ -315,7 +333,7 @@ async fn a_success_report_without_the_claim_downloads_nothing() {
     let applied = mocks
         .service()
         .finalize
-        .on_provider_report(&prediction, state, None)
+        .on_provider_report(&crate::ProviderName::REPLICATE, &prediction, state, None)
         .await
         .unwrap();
     assert_eq!(applied, Some(new.id));
@@ -333,7 +351,7 @@ async fn a_report_for_an_unknown_prediction_changes_nothing() {
     let applied = mocks
         .service()
         .finalize
-        .on_provider_report(&prediction, ProviderState::Canceled, None)
+        .on_provider_report(&crate::ProviderName::REPLICATE, &prediction, ProviderState::Canceled, None)
         .await
         .unwrap();
     assert_eq!(applied, None);

@@ -16,6 +16,7 @@ fn new_generation() -> NewGeneration {
         user_id: user(),
         model_id: None,
         model_name: Some("flux-schnell".into()),
+        provider: crate::ProviderName::REPLICATE,
         prompt: "p".into(),
         negative_prompt: None,
         style: None,
@@ -112,7 +113,7 @@ async fn report_success(service: &GenerationServices) {
     let prediction = PredictionId::parse("pred-1").unwrap();
     service
         .finalize
-        .on_provider_report(&prediction, success(), None)
+        .on_provider_report(&crate::ProviderName::REPLICATE, &prediction, success(), None)
         .await
         .unwrap();
 }

@@ -11,6 +11,7 @@ fn processing(id: GenerationId) -> Generation {
         user_id: user(),
         model_id: None,
         model_name: None,
+        provider: crate::ProviderName::REPLICATE,
         prompt: "a cat".to_owned(),
         negative_prompt: None,
         style: None,

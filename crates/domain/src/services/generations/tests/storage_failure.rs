@@ -12,6 +12,7 @@ fn processing_generation() -> Generation {
         user_id: UserId::parse("auth0|abc:def").unwrap(),
         model_id: None,
         model_name: None,
+        provider: crate::ProviderName::REPLICATE,
         prompt: "p".into(),
         negative_prompt: None,
         style: None,
@@ -82,7 +83,7 @@ async fn failure_message_when_the_store_answers(refusal: StoreError) -> String {
     mocks
         .service()
         .finalize
-        .on_provider_report(generation.prediction_id.as_ref().unwrap(), state, None)
+        .on_provider_report(&crate::ProviderName::REPLICATE, generation.prediction_id.as_ref().unwrap(), state, None)
         .await
         .unwrap();
     let message = failed.lock().unwrap().clone();

@@ -1,0 +1,22 @@
+//! The model catalogue this server seeds: the providers its settings configure, and the
+//! models of each (see [`picture_domain::catalog_seed::catalogue`]).
+
+use picture_domain::ProviderName;
+use picture_domain::catalog_seed::{Catalogue, catalogue};
+
+use crate::settings::Settings;
+
+/// The providers the settings configure, as [`super::adapters`] registers them: the offline
+/// renderer always, Replicate with a token.
+pub fn configured_providers(settings: &Settings) -> Vec<ProviderName> {
+    let mut names = vec![ProviderName::OFFLINE];
+    if settings.replicate().is_some() {
+        names.push(ProviderName::REPLICATE);
+    }
+    names
+}
+
+/// The catalogue of a server with these settings.
+pub fn of(settings: &Settings) -> Catalogue {
+    catalogue(&configured_providers(settings), Vec::new())
+}
