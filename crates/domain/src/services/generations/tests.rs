@@ -22,6 +22,7 @@ use crate::image::Image;
 use crate::params::GenerationRequest;
 use crate::ports::{ProviderError, ProviderState, Refusal, Transition};
 
+mod inline;
 mod lifecycle;
 mod money;
 mod provider_polls;
