@@ -20,6 +20,7 @@ mod raw;
 
 use std::path::Path;
 
+use picture_openai::{OpenAiImagesConfig, OpenAiImagesSettings};
 use picture_replicate::{ReplicateConfig, ReplicateSettings, WebhookVerifier};
 use picture_storage::{IngestConfig, S3Config};
 use picture_vars::{InvalidSetting, Source, Var};
@@ -48,6 +49,7 @@ const GROUPS: &[&[Var]] = &[
     orphan_sweep::VARIABLES,
     credits::VARIABLES,
     picture_replicate::settings::VARIABLES,
+    picture_openai::settings::VARIABLES,
     picture_storage::settings::VARIABLES,
     picture_credits::settings::VARIABLES,
 ];
@@ -86,6 +88,8 @@ pub struct Settings {
     pub credits: CreditSettings,
     /// The Replicate adapter and its webhooks.
     pub replicate: ReplicateSettings,
+    /// The OpenAI-compatible images provider; `None` when not configured.
+    pub openai: Option<OpenAiImagesConfig>,
     /// The S3 store; `None` for the local file store.
     pub s3: Option<S3Config>,
     /// What provider outputs may be downloaded.
@@ -154,6 +158,7 @@ impl Settings {
                 .covering(generation.finalize_lease)?,
             credits: CreditSettings::from_source(source, environment, auth.auth_url())?,
             replicate: ReplicateSettings::from_source(source)?,
+            openai: openai(source)?,
             s3: S3Config::from_source(source)?,
             output: IngestConfig::from_source(source)?,
             http,
@@ -178,6 +183,24 @@ impl Settings {
     pub fn webhook_verifier(&self) -> Option<WebhookVerifier> {
         self.replicate.webhooks.clone()
     }
+}
+
+/// [`OpenAiImagesSettings`], whose model names must not be those of the seeded catalogue
+/// (each becomes a catalogue model named after it).
+fn openai(source: &Source) -> Result<Option<OpenAiImagesConfig>, InvalidSetting> {
+    let config = OpenAiImagesSettings::from_source(source)?;
+    let seeded = picture_domain::catalog_seed::seed_models();
+    if let Some(taken) = config
+        .iter()
+        .flat_map(|c| &c.models)
+        .find(|name| seeded.iter().any(|spec| spec.name == **name))
+    {
+        return Err(InvalidSetting::new(
+            picture_openai::settings::OPENAI_IMAGES_MODELS,
+            format!("{taken:?} is already the name of a seeded model"),
+        ));
+    }
+    Ok(config)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod answer;
+mod catalogue;
 mod client;
 mod config;
 mod errors;
@@ -9,6 +10,7 @@ pub mod settings;
 use picture_domain::ProviderName;
 
 pub use answer::{ImagesAnswer, MalformedAnswer};
+pub use catalogue::catalogue_models;
 pub use client::{BuildError, OpenAiImagesProvider};
 pub use config::OpenAiImagesConfig;
 pub use settings::OpenAiImagesSettings;

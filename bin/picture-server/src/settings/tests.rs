@@ -365,3 +365,24 @@ fn set_and_unset_override_what_was_loaded() {
     let s = Settings::from_raw(raw).unwrap();
     assert_eq!((s.http.host.as_str(), s.http.port), ("127.0.0.1", 3006));
 }
+
+#[test]
+fn openai_models_are_read_and_may_not_take_a_seeded_models_name() {
+    let s = load(&[
+        ("OPENAI_IMAGES_BASE_URL", "http://localai:8080"),
+        ("OPENAI_IMAGES_MODELS", "gpt-image-1, dall-e-3"),
+        ("OPENAI_IMAGES_API_KEY", "sk-secret-key"),
+    ])
+    .unwrap();
+    let openai = s.openai.as_ref().unwrap();
+    assert_eq!(openai.models, ["gpt-image-1", "dall-e-3"]);
+    assert!(!format!("{s:?}").contains("sk-secret-key"));
+    let taken = load(&[
+        ("OPENAI_IMAGES_BASE_URL", "http://localai:8080"),
+        ("OPENAI_IMAGES_MODELS", "flux-schnell"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(taken.contains("OPENAI_IMAGES_MODELS"), "{taken}");
+    assert!(taken.contains("seeded model"), "{taken}");
+}

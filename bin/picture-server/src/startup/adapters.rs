@@ -9,6 +9,7 @@ use picture_credits::RemoteCredits;
 use picture_domain::ProviderName;
 use picture_domain::ports::{Clock, CreditLedger, ObjectStore, OutputFetcher, Providers};
 use picture_offline::OfflineRenderer;
+use picture_openai::OpenAiImagesProvider;
 use picture_replicate::ReplicateProvider;
 use picture_storage::{Ingestor, LocalStore, S3Store};
 
@@ -72,7 +73,7 @@ fn object_store(settings: &Settings) -> anyhow::Result<(Arc<dyn ObjectStore>, Op
 
 /// The image providers, each under its name: the offline renderer always (it serves the
 /// offline preview, and every model when no other provider is configured), Replicate with a
-/// token. The catalogue offers exactly the models of these (see [`super::catalogue`]).
+/// token, the OpenAI-compatible images API with a base URL. The catalogue offers exactly the models of these (see [`super::catalogue`]).
 fn providers(settings: &Settings) -> anyhow::Result<Providers> {
     let mut providers =
         Providers::new().with(ProviderName::OFFLINE, Arc::new(OfflineRenderer::new()));
@@ -80,6 +81,17 @@ fn providers(settings: &Settings) -> anyhow::Result<Providers> {
         let provider = ReplicateProvider::new(config).context("building the Replicate client")?;
         providers = providers.with(
             ProviderName::REPLICATE,
+            Arc::new(match outbound::runtime_for(settings.http.workers) {
+                Some(runtime) => provider.sending_on(runtime),
+                None => provider,
+            }),
+        );
+    }
+    if let Some(config) = &settings.openai {
+        let provider = OpenAiImagesProvider::new(config.clone())
+            .context("building the OpenAI-compatible images client")?;
+        providers = providers.with(
+            picture_openai::PROVIDER,
             Arc::new(match outbound::runtime_for(settings.http.workers) {
                 Some(runtime) => provider.sending_on(runtime),
                 None => provider,

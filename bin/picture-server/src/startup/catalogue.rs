@@ -7,16 +7,25 @@ use picture_domain::catalog_seed::{Catalogue, catalogue};
 use crate::settings::Settings;
 
 /// The providers the settings configure, as [`super::adapters`] registers them: the offline
-/// renderer always, Replicate with a token.
+/// renderer always, Replicate with a token, the OpenAI-compatible API with a base URL.
 pub fn configured_providers(settings: &Settings) -> Vec<ProviderName> {
     let mut names = vec![ProviderName::OFFLINE];
     if settings.replicate().is_some() {
         names.push(ProviderName::REPLICATE);
     }
+    if settings.openai.is_some() {
+        names.push(picture_openai::PROVIDER);
+    }
     names
 }
 
-/// The catalogue of a server with these settings.
+/// The catalogue of a server with these settings: the seeded models, then the configured
+/// OpenAI-compatible models.
 pub fn of(settings: &Settings) -> Catalogue {
-    catalogue(&configured_providers(settings), Vec::new())
+    let extra = settings
+        .openai
+        .as_ref()
+        .map(picture_openai::catalogue_models)
+        .unwrap_or_default();
+    catalogue(&configured_providers(settings), extra)
 }
