@@ -163,10 +163,10 @@ pub fn catalogue(registered: &[ProviderName], extra: Vec<ModelSpec>) -> Catalogu
     let default = if has(&ProviderName::REPLICATE) {
         DEFAULT_REPLICATE_MODEL.to_owned()
     } else {
-        extra
-            .iter()
-            .find(|spec| spec.is_active)
-            .map_or_else(|| OFFLINE_PREVIEW_MODEL.to_owned(), |spec| spec.name.clone())
+        extra.iter().find(|spec| spec.is_active).map_or_else(
+            || OFFLINE_PREVIEW_MODEL.to_owned(),
+            |spec| spec.name.clone(),
+        )
     };
     let specs = seed_models()
         .into_iter()
@@ -285,7 +285,11 @@ mod tests {
                 ("dall-e-3", "openai")
             ]
         );
-        assert_eq!(c.specs.len(), 6, "the missing provider's models are stored inactive");
+        assert_eq!(
+            c.specs.len(),
+            6,
+            "the missing provider's models are stored inactive"
+        );
     }
 
     #[test]

@@ -77,10 +77,16 @@ mod tests {
     #[test]
     fn names_follow_the_rules() {
         assert_eq!(ProviderName::parse("openai").unwrap().as_str(), "openai");
-        assert_eq!(ProviderName::parse("fal-ai_2").unwrap().as_str(), "fal-ai_2");
+        assert_eq!(
+            ProviderName::parse("fal-ai_2").unwrap().as_str(),
+            "fal-ai_2"
+        );
         for bad in ["", "OpenAI", "open ai", "a/b", &"x".repeat(33)] {
             assert!(ProviderName::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(ProviderName::REPLICATE, ProviderName::parse("replicate").unwrap());
+        assert_eq!(
+            ProviderName::REPLICATE,
+            ProviderName::parse("replicate").unwrap()
+        );
     }
 }

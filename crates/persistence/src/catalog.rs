@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use picture_domain::ports::ModelCatalog;
 use picture_domain::catalog_seed::Catalogue;
+use picture_domain::ports::ModelCatalog;
 use picture_domain::{Model, ModelId, ModelSpec, ProviderName, RepositoryError};
 
 use crate::database::{Database, with_connection};
@@ -211,7 +211,11 @@ impl ModelCatalog for DieselModelCatalog {
         let now = to_millis(Utc::now());
         let default_name = default_name.to_owned();
         let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-        let registered: Vec<&str> = catalogue.registered.iter().map(ProviderName::as_str).collect();
+        let registered: Vec<&str> = catalogue
+            .registered
+            .iter()
+            .map(ProviderName::as_str)
+            .collect();
         let managed: Vec<&str> = catalogue.managed.iter().map(ProviderName::as_str).collect();
         let backend = self.database.backend();
         with_connection!(self.database, |conn| conn

@@ -20,6 +20,7 @@ mod orphans;
 mod profiles;
 mod protocol;
 mod provider_polls;
+mod providers;
 mod remote_credits;
 mod replicate;
 mod security;

@@ -3,8 +3,8 @@
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::Utc;
-use picture_domain::{GenerationId, ProviderName};
 use picture_domain::services::{CallbackUrls, DeliveryGuard, FinalizeGeneration};
+use picture_domain::{GenerationId, ProviderName};
 use picture_replicate::{Prediction, TOLERANCE_SECS, WebhookHeaders, WebhookVerifier};
 use serde::Deserialize;
 
@@ -165,7 +165,12 @@ async fn apply(
         .as_deref()
         .and_then(|g| g.parse::<GenerationId>().ok());
     match service
-        .on_provider_report(&ProviderName::REPLICATE, &prediction_id, prediction.state(), hint)
+        .on_provider_report(
+            &ProviderName::REPLICATE,
+            &prediction_id,
+            prediction.state(),
+            hint,
+        )
         .await?
     {
         Some(generation_id) => {

@@ -30,7 +30,7 @@ fn defaults_serve_the_embedded_setup() {
     assert_eq!(s.log.format, LogFormat::Pretty);
     assert_eq!(s.credits.app_id, "picture-app");
     assert_eq!(s.http.cors_origins.len(), DEFAULT_CORS_ORIGINS.len());
-    assert!(!s.replicate().is_some());
+    assert!(s.replicate().is_none());
     assert_eq!(
         s.generation.idempotency_key_ttl,
         Duration::from_secs(86_400)

@@ -6,7 +6,7 @@ use picture_domain::catalog_seed::{Catalogue, catalogue};
 
 use crate::settings::Settings;
 
-/// The providers the settings configure, as [`super::adapters`] registers them: the offline
+/// The providers the settings configure, as start-up registers them: the offline
 /// renderer always, Replicate with a token, the OpenAI-compatible API with a base URL.
 pub fn configured_providers(settings: &Settings) -> Vec<ProviderName> {
     let mut names = vec![ProviderName::OFFLINE];

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 
+use crate::catalog_seed::Catalogue;
 use crate::error::RepositoryError;
 use crate::ids::ModelId;
-use crate::catalog_seed::Catalogue;
 use crate::model::Model;
 
 /// Stored models.

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
+use crate::catalog_seed::Catalogue;
 use crate::error::RepositoryError;
 use crate::ids::ModelId;
-use crate::catalog_seed::Catalogue;
 use crate::model::Model;
 use crate::ports::ModelCatalog;
 

@@ -22,8 +22,8 @@ use crate::generation::Generation;
 use crate::ids::GenerationId;
 use crate::image::Image;
 use crate::ports::{
-    Background, Clock, GenerationRepository, IdempotencyStore, ImageRepository, ModelCatalog, ObjectStore,
-    OutputFetcher, ProviderError, Providers,
+    Background, Clock, GenerationRepository, IdempotencyStore, ImageRepository, ModelCatalog,
+    ObjectStore, OutputFetcher, ProviderError, Providers,
 };
 use crate::services::credits::{CreditError, CreditService};
 

@@ -84,7 +84,10 @@ mod tests {
         use crate::ProviderName;
         use crate::catalog_seed::catalogue;
         for (registered, expected) in [
-            (vec![ProviderName::OFFLINE, ProviderName::REPLICATE], "flux-schnell"),
+            (
+                vec![ProviderName::OFFLINE, ProviderName::REPLICATE],
+                "flux-schnell",
+            ),
             (vec![ProviderName::OFFLINE], "offline-preview"),
         ] {
             let mut catalog = MockModelCatalog::new();

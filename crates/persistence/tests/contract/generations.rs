@@ -98,7 +98,10 @@ fn processing(raw: &str) -> Transition {
 
 async fn generations_are_stored_and_found_by_owner_and_prediction(db: &TestDatabase) {
     let catalog = DieselModelCatalog::new(db.database.clone());
-    catalog.seed(&crate::models::seeded(seed_models(), "flux-schnell")).await.unwrap();
+    catalog
+        .seed(&crate::models::seeded(seed_models(), "flux-schnell"))
+        .await
+        .unwrap();
     let model = catalog.list_active().await.unwrap().remove(0);
     let repo = DieselGenerationRepository::new(db.database.clone());
     let new = new_generation("owner", Some(model.id));

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use picture_domain::ModelId;
 use picture_domain::RepositoryError;
 use picture_domain::catalog_seed::{Catalogue, OFFLINE_PREVIEW_MODEL, seed_models};
-use picture_domain::{ModelSpec, ProviderName};
 use picture_domain::ports::ModelCatalog;
+use picture_domain::{ModelSpec, ProviderName};
 use picture_persistence::{Database, DieselModelCatalog};
 
 use crate::TestDatabase;
@@ -46,7 +46,10 @@ async fn the_database_answers_pings(db: &TestDatabase) {
 
 async fn seeding_lists_the_default_first_then_by_sort_order(db: &TestDatabase) {
     let catalog = catalog(db);
-    catalog.seed(&seeded(seed_models(), "flux-schnell")).await.unwrap();
+    catalog
+        .seed(&seeded(seed_models(), "flux-schnell"))
+        .await
+        .unwrap();
     let names: Vec<_> = catalog
         .list_active()
         .await
@@ -102,7 +105,10 @@ async fn reseeding_moves_the_default_and_keeps_ids(db: &TestDatabase) {
         .into_iter()
         .map(|m| (m.spec.name, m.id))
         .collect();
-    catalog.seed(&seeded(seed_models(), "flux-schnell")).await.unwrap();
+    catalog
+        .seed(&seeded(seed_models(), "flux-schnell"))
+        .await
+        .unwrap();
     let after = catalog.list_active().await.unwrap();
     let defaults: Vec<_> = after.iter().filter(|m| m.spec.is_default).collect();
     assert_eq!(defaults.len(), 1);
@@ -112,7 +118,9 @@ async fn reseeding_moves_the_default_and_keeps_ids(db: &TestDatabase) {
 }
 
 async fn seeding_with_an_unknown_default_is_refused(db: &TestDatabase) {
-    let result = catalog(db).seed(&seeded(seed_models(), "no-such-model")).await;
+    let result = catalog(db)
+        .seed(&seeded(seed_models(), "no-such-model"))
+        .await;
     assert!(matches!(result, Err(RepositoryError::Conflict(_))));
     assert!(catalog(db).list_active().await.unwrap().is_empty());
 }
@@ -166,7 +174,11 @@ async fn seeding_retires_models_of_missing_providers_and_those_removed_from_sett
         ..seed_models().remove(0)
     };
     let first = picture_domain::catalog_seed::catalogue(
-        &[ProviderName::OFFLINE, ProviderName::REPLICATE, openai.clone()],
+        &[
+            ProviderName::OFFLINE,
+            ProviderName::REPLICATE,
+            openai.clone(),
+        ],
         vec![extra("gpt-image-1"), extra("dall-e-3")],
     );
     catalog.seed(&first).await.unwrap();
@@ -197,7 +209,10 @@ async fn seeding_retires_models_of_missing_providers_and_those_removed_from_sett
 
     // Back to the embedded default: every seeded model rendered offline, OpenAI's retired.
     catalog
-        .seed(&picture_domain::catalog_seed::catalogue(&[ProviderName::OFFLINE], vec![]))
+        .seed(&picture_domain::catalog_seed::catalogue(
+            &[ProviderName::OFFLINE],
+            vec![],
+        ))
         .await
         .unwrap();
     let listed = offered(catalog.list_active().await.unwrap());

@@ -352,7 +352,12 @@ async fn a_report_for_an_unknown_prediction_changes_nothing() {
     let applied = mocks
         .service()
         .finalize
-        .on_provider_report(&crate::ProviderName::REPLICATE, &prediction, ProviderState::Canceled, None)
+        .on_provider_report(
+            &crate::ProviderName::REPLICATE,
+            &prediction,
+            ProviderState::Canceled,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(applied, None);

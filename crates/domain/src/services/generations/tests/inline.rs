@@ -170,7 +170,11 @@ async fn a_client_that_does_not_wait_gets_processing_and_the_call_completes_in_t
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert_eq!(completed.load(Ordering::SeqCst), 1, "completed once, in the background");
+    assert_eq!(
+        completed.load(Ordering::SeqCst),
+        1,
+        "completed once, in the background"
+    );
 }
 
 #[tokio::test]
@@ -226,7 +230,10 @@ async fn a_refusal_of_a_waited_call_is_the_requests_error_and_gives_the_access_b
         .start(&user(), waiting(&model, true))
         .await;
     assert!(
-        matches!(result, Err(GenerateError::Provider(ProviderError::Rejected(_)))),
+        matches!(
+            result,
+            Err(GenerateError::Provider(ProviderError::Rejected(_)))
+        ),
         "{result:?}"
     );
 }

@@ -113,7 +113,12 @@ async fn report_success(service: &GenerationServices) {
     let prediction = PredictionId::parse("pred-1").unwrap();
     service
         .finalize
-        .on_provider_report(&crate::ProviderName::REPLICATE, &prediction, success(), None)
+        .on_provider_report(
+            &crate::ProviderName::REPLICATE,
+            &prediction,
+            success(),
+            None,
+        )
         .await
         .unwrap();
 }

@@ -271,7 +271,12 @@ async fn async_success_is_completed_and_charged_by_the_webhook_only_once() {
         for _ in 0..3 {
             let applied = service
                 .finalize
-                .on_provider_report(&crate::ProviderName::REPLICATE, &prediction(), success(), None)
+                .on_provider_report(
+                    &crate::ProviderName::REPLICATE,
+                    &prediction(),
+                    success(),
+                    None,
+                )
                 .await
                 .unwrap();
             assert!(applied.is_some());
@@ -307,7 +312,12 @@ async fn failures_sync_or_async_complete_nothing_and_charge_nothing() {
             .unwrap();
         service
             .finalize
-            .on_provider_report(&crate::ProviderName::REPLICATE, &prediction(), failure(), None)
+            .on_provider_report(
+                &crate::ProviderName::REPLICATE,
+                &prediction(),
+                failure(),
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(status_of(&state), GenerationStatus::Failed, "{payer:?}");
@@ -337,7 +347,12 @@ async fn cancel_charges_nothing_and_a_late_success_changes_nothing() {
         assert_eq!(status_of(&state), GenerationStatus::Cancelled);
         service
             .finalize
-            .on_provider_report(&crate::ProviderName::REPLICATE, &prediction(), success(), None)
+            .on_provider_report(
+                &crate::ProviderName::REPLICATE,
+                &prediction(),
+                success(),
+                None,
+            )
             .await
             .unwrap();
         assert_eq!(status_of(&state), GenerationStatus::Cancelled, "{payer:?}");

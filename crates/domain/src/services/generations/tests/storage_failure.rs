@@ -83,7 +83,12 @@ async fn failure_message_when_the_store_answers(refusal: StoreError) -> String {
     mocks
         .service()
         .finalize
-        .on_provider_report(&crate::ProviderName::REPLICATE, generation.prediction_id.as_ref().unwrap(), state, None)
+        .on_provider_report(
+            &crate::ProviderName::REPLICATE,
+            generation.prediction_id.as_ref().unwrap(),
+            state,
+            None,
+        )
         .await
         .unwrap();
     let message = failed.lock().unwrap().clone();
