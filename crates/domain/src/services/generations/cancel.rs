@@ -58,7 +58,9 @@ impl CancelGeneration {
     /// one finalisation lease, until the generation is final. It then ends `completed` and
     /// paid (the cancel came too late), or `cancelled` when the finaliser's lease ran out (its
     /// server stopped). A finaliser still at work after that wait completes the generation
-    /// after the cancel has answered.
+    /// after the cancel has answered. An inline provider's generation
+    /// ([`ImageProvider::answers_in_submit`](crate::ports::ImageProvider::answers_in_submit))
+    /// is held the same way for its whole call, which its provider cannot cancel.
     ///
     /// # Errors
     /// [`GenerateError::Repository`].
