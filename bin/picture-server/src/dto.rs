@@ -5,6 +5,7 @@ mod image;
 mod model;
 mod path_id;
 mod profile;
+mod profile_edit;
 mod responses;
 
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
@@ -12,6 +13,7 @@ pub use image::ImageDto;
 pub use model::ModelDto;
 pub use path_id::{PathId, PathResource};
 pub use profile::ProfileDto;
+pub use profile_edit::{ProfileChangeBody, ProfileStatsDto, RateLimitsDto};
 pub use responses::{
     AffectedDto, CountDto, CreditBalanceDto, ErrorDto, ErrorMessage, GenerateCreditsDto,
     GenerationParamsDto, GrantDto, GrantedDto, HealthDto, HistoryDto, InsufficientDetails,

@@ -13,6 +13,7 @@ pub(crate) mod health;
 pub(crate) mod history;
 pub(crate) mod images;
 pub(crate) mod models;
+pub(crate) mod profile_stats;
 pub(crate) mod profiles;
 pub(crate) mod responses;
 pub(crate) mod webhook;
@@ -43,6 +44,9 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(models::list)
         .service(models::get)
         .service(profiles::me)
+        .service(profiles::update_me)
+        .service(profile_stats::stats)
+        .service(profile_stats::rate_limits)
         .service(webhook::webhook)
         .service(generate::generate)
         .service(credits::generate_credits)

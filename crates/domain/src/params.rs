@@ -162,6 +162,18 @@ impl GenerationRequest {
     /// # Errors
     /// A [`ValidationErrors`] with one message per invalid or missing field.
     pub fn parse(raw: RawGenerationRequest) -> Result<Self, ValidationErrors> {
+        Self::parse_with_own_files(raw, None)
+    }
+
+    /// [`parse`](Self::parse), also accepting a `sourceImageUrl` of this server's own files
+    /// under `own_files` ([`SourceImageUrl::parse_with_own_files`]).
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse).
+    pub fn parse_with_own_files(
+        raw: RawGenerationRequest,
+        own_files: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
         let prompt = raw
             .prompt
             .ok_or_else(|| ValidationErrors::single("prompt must be a string"))
@@ -181,7 +193,9 @@ impl GenerationRequest {
             number_in("guidanceScale", v, GUIDANCE_RANGE)
         });
         let seed = optional(raw.seed, seed);
-        let source_image_url = optional(raw.source_image_url, SourceImageUrl::parse);
+        let source_image_url = optional(raw.source_image_url, |url| {
+            SourceImageUrl::parse_with_own_files(url, own_files)
+        });
         let generation_strength = optional(raw.generation_strength, |v| {
             number_in("generationStrength", v, STRENGTH_RANGE)
         });

@@ -42,7 +42,7 @@ pub use object_store::{
 pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};
 pub use profile_repository::ProfileRepository;
 pub use providers::Providers;
-pub use rate_counter::{Admission, RateCounter, SlidingWindow};
+pub use rate_counter::{Admission, RateCounter, SlidingWindow, WindowUsage};
 
 #[cfg(any(test, feature = "mock"))]
 pub use background::MockBackground;

@@ -29,3 +29,22 @@ pub struct Profile {
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
+
+/// What the profile tab counts for a user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProfileStats {
+    /// Images not archived.
+    pub total_images: u64,
+    /// Favourite images not archived.
+    pub favorite_images: u64,
+    /// Archived images.
+    pub archived_images: u64,
+    /// Public images not archived.
+    pub public_images: u64,
+    /// Generations ever started (every status).
+    pub total_generations: u64,
+    /// Generations pending, queued or processing.
+    pub active_generations: u64,
+    /// Likes on the user's images (archived ones too), by anyone.
+    pub likes_received: u64,
+}

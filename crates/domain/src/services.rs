@@ -19,7 +19,7 @@ pub use generations::{
     ReadGenerations, ReconcileGenerations, StartGeneration, Started,
 };
 pub use images::ImageService;
-pub use limits::{GenerationLimits, GenerationQuota, RateLimited};
+pub use limits::{GenerationLimits, GenerationQuota, LimitStatus, RateLimited, WindowStatus};
 pub use models::ModelService;
 pub use orphans::{OrphanSweepSettings, OrphanSweeper, SweepError, SweepReport};
-pub use profiles::ProfileService;
+pub use profiles::{ProfileService, ProfileUpdateError};

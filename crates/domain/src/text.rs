@@ -1,5 +1,6 @@
 //! Bounded text inputs of a generation request, with the bounds of the HTTP contract (api.md).
 
+use crate::ports::ObjectKey;
 use crate::validation::ValidationErrors;
 
 /// Longest prompt or negative prompt, in characters.
@@ -91,9 +92,15 @@ impl Prompt {
 }
 
 /// The URL of a source image for image-to-image generation: `https://`, no whitespace, at most
-/// [`MAX_SOURCE_URL_CHARS`] characters.
+/// [`MAX_SOURCE_URL_CHARS`] characters — or, whatever its scheme, a URL of one of this server's
+/// own stored files (`{PUBLIC_BASE_URL}/files/{key}`), which is resolved to the stored object
+/// instead of being fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceImageUrl(String);
+pub struct SourceImageUrl {
+    url: String,
+    own_key: Option<ObjectKey>,
+    provider_input: Option<String>,
+}
 
 impl SourceImageUrl {
     /// Parses a source image URL.
@@ -113,13 +120,76 @@ impl SourceImageUrl {
                 "sourceImageUrl must be an https URL",
             ));
         }
-        Ok(Self(raw))
+        Ok(Self {
+            url: raw,
+            own_key: None,
+            provider_input: None,
+        })
     }
 
-    /// The URL.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// Parses a source image URL, also accepting one under `own_files` (this server's
+    /// `{PUBLIC_BASE_URL}/files/`, `http://` on the embedded default) whose rest is a plain
+    /// object key: no query, fragment, whitespace, or empty, `.` or `..` segment. Any other
+    /// URL must be `https://` as for [`parse`](Self::parse).
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse).
+    pub fn parse_with_own_files(
+        raw: impl Into<String>,
+        own_files: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
+        let raw = bounded("sourceImageUrl", raw.into(), MAX_SOURCE_URL_CHARS)?;
+        let key = own_files
+            .filter(|prefix| !prefix.is_empty())
+            .and_then(|prefix| raw.strip_prefix(prefix))
+            .filter(|key| is_plain_key(key))
+            .map(ObjectKey::from_stored);
+        match key {
+            Some(key) => Ok(Self {
+                url: raw,
+                own_key: Some(key),
+                provider_input: None,
+            }),
+            None => Self::parse(raw),
+        }
     }
+
+    /// The URL as the client sent it (what the generation records).
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// The stored object the URL names, when it is one of this server's own files.
+    pub fn own_key(&self) -> Option<&ObjectKey> {
+        self.own_key.as_ref()
+    }
+
+    /// The same source, handed to the provider as `input` instead of the URL (a data URI of
+    /// the stored bytes, for a URL the provider could not reach).
+    pub fn with_provider_input(self, input: String) -> Self {
+        Self {
+            provider_input: Some(input),
+            ..self
+        }
+    }
+
+    /// What the provider receives: the input set by
+    /// [`with_provider_input`](Self::with_provider_input), else the URL.
+    pub fn for_provider(&self) -> &str {
+        self.provider_input.as_deref().unwrap_or(&self.url)
+    }
+}
+
+/// Whether `key` is a plain object key: segments of visible ASCII other than `?` and `#`,
+/// none empty, `.` or `..`.
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#' && b != b'%' && b != b'\\')
+        && key
+            .split('/')
+            .all(|segment| !matches!(segment, "" | "." | ".."))
 }
 
 #[cfg(test)]
@@ -155,7 +225,64 @@ mod tests {
         assert!(SourceImageUrl::parse("https:///a.png").is_err());
         assert!(SourceImageUrl::parse("https://exa mple.com").is_err());
         assert!(SourceImageUrl::parse("file:///etc/passwd").is_err());
+        assert!(
+            SourceImageUrl::parse("https://example.com/a.png")
+                .unwrap()
+                .own_key()
+                .is_none()
+        );
         let long = format!("https://e.com/{}", "a".repeat(MAX_SOURCE_URL_CHARS));
         assert!(SourceImageUrl::parse(long).is_err());
+    }
+
+    const OWN: &str = "http://localhost:3006/files/";
+
+    #[test]
+    fn own_files_are_accepted_over_http_and_resolved_to_their_key() {
+        let own = SourceImageUrl::parse_with_own_files(
+            "http://localhost:3006/files/users/alice/images/1.png",
+            Some(OWN),
+        )
+        .unwrap();
+        assert_eq!(own.own_key().unwrap().as_str(), "users/alice/images/1.png");
+        assert_eq!(
+            own.as_str(),
+            "http://localhost:3006/files/users/alice/images/1.png"
+        );
+        assert_eq!(own.for_provider(), own.as_str());
+        let inline = own.with_provider_input("data:image/png;base64,AAAA".into());
+        assert_eq!(inline.for_provider(), "data:image/png;base64,AAAA");
+        assert_eq!(
+            inline.as_str(),
+            "http://localhost:3006/files/users/alice/images/1.png"
+        );
+    }
+
+    #[test]
+    fn other_http_urls_and_odd_own_keys_are_still_refused() {
+        for bad in [
+            "http://example.com/a.png",
+            "http://localhost:3006/other/a.png",
+            "http://localhost:3006/files/",
+            "http://localhost:3006/files/../secret",
+            "http://localhost:3006/files/users//a.png",
+            "http://localhost:3006/files/users/./a.png",
+            "http://localhost:3006/files/a.png?x=1",
+            "http://localhost:3006/files/a%2e%2e/b.png",
+            "http://localhost:3006/files/a b.png",
+            "http://localhost:30060/files/a.png",
+        ] {
+            assert!(
+                SourceImageUrl::parse_with_own_files(bad, Some(OWN)).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(
+            SourceImageUrl::parse_with_own_files("http://localhost:3006/files/a.png", None)
+                .is_err()
+        );
+        let remote =
+            SourceImageUrl::parse_with_own_files("https://example.com/a.png", Some(OWN)).unwrap();
+        assert!(remote.own_key().is_none());
     }
 }

@@ -5,12 +5,39 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use picture_domain::ports::ProfileRepository;
-use picture_domain::{NewProfile, Profile, RepositoryError, UserId};
+use picture_domain::{NewProfile, Profile, ProfileChange, ProfileStats, RepositoryError, UserId};
 
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};
 use crate::schema::profiles;
 use crate::time::{from_millis, to_millis};
+
+mod stats;
+
+/// The columns a profile change writes: `None` leaves one as it is, `Some(None)` clears it.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = profiles)]
+struct ProfileChangeRow {
+    username: Option<Option<String>>,
+    username_key: Option<Option<String>>,
+    avatar_url: Option<Option<String>>,
+    updated_at: i64,
+}
+
+impl ProfileChangeRow {
+    fn new(change: &ProfileChange, now: DateTime<Utc>) -> Self {
+        let username = change.username.new_value();
+        Self {
+            username: username.map(|name| name.map(|n| n.as_str().to_owned())),
+            username_key: username.map(|name| name.map(|n| n.key())),
+            avatar_url: change
+                .avatar_url
+                .new_value()
+                .map(|url| url.map(|u| u.as_str().to_owned())),
+            updated_at: to_millis(now),
+        }
+    }
+}
 
 /// [`ProfileRepository`] stored in the `profiles` table.
 #[derive(Clone)]
@@ -82,5 +109,30 @@ impl ProfileRepository for DieselProfileRepository {
                 .map_err(query_error)
         })?;
         row.into_profile()
+    }
+
+    async fn update(
+        &self,
+        user: &UserId,
+        change: &ProfileChange,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Profile>, RepositoryError> {
+        let changes = ProfileChangeRow::new(change, now);
+        // One statement: the unique index on `username_key` decides between users claiming a
+        // name at the same moment (the loser gets a unique violation, a `Conflict`).
+        let row: Option<ProfileRow> = with_connection!(self.database, |conn| {
+            diesel::update(profiles::table.find(user.as_str()))
+                .set(&changes)
+                .returning(ProfileRow::as_returning())
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(query_error)
+        })?;
+        row.map(ProfileRow::into_profile).transpose()
+    }
+
+    async fn stats(&self, user: &UserId) -> Result<ProfileStats, RepositoryError> {
+        stats::stats(&self.database, user).await
     }
 }

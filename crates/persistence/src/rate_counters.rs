@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use picture_domain::RepositoryError;
-use picture_domain::ports::{Admission, RateCounter, SlidingWindow};
+use picture_domain::ports::{Admission, RateCounter, SlidingWindow, WindowUsage};
 
 use crate::cached_statement::CacheStatement;
 use crate::database::{Database, with_connection};
-use crate::error::query_error;
+use crate::error::{corrupt, query_error};
 use crate::schema::{rate_limit_events as events, rate_limit_scopes as scopes};
 use crate::time::{from_millis, to_millis};
 
@@ -105,5 +105,27 @@ impl RateCounter for DieselRateCounter {
                 until: from_millis(until)?,
             }),
         }
+    }
+
+    async fn usage(
+        &self,
+        scope: &str,
+        length: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<WindowUsage, RepositoryError> {
+        let since = to_millis(at).saturating_sub(millis(length));
+        let (used, oldest): (i64, Option<i64>) = with_connection!(self.database, |conn| {
+            events::table
+                .filter(events::scope.eq(scope))
+                .filter(events::at.gt(since))
+                .select((diesel::dsl::count_star(), diesel::dsl::min(events::at)))
+                .get_result(conn)
+                .await
+                .map_err(query_error)
+        })?;
+        Ok(WindowUsage {
+            used: u32::try_from(used).map_err(|e| corrupt("rate window count", e))?,
+            oldest: oldest.map(from_millis).transpose()?,
+        })
     }
 }

@@ -39,6 +39,7 @@ diesel::table! {
         avatar_url -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        username_key -> Nullable<Text>,
     }
 }
 

@@ -101,7 +101,7 @@ async fn owners_archive_publish_and_favourite_while_others_get_404(app: TestApp)
     )
     .await;
     assert_eq!(bad.status(), 400);
-    let limit = app.get("/api/v1/images?limit=101", Some(&owner)).await;
+    let limit = app.get("/api/v1/images?limit=1001", Some(&owner)).await;
     assert_eq!(limit.status(), 400);
     let unknown = app.get("/api/v1/images?sortBy=new", Some(&owner)).await;
     assert_eq!(unknown.status(), 400);

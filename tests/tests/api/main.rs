@@ -18,6 +18,7 @@ mod models;
 mod openapi;
 mod orphans;
 mod profiles;
+mod profiles_edit;
 mod protocol;
 mod provider_polls;
 mod providers;

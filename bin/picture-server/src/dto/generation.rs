@@ -40,7 +40,7 @@ pub struct GenerateBody {
     pub seed: Option<f64>,
     #[schema(
         max_length = 2048,
-        pattern = "^https://[A-Za-z0-9.-]+(/[!-~]*)?$",
+        pattern = "^https?://[A-Za-z0-9.:-]+(/[!-~]*)?$",
         example = "https://example.com/source.png"
     )]
     pub source_image_url: Option<String>,

@@ -19,6 +19,8 @@ use crate::dto::PathId;
 use crate::dto::{ErrorDto, GenerateBody, GenerateResponseDto, GenerationStatusDto, ImageDto};
 use crate::error::ApiError;
 
+mod own_source;
+
 /// Longest `Idempotency-Key` accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
@@ -110,7 +112,9 @@ pub async fn generate(
     let key = idempotency_key(&http, &body)?;
     let parsed: GenerateBody =
         serde_json::from_value(body).map_err(|e| ApiError::Validation(vec![e.to_string()]))?;
-    let request = GenerationRequest::parse(parsed.into())?;
+    let own_files = own_source::own_files_prefix(&http);
+    let request = GenerationRequest::parse_with_own_files(parsed.into(), own_files.as_deref())?;
+    let request = own_source::resolve(request, &http).await?;
     limits.check(&user.id).await?.map_err(|limited| {
         metrics::counter!("picture_rate_limited_total", "limit" => "generations").increment(1);
         ApiError::RateLimited {

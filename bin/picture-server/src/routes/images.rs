@@ -26,6 +26,10 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+/// The largest page of the gallery: the mobile image-detail screen asks for 1000 (the
+/// original had no maximum); keyset paging keeps a page this size cheap. Above: 400.
+const MAX_LIMIT: u32 = 1000;
+
 /// Response header carrying the cursor of the next page when this one is full.
 pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
@@ -47,7 +51,7 @@ fn number(name: &str, raw: Option<&str>, default: u32, max: u32) -> Result<u32, 
 impl ListQuery {
     fn parse(&self) -> Result<ImageQuery, ApiError> {
         let page = number("page", self.page.as_deref(), 1, 1_000_000);
-        let limit = number("limit", self.limit.as_deref(), 20, 100);
+        let limit = number("limit", self.limit.as_deref(), 20, MAX_LIMIT);
         let after = self
             .cursor
             .as_deref()
@@ -76,7 +80,7 @@ const IMAGE_JSON_BYTES: usize = 768;
 
 /// A page of the caller's images, newest first (a bare array, as the original).
 #[utoipa::path(tag = "images", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("limit" = Option<u32>, Query, description = "1 to 100"), ("archived" = Option<String>, Query, description = "`true` for archived images"), ("favoritesOnly" = Option<String>, Query), ("tagIds" = Option<String>, Query, description = "Accepted, ignored (no tags yet)"), ("cursor" = Option<String>, Query, description = "Start after this position (the `X-Next-Cursor` of the previous page) instead of at `page`: as fast deep in a large gallery as on its first page")),
+    params(("page" = Option<u32>, Query), ("limit" = Option<u32>, Query, description = "1 to 1000 (default 20); above: 400 validation_failed"), ("archived" = Option<String>, Query, description = "`true` for archived images"), ("favoritesOnly" = Option<String>, Query), ("tagIds" = Option<String>, Query, description = "Accepted, ignored (no tags yet)"), ("cursor" = Option<String>, Query, description = "Start after this position (the `X-Next-Cursor` of the previous page) instead of at `page`: as fast deep in a large gallery as on its first page")),
     responses((status = 200, description = "The caller's images, newest first", body = [ImageDto], headers(("x-next-cursor" = String, description = "Cursor of the next page; present when this page is full"))), (status = 400, description = "Invalid input", body = ErrorDto), Unauthorized))]
 #[get("/images")]
 pub async fn list(

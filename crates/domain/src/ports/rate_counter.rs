@@ -30,6 +30,15 @@ pub enum Admission {
     },
 }
 
+/// How much of a sliding window is used at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowUsage {
+    /// Events of the scope admitted within the window.
+    pub used: u32,
+    /// The oldest of them, if any: when it leaves the window, one more event fits.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
 /// Admits events per scope under sliding windows.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -50,4 +59,17 @@ pub trait RateCounter: Send + Sync {
         windows: &[SlidingWindow],
         at: DateTime<Utc>,
     ) -> Result<Admission, RepositoryError>;
+
+    /// How many events of `scope` [`admit`](Self::admit) would count in a window of `length`
+    /// at `at` — those admitted in `(at - length, at]` and any stamped later — and the oldest
+    /// of them. Reads only: nothing is recorded or forgotten.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn usage(
+        &self,
+        scope: &str,
+        length: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<WindowUsage, RepositoryError>;
 }

@@ -11,6 +11,10 @@ use crate::error::RepositoryError;
 use crate::ids::UserId;
 use crate::ports::{Admission, Clock, RateCounter, SlidingWindow};
 
+mod status;
+
+pub use status::{LimitStatus, WindowStatus};
+
 /// A limit was reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("too many generations; retry in {} s", retry_after.as_secs())]
@@ -73,7 +77,7 @@ impl GenerationLimits {
             return Ok(Ok(()));
         }
         let now = self.clock.now();
-        let scope = format!("generate:{}", user.as_str());
+        let scope = scope_of(user);
         match self.counter.admit(&scope, &windows, now).await? {
             Admission::Admitted => Ok(Ok(())),
             Admission::Refused { until } => {
@@ -83,6 +87,11 @@ impl GenerationLimits {
             }
         }
     }
+}
+
+/// The counter scope of `user`'s generation starts.
+fn scope_of(user: &UserId) -> String {
+    format!("generate:{}", user.as_str())
 }
 
 /// From `now` to `until` in whole seconds, rounded up, at least one.

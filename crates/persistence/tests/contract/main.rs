@@ -84,6 +84,7 @@ mod image_keys;
 mod images;
 mod models;
 mod money;
+mod profile_edits;
 mod profiles;
 mod provider_checks;
 mod remote_money;

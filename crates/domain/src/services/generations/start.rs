@@ -371,7 +371,12 @@ fn provider_request(
             .negative_prompt
             .clone()
             .filter(|_| model.spec.supports_negative_prompt),
-        source_image_url: new.source_image_url.clone(),
+        // The URL the generation records, or what stands in for it (a data URI of one of
+        // this server's own files the provider could not reach).
+        source_image_url: request
+            .source_image_url
+            .as_ref()
+            .map(|source| source.for_provider().to_owned()),
         params: new.params.clone(),
         webhook_url,
         wait: request.wait_for_result,
