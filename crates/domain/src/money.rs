@@ -1,7 +1,10 @@
 //! The money rules, as pure code: what a generation costs, when its credits are held,
-//! captured and given back, and what a grant or a remote charge changes. Persistence reads the
-//! account and the ledger entries inside its transaction, calls these functions, and writes
-//! what they return in the same transaction as the generation's status; it decides nothing.
+//! captured and given back, and what a grant or a remote charge changes. Persistence reads
+//! what a rule needs inside its transaction (the account for an access decision, a paid
+//! generation's ledger entries for its settlement), calls these functions, and writes what they
+//! return in the same transaction as the generation's status; it decides nothing. A settlement's
+//! [`AccountChange`] is applied without reading the account, as one statement guarded by the
+//! ranges its [`AccountDelta::admits`].
 //!
 //! **When a generation is created** ([`decide_access`]): a free slot is taken while the user
 //! has one ([`FreemiumPolicy`](crate::FreemiumPolicy): 3 free, then 10 credits each by
@@ -28,10 +31,12 @@ mod names;
 mod settlement;
 
 pub use access::{Access, Funds, Refusal, decide_access};
-pub use account::{CreditAccount, Entry, Inconsistent, Movement};
+pub use account::{
+    AccountChange, AccountDelta, CreditAccount, Entry, Inconsistent, Movement, Shortfall,
+};
 pub use charges::{ChargeOutcome, ChargeRecord, Granting, grant, grant_entry, record_charge};
 pub use names::{Billing, ChargeState, EntryKind, Ledger, MoneyOp};
-pub use settlement::{Hold, Outcome, Settlement, settle};
+pub use settlement::{Hold, Outcome, Settlement, needs_hold, settle};
 
 #[cfg(test)]
 mod tests;

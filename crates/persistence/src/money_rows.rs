@@ -6,7 +6,9 @@
 use diesel::prelude::*;
 use diesel::result::QueryResult;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use picture_domain::money::{ChargeState, CreditAccount, Entry, Hold};
+use picture_domain::money::{
+    AccountChange, ChargeState, CreditAccount, Entry, Hold, Inconsistent, Shortfall,
+};
 use picture_domain::ports::CreditBalance;
 use picture_domain::{CreditAmount, RepositoryError};
 
@@ -85,6 +87,10 @@ impl AccountValues {
 /// A `credit_entries` row to append.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = entries)]
+// `None` is written as NULL (the columns' default anyway), so the insert's SQL is the same for
+// every row and its prepared statement is cached (diesel refuses to cache an insert that may
+// write DEFAULT).
+#[diesel(treat_none_as_default_value = false)]
 pub(crate) struct EntryRow<'a> {
     id: String,
     user_id: &'a str,
@@ -154,6 +160,18 @@ pub(crate) trait MoneyRows {
         now: i64,
     ) -> Result<(), TxError>;
 
+    /// Applies `change` to `user`'s account at `now` (ms) as one statement guarded by the
+    /// ranges its delta [`admits`](picture_domain::money::AccountDelta::admits), without
+    /// reading the account: `true` when applied. A change not admitted is
+    /// [`Shortfall::Inconsistent`]'s error, or — for [`Shortfall::NoChange`] — `false` after
+    /// the account is read to tell a rule that does not apply from a corrupt stored value.
+    async fn apply_change(
+        &mut self,
+        user: &str,
+        change: &AccountChange,
+        now: i64,
+    ) -> Result<bool, TxError>;
+
     /// Appends `row` unless an entry with its idempotency key exists: `true` when appended.
     async fn append_entry(&mut self, row: &EntryRow<'_>) -> QueryResult<bool>;
 
@@ -214,11 +232,68 @@ macro_rules! money_rows {
                 Ok(())
             }
 
+            async fn apply_change(
+                &mut self,
+                user: &str,
+                change: &AccountChange,
+                now: i64,
+            ) -> Result<bool, TxError> {
+                let delta = change.delta;
+                let [balance, held, earned, spent, free] = delta.admits();
+                let count = |bound: i64| {
+                    i32::try_from(bound)
+                        .map_err(|_| Inconsistent("free generation change out of range"))
+                };
+                let free = (count(free.0)?, count(free.1)?);
+                let applied = diesel::update(
+                    accounts::table
+                        .find(user)
+                        .filter(accounts::balance.between(balance.0, balance.1))
+                        .filter(accounts::held.between(held.0, held.1))
+                        .filter(accounts::total_earned.between(earned.0, earned.1))
+                        .filter(accounts::total_spent.between(spent.0, spent.1))
+                        .filter(accounts::free_generations_used.between(free.0, free.1)),
+                )
+                .set((
+                    accounts::balance.eq(accounts::balance + delta.balance),
+                    accounts::held.eq(accounts::held + delta.held),
+                    accounts::total_earned.eq(accounts::total_earned + delta.total_earned),
+                    accounts::total_spent.eq(accounts::total_spent + delta.total_spent),
+                    accounts::free_generations_used
+                        .eq(accounts::free_generations_used + delta.free_generations_used),
+                    accounts::updated_at.eq(now),
+                ))
+                .cached()
+                .execute(self)
+                .await?;
+                if applied == 1 {
+                    return Ok(true);
+                }
+                match change.shortfall {
+                    Shortfall::Inconsistent(error) => Err(error.into()),
+                    Shortfall::NoChange => {
+                        // Not admitted: a stored figure out of range. A corrupt one is an
+                        // error; otherwise the rule does not apply (no slot to give back).
+                        let row: Option<AccountRow> = accounts::table
+                            .find(user)
+                            .select(AccountRow::as_select())
+                            .first(self)
+                            .await
+                            .optional()?;
+                        if let Some(row) = row {
+                            row.into_account()?;
+                        }
+                        Ok(false)
+                    }
+                }
+            }
+
             async fn append_entry(&mut self, row: &EntryRow<'_>) -> QueryResult<bool> {
                 let appended = diesel::insert_into(entries::table)
                     .values(row)
                     .on_conflict(entries::idempotency_key)
                     .do_nothing()
+                    .cached()
                     .execute(self)
                     .await?;
                 Ok(appended == 1)

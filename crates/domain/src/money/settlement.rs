@@ -2,7 +2,9 @@
 //! given back.
 
 use crate::credits::CreditAmount;
-use crate::money::account::{CreditAccount, Entry, Inconsistent, Movement, minus, plus};
+use crate::money::account::{
+    AccountChange, AccountDelta, Entry, Inconsistent, Movement, Shortfall,
+};
 use crate::money::names::{Billing, EntryKind, Ledger, MoneyOp};
 
 /// How a generation ended.
@@ -45,20 +47,28 @@ impl Hold {
 /// What settling a generation writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settlement {
-    /// The account after.
-    pub account: CreditAccount,
+    /// The change to its owner's account, applied without reading the account: a paid hold's
+    /// change is [`Shortfall::Inconsistent`] when the account does not admit it (less held than
+    /// the hold); a free slot's return is [`Shortfall::NoChange`] (never below zero).
+    pub change: Option<AccountChange>,
     /// The `capture` or `release` entry, at most one of them, once per generation.
     pub entry: Option<Entry>,
     /// The generation's `credits_used` (a local capture).
     pub credits_used: Option<CreditAmount>,
     /// The charge now owed to the remote credits service (a remote capture).
     pub due_charge: Option<CreditAmount>,
-    /// What to log and count.
+    /// What to log and count, once the change applied.
     pub movement: Option<Movement>,
 }
 
+/// Whether settling a generation paid by `billing` depends on its [`Hold`] (whether its ledger
+/// entries need reading): only a paid generation's does.
+pub fn needs_hold(billing: Billing) -> bool {
+    billing == Billing::Paid
+}
+
 /// Settles the money of a generation paid by `billing` on `ledger` that ended with `outcome`,
-/// given its `hold` and its owner's `account` (read in the transaction that ends it):
+/// given its `hold` (read in the transaction that ends it, when [`needs_hold`]):
 ///
 /// | billing | outcome | ledger | change |
 /// |---|---|---|---|
@@ -69,17 +79,11 @@ pub struct Settlement {
 /// | free | ended | any | `free_generations_used − 1`, never below 0 |
 /// | anything else | | | nothing |
 ///
-/// # Errors
-/// [`Inconsistent`] when the account cannot take the change (less held than the hold).
-pub fn settle(
-    billing: Billing,
-    ledger: Ledger,
-    outcome: Outcome,
-    hold: Hold,
-    account: &CreditAccount,
-) -> Result<Settlement, Inconsistent> {
+/// A paid change the account does not admit (less held than the hold, an amount overflowing,
+/// a stored amount negative) is [`Inconsistent`]: the books are wrong.
+pub fn settle(billing: Billing, ledger: Ledger, outcome: Outcome, hold: Hold) -> Settlement {
     let mut settlement = Settlement {
-        account: *account,
+        change: None,
         entry: None,
         credits_used: None,
         due_charge: None,
@@ -94,12 +98,14 @@ pub fn settle(
                 settled: false,
             },
         ) => {
-            let after = &mut settlement.account;
-            after.held = minus(account.held, amount, "settling more than is held")?;
+            // A `CreditAmount` is never negative, so its negation never overflows.
+            let mut delta = AccountDelta {
+                held: -amount.get(),
+                ..AccountDelta::default()
+            };
             let (kind, op) = match (outcome, ledger) {
                 (Outcome::Completed, Ledger::Local) => {
-                    after.credits.total_spent =
-                        plus(account.credits.total_spent, amount, "spent overflows")?;
+                    delta.total_spent = amount.get();
                     settlement.credits_used = Some(amount);
                     (EntryKind::Capture, MoneyOp::Capture)
                 }
@@ -108,20 +114,31 @@ pub fn settle(
                     (EntryKind::Capture, MoneyOp::Capture)
                 }
                 (Outcome::Ended, Ledger::Local) => {
-                    after.credits.balance =
-                        plus(account.credits.balance, amount, "balance overflows")?;
+                    delta.balance = amount.get();
                     (EntryKind::Release, MoneyOp::Release)
                 }
                 (Outcome::Ended, Ledger::Remote) => (EntryKind::Release, MoneyOp::Release),
             };
+            settlement.change = Some(AccountChange {
+                delta,
+                shortfall: Shortfall::Inconsistent(Inconsistent(
+                    "settling more than is held, or an amount out of range",
+                )),
+            });
             settlement.entry = Some(Entry { kind, amount });
             settlement.movement = Some(Movement { op, amount });
         }
-        (Billing::Free, Outcome::Ended, _) if account.free_generations_used > 0 => {
-            settlement.account.free_generations_used = account.free_generations_used - 1;
+        (Billing::Free, Outcome::Ended, _) => {
+            settlement.change = Some(AccountChange {
+                delta: AccountDelta {
+                    free_generations_used: -1,
+                    ..AccountDelta::default()
+                },
+                shortfall: Shortfall::NoChange,
+            });
             settlement.movement = Some(Movement::of(MoneyOp::FreeSlotReturned));
         }
         _ => {}
     }
-    Ok(settlement)
+    settlement
 }

@@ -36,6 +36,15 @@ fn shape(account: &CreditAccount) -> (u32, i64, i64) {
     )
 }
 
+/// `account` after settlement `s` (as the guarded statement applies it): unchanged when it
+/// has no change, or its change is not admitted and means nothing.
+fn account_after(s: &Settlement, account: &CreditAccount) -> Result<CreditAccount, Inconsistent> {
+    match s.change {
+        Some(change) => Ok(change.apply(account)?.unwrap_or(*account)),
+        None => Ok(*account),
+    }
+}
+
 fn paid(n: i64) -> AccessDecision {
     AccessDecision::Paid { amount: credits(n) }
 }
@@ -232,9 +241,9 @@ fn settlements() {
     ];
     let before = account(2, 20, 10);
     for (i, (billing, ledger, outcome, hold, expected)) in cases.into_iter().enumerate() {
-        let s = settle(billing, ledger, outcome, hold, &before).unwrap();
+        let s = settle(billing, ledger, outcome, hold);
         let got = (
-            shape(&s.account),
+            shape(&account_after(&s, &before).unwrap()),
             s.entry.map(|e| (e.kind, e.amount.get())),
             s.credits_used.map(CreditAmount::get),
             s.due_charge.map(CreditAmount::get),
@@ -253,25 +262,13 @@ fn a_local_capture_counts_as_spent() {
         reserved: Some(credits(10)),
         settled: false,
     };
-    let s = settle(
-        Billing::Paid,
-        Ledger::Local,
-        Outcome::Completed,
-        hold,
-        &account(3, 0, 10),
-    )
-    .unwrap();
-    assert_eq!(s.account.credits.total_spent, credits(10));
-    let s = settle(
-        Billing::Paid,
-        Ledger::Remote,
-        Outcome::Completed,
-        hold,
-        &account(3, 0, 10),
-    )
-    .unwrap();
+    let s = settle(Billing::Paid, Ledger::Local, Outcome::Completed, hold);
+    let after = account_after(&s, &account(3, 0, 10)).unwrap();
+    assert_eq!(after.credits.total_spent, credits(10));
+    let s = settle(Billing::Paid, Ledger::Remote, Outcome::Completed, hold);
+    let after = account_after(&s, &account(3, 0, 10)).unwrap();
     assert_eq!(
-        s.account.credits.total_spent,
+        after.credits.total_spent,
         CreditAmount::ZERO,
         "spent at the service"
     );
@@ -284,11 +281,15 @@ fn a_free_slot_is_never_given_back_below_zero() {
         Ledger::Local,
         Outcome::Ended,
         Hold::default(),
-        &account(0, 0, 0),
-    )
-    .unwrap();
-    assert_eq!(s.account.free_generations_used, 0);
-    assert_eq!(s.movement, None);
+    );
+    let change = s.change.unwrap();
+    assert_eq!(change.shortfall, Shortfall::NoChange);
+    // Not admitted at zero: nothing changes, and the movement is not emitted.
+    assert_eq!(change.apply(&account(0, 0, 0)), Ok(None));
+    assert_eq!(
+        change.apply(&account(1, 0, 0)).unwrap().unwrap(),
+        account(0, 0, 0)
+    );
 }
 
 #[test]
@@ -297,16 +298,9 @@ fn settling_more_than_is_held_is_an_inconsistency_not_a_negative_hold() {
         reserved: Some(credits(10)),
         settled: false,
     };
-    assert!(
-        settle(
-            Billing::Paid,
-            Ledger::Local,
-            Outcome::Ended,
-            hold,
-            &account(3, 0, 5)
-        )
-        .is_err()
-    );
+    let s = settle(Billing::Paid, Ledger::Local, Outcome::Ended, hold);
+    assert!(account_after(&s, &account(3, 0, 5)).is_err());
+    assert!(account_after(&s, &account(3, 0, 10)).is_ok());
 }
 
 #[test]
@@ -323,9 +317,9 @@ fn capture_and_release_happen_at_most_once_and_never_both() {
         Outcome::Ended,
     ] {
         let hold = Hold::from_entries(entries.iter().copied());
-        let s = settle(Billing::Paid, Ledger::Local, outcome, hold, &account).unwrap();
+        let s = settle(Billing::Paid, Ledger::Local, outcome, hold);
         entries.extend(s.entry);
-        account = s.account;
+        account = account_after(&s, &account).unwrap();
     }
     let kinds: Vec<_> = entries.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EntryKind::Reserve, EntryKind::Capture]);
@@ -399,4 +393,68 @@ fn every_name_round_trips_through_its_one_spelling() {
         EntryKind::Reserve.key("g1"),
         EntryKind::Reserve.to_string() + ":g1"
     );
+}
+
+#[test]
+fn a_change_admits_only_stored_figures_that_stay_in_range() {
+    let release = AccountDelta {
+        balance: 10,
+        held: -10,
+        ..AccountDelta::default()
+    };
+    let [balance, held, earned, spent, free] = release.admits();
+    assert_eq!(balance, (0, i64::MAX - 10));
+    assert_eq!(held, (10, i64::MAX));
+    // Untouched figures are guarded too: a stored negative value is corrupt, never admitted.
+    assert_eq!(earned, (0, i64::MAX));
+    assert_eq!(spent, (0, i64::MAX));
+    assert_eq!(free, (0, i64::from(i32::MAX)));
+
+    assert_eq!(release.apply(&account(0, 5, 10)), Some(account(0, 15, 0)));
+    assert_eq!(
+        release.apply(&account(0, 5, 9)),
+        None,
+        "less held than the hold"
+    );
+    let mut full = account(0, 0, 10);
+    full.credits.balance = CreditAmount::new(i64::MAX - 5).unwrap();
+    assert_eq!(release.apply(&full), None, "the balance would overflow");
+    let no_change = AccountDelta::default();
+    assert_eq!(no_change.apply(&account(1, 2, 3)), Some(account(1, 2, 3)));
+}
+
+#[test]
+fn a_paid_settlement_that_does_not_apply_is_an_inconsistency() {
+    let hold = Hold {
+        reserved: Some(credits(10)),
+        settled: false,
+    };
+    for (ledger, outcome) in [
+        (Ledger::Local, Outcome::Completed),
+        (Ledger::Local, Outcome::Ended),
+        (Ledger::Remote, Outcome::Completed),
+        (Ledger::Remote, Outcome::Ended),
+    ] {
+        let change = settle(Billing::Paid, ledger, outcome, hold).change.unwrap();
+        assert!(matches!(change.shortfall, Shortfall::Inconsistent(_)));
+        assert!(change.apply(&account(0, 0, 9)).is_err());
+    }
+}
+
+#[test]
+fn only_a_paid_settlement_reads_the_hold() {
+    assert!(needs_hold(Billing::Paid));
+    for billing in [Billing::Free, Billing::Unbilled, Billing::None] {
+        assert!(!needs_hold(billing));
+        // Whatever the entries say, they change nothing for it.
+        let held = Hold {
+            reserved: Some(credits(10)),
+            settled: false,
+        };
+        for outcome in [Outcome::Completed, Outcome::Ended] {
+            let with = settle(billing, Ledger::Local, outcome, held);
+            let without = settle(billing, Ledger::Local, outcome, Hold::default());
+            assert_eq!(with, without);
+        }
+    }
 }

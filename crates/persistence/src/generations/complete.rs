@@ -1,6 +1,7 @@
 //! Completing a generation, in one transaction: the status compare-and-set as the lease's
-//! holder, its image row, and its hold captured ([`settle_money`] with
-//! [`Outcome::Completed`]); it answers the generation as committed, so nobody reads it back.
+//! holder (returning the row), its image row, and its hold captured ([`settle_money`] with
+//! [`Outcome::Completed`]); it answers the generation as committed — the row the status update
+//! returned, with the `credits_used` the capture set — so nobody reads it back.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -31,14 +32,14 @@ impl DieselGenerationRepository {
         at: DateTime<Utc>,
     ) -> Result<Option<Completion>, RepositoryError> {
         let from = predecessors(GenerationStatus::Completed);
-        let generation = id;
+        let generation_id = id;
         let id = id.to_string();
         let at = to_millis(at);
         let image_row = ImageRow::new(image)?;
         let stored: Option<(GenerationRow, ImageRow, Settled)> =
             with_connection!(self.database, |conn| conn
                 .transaction::<_, TxError, _>(async |conn| {
-                    let payer: Option<Payer> = diesel::update(
+                    let stored: Option<(GenerationRow, (String, String, String))> = diesel::update(
                         generations::table
                             .filter(generations::id.eq(&id))
                             .filter(generations::status.eq_any(&from))
@@ -53,15 +54,18 @@ impl DieselGenerationRepository {
                         generations::finalize_lease_owner.eq(None::<&str>),
                     ))
                     .returning((
-                        generations::user_id,
-                        generations::billing,
-                        generations::ledger,
+                        GenerationRow::as_returning(),
+                        (
+                            generations::user_id,
+                            generations::billing,
+                            generations::ledger,
+                        ),
                     ))
                     .cached()
                     .get_result(conn)
                     .await
                     .optional()?;
-                    let Some(payer) = payer else {
+                    let Some((completed, (user, billing, ledger))) = stored else {
                         return Ok(None);
                     };
                     let stored: ImageRow = diesel::insert_into(images::table)
@@ -69,13 +73,12 @@ impl DieselGenerationRepository {
                         .returning(ImageRow::as_returning())
                         .get_result(conn)
                         .await?;
+                    let payer = Payer {
+                        user: &user,
+                        billing: billing.parse().map_err(|e| corrupt("billing", e))?,
+                        ledger: ledger.parse().map_err(|e| corrupt("ledger", e))?,
+                    };
                     let settled = settle_money(conn, &id, payer, Outcome::Completed, at).await?;
-                    // The row as committed (with `credits_used` once captured), for the caller.
-                    let completed: GenerationRow = generations::table
-                        .find(&id)
-                        .select(GenerationRow::as_select())
-                        .first(conn)
-                        .await?;
                     Ok(Some((completed, stored, settled)))
                 })
                 .await
@@ -88,14 +91,20 @@ impl DieselGenerationRepository {
             .due
             .map(|(user, amount)| {
                 Ok::<_, RepositoryError>(DueCharge {
-                    generation_id: generation,
+                    generation_id,
                     user_id: UserId::parse(user).map_err(|e| corrupt("user id", e))?,
                     amount,
                 })
             })
             .transpose()?;
+        // The row as committed: the status update returned it, and the capture then set its
+        // `credits_used`.
+        let mut generation = completed.into_generation()?;
+        if let Some(amount) = settled.credits_used {
+            generation.credits_used = amount.get();
+        }
         Ok(Some(Completion {
-            generation: completed.into_generation()?,
+            generation,
             image: row.into_image()?,
             charge,
         }))

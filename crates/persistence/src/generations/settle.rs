@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use picture_domain::money::{self, Billing, Ledger, Outcome};
+use picture_domain::money::{self, Billing, Hold, Ledger, Outcome};
 use picture_domain::{CreditAmount, RepositoryError};
 
 use super::DieselGenerationRepository;
@@ -14,59 +14,78 @@ use crate::money_events::{MoneyEvent, emit_all};
 use crate::money_rows::{EntryRow, MoneyRows};
 use crate::schema::image_generations as generations;
 
-/// A generation's owner and how it is paid, as stored (returned by the status update).
-pub(super) type Payer = (String, String, String);
+/// A generation's owner and how it is paid (returned by its status update).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Payer<'a> {
+    /// The owner.
+    pub(super) user: &'a str,
+    /// How it is paid for.
+    pub(super) billing: Billing,
+    /// Where its credits are kept.
+    pub(super) ledger: Ledger,
+}
 
-/// What settling wrote: the charge now due to the remote service, and the events to emit
-/// after the commit.
+/// What settling wrote: the generation's `credits_used` when it changed, the charge now due to
+/// the remote service, and the events to emit after the commit.
+#[derive(Debug, Default)]
 pub(super) struct Settled {
+    pub(super) credits_used: Option<CreditAmount>,
     pub(super) due: Option<(String, CreditAmount)>,
     pub(super) events: Vec<MoneyEvent>,
 }
 
 /// Settles the money of generation `id`, paid by `payer`, that ended with `outcome` at `at`
-/// (ms), inside the transaction that moved its status.
+/// (ms), inside the transaction that moved its status: reads its ledger entries only when the
+/// rule needs its hold, and applies the account change as one guarded statement.
 pub(super) async fn settle_money<C: MoneyRows>(
     conn: &mut C,
     id: &str,
-    payer: Payer,
+    payer: Payer<'_>,
     outcome: Outcome,
     at: i64,
 ) -> Result<Settled, TxError> {
-    let (user, billing, ledger) = payer;
-    let billing: Billing = billing.parse().map_err(|e| corrupt("billing", e))?;
-    let ledger: Ledger = ledger.parse().map_err(|e| corrupt("ledger", e))?;
-    let hold = conn.hold_of(id).await?;
-    let account = conn.lock_account(&user, at).await?;
-    let settlement = money::settle(billing, ledger, outcome, hold, &account)?;
+    let Payer {
+        user,
+        billing,
+        ledger,
+    } = payer;
+    let hold = if money::needs_hold(billing) {
+        conn.hold_of(id).await?
+    } else {
+        Hold::default()
+    };
+    let settlement = money::settle(billing, ledger, outcome, hold);
     if let Some(entry) = settlement.entry
         && !conn
-            .append_entry(&EntryRow::of_generation(&user, id, entry, at))
+            .append_entry(&EntryRow::of_generation(user, id, entry, at))
             .await?
     {
         // Settled by a concurrent transaction after `hold_of` read the entries: the status
         // compare-and-set makes this unreachable, and then this one changes nothing.
-        return Ok(Settled {
-            due: None,
-            events: Vec::new(),
-        });
+        return Ok(Settled::default());
     }
-    if settlement.account != account {
-        conn.write_account(&user, &settlement.account, at).await?;
+    if let Some(change) = settlement.change
+        && !conn.apply_change(user, &change, at).await?
+    {
+        // The rule does not apply to the account as it is (no free slot to give back).
+        return Ok(Settled::default());
     }
     if let Some(amount) = settlement.credits_used {
         conn.set_credits_used(id, amount, at).await?;
     }
     if let Some(amount) = settlement.due_charge {
-        conn.add_due_charge(id, &user, amount, at).await?;
+        conn.add_due_charge(id, user, amount, at).await?;
     }
     let events = settlement
         .movement
-        .map(|movement| MoneyEvent::new(movement, ledger, &user, Some(id)))
+        .map(|movement| MoneyEvent::new(movement, ledger, user, Some(id)))
         .into_iter()
         .collect();
     Ok(Settled {
-        due: settlement.due_charge.map(|amount| (user, amount)),
+        credits_used: settlement.credits_used,
+        due: settlement
+            .due_charge
+            .map(|amount| (user.to_owned(), amount)),
         events,
     })
 }
@@ -96,7 +115,7 @@ impl DieselGenerationRepository {
                             .or(generations::finalize_lease_until.is_null())
                             .or(generations::finalize_lease_until.lt(at)),
                     );
-                let payer: Option<Payer> = diesel::update(guarded)
+                let stored: Option<(String, String, String)> = diesel::update(guarded)
                     .set((
                         generations::status.eq(status),
                         generations::error_message.eq(Some(message)),
@@ -114,8 +133,13 @@ impl DieselGenerationRepository {
                     .get_result(conn)
                     .await
                     .optional()?;
-                let Some(payer) = payer else {
+                let Some((user, billing, ledger)) = stored else {
                     return Ok(None);
+                };
+                let payer = Payer {
+                    user: &user,
+                    billing: billing.parse().map_err(|e| corrupt("billing", e))?,
+                    ledger: ledger.parse().map_err(|e| corrupt("ledger", e))?,
                 };
                 let settled = settle_money(conn, id, payer, Outcome::Ended, at).await?;
                 Ok(Some(settled.events))
