@@ -6,6 +6,7 @@ mod model;
 mod path_id;
 mod profile;
 mod responses;
+mod tag;
 
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;
@@ -17,6 +18,7 @@ pub use responses::{
     GenerationParamsDto, GrantDto, GrantedDto, HealthDto, HistoryDto, InsufficientDetails,
     LikesDto, ReadyChecks, ReadyDto, WebhookAckDto,
 };
+pub use tag::TagDto;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
