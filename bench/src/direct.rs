@@ -20,6 +20,7 @@ pub fn first_page() -> ImageQuery {
         page: 1,
         limit: 20,
         after: None,
+        tag_ids: Vec::new(),
     }
 }
 

@@ -7,6 +7,7 @@ mod path_id;
 mod profile;
 mod profile_edit;
 mod responses;
+mod tag;
 
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;
@@ -19,6 +20,7 @@ pub use responses::{
     GenerationParamsDto, GrantDto, GrantedDto, HealthDto, HistoryDto, InsufficientDetails,
     LikesDto, ReadyChecks, ReadyDto, WebhookAckDto,
 };
+pub use tag::TagDto;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

@@ -11,11 +11,13 @@ pub(crate) mod files;
 pub(crate) mod generate;
 pub(crate) mod health;
 pub(crate) mod history;
+pub(crate) mod image_tags;
 pub(crate) mod images;
 pub(crate) mod models;
 pub(crate) mod profile_stats;
 pub(crate) mod profiles;
 pub(crate) mod responses;
+pub(crate) mod tags;
 pub(crate) mod webhook;
 
 use actix_web::web;
@@ -71,7 +73,14 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(images::favorite)
         .service(images::like)
         .service(images::unlike)
-        .service(images::likes);
+        .service(images::likes)
+        .service(tags::list)
+        .service(tags::create)
+        .service(tags::update)
+        .service(tags::delete)
+        .service(image_tags::of_image)
+        .service(image_tags::add)
+        .service(image_tags::remove);
 }
 
 /// [`api`] mounted on a plain actix scope: the `/api` alias serves the same routes without

@@ -114,6 +114,10 @@ uuid_id!(
     /// The id of a stored image.
     ImageId
 );
+uuid_id!(
+    /// The id of a user's tag.
+    TagId
+);
 
 /// The provider's id for a prediction (Replicate's `id`). Opaque, non-empty, at most 128 chars.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

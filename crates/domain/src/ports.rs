@@ -19,6 +19,7 @@ pub mod output_fetcher;
 pub mod profile_repository;
 pub mod providers;
 pub mod rate_counter;
+pub mod tags;
 
 pub use crate::money::{ChargeOutcome, Funds, Refusal};
 pub use background::{Background, BackgroundTask};
@@ -43,6 +44,7 @@ pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};
 pub use profile_repository::ProfileRepository;
 pub use providers::Providers;
 pub use rate_counter::{Admission, RateCounter, SlidingWindow, WindowUsage};
+pub use tags::{LinkOutcome, TagRepository};
 
 #[cfg(any(test, feature = "mock"))]
 pub use background::MockBackground;
@@ -75,3 +77,5 @@ pub use output_fetcher::MockOutputFetcher;
 pub use profile_repository::MockProfileRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use rate_counter::MockRateCounter;
+#[cfg(any(test, feature = "mock"))]
+pub use tags::MockTagRepository;

@@ -11,7 +11,7 @@ use picture_domain::{GenerationId, Image, ImageId, NewImage, RepositoryError, Us
 
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};
-use crate::schema::{image_likes as likes, images};
+use crate::schema::{image_likes as likes, image_tags, images};
 use crate::time::{from_millis, to_millis};
 
 /// [`ImageRepository`] stored in the `images` table.
@@ -225,6 +225,7 @@ impl ImageRepository for DieselImageRepository {
         let after = query
             .after
             .map(|cursor| (to_millis(cursor.created_at), cursor.id.to_string()));
+        let tag_ids: Vec<String> = query.tag_ids.iter().map(ToString::to_string).collect();
         let rows: Vec<ImageRow> = with_connection!(self.database, |conn| {
             let mut select = images::table
                 .into_boxed()
@@ -236,6 +237,16 @@ impl ImageRepository for DieselImageRepository {
             };
             if query.favorites_only {
                 select = select.filter(images::is_favorite.eq(true));
+            }
+            // Every requested tag: one semi-join each, on `image_tags`' primary key.
+            for tag in &tag_ids {
+                select = select.filter(
+                    images::id.eq_any(
+                        image_tags::table
+                            .filter(image_tags::tag_id.eq(tag))
+                            .select(image_tags::image_id),
+                    ),
+                );
             }
             let offset = match &after {
                 // `created_at <= t` bounds the index range scan; the `or` only drops the images

@@ -16,6 +16,7 @@ mod money_rows;
 mod profiles;
 mod rate_counters;
 mod schema;
+mod tags;
 mod time;
 mod url;
 
@@ -30,4 +31,5 @@ pub use images::DieselImageRepository;
 pub use ledger::DieselLedger;
 pub use profiles::DieselProfileRepository;
 pub use rate_counters::DieselRateCounter;
+pub use tags::DieselTagRepository;
 pub use url::{Backend, DatabaseUrl};

@@ -201,3 +201,26 @@ diesel::table! {
         at -> BigInt,
     }
 }
+
+diesel::table! {
+    tags (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        name_key -> Text,
+        color -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    image_tags (image_id, tag_id) {
+        image_id -> Text,
+        tag_id -> Text,
+    }
+}
+
+diesel::joinable!(image_tags -> images (image_id));
+diesel::joinable!(image_tags -> tags (tag_id));
+diesel::allow_tables_to_appear_in_same_query!(images, image_tags, tags);

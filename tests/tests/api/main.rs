@@ -26,3 +26,4 @@ mod remote_credits;
 mod replicate;
 mod security;
 mod subjects;
+mod tags;

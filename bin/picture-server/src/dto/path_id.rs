@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use picture_domain::{GenerationId, ImageId, ModelId};
+use picture_domain::{GenerationId, ImageId, ModelId, TagId};
 
 use crate::error::ApiError;
 
@@ -27,6 +27,10 @@ impl PathResource for ImageId {
 
 impl PathResource for ModelId {
     const NAME: &'static str = "Model";
+}
+
+impl PathResource for TagId {
+    const NAME: &'static str = "Tag";
 }
 
 /// The route's one path parameter parsed as `T`, with the segment as the client sent it (for

@@ -5,7 +5,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use picture_domain::ports::{BatchAction, ImageChange, ImageQuery};
 use picture_domain::services::{ImageService, ReadGenerations};
-use picture_domain::{GalleryCursor, GenerationId, ImageId};
+use picture_domain::{GalleryCursor, GenerationId, ImageId, TagId};
 use serde::Deserialize;
 
 use super::responses::{NotFound, Unauthorized};
@@ -48,6 +48,29 @@ fn number(name: &str, raw: Option<&str>, default: u32, max: u32) -> Result<u32, 
     Ok(value)
 }
 
+/// Most tags one gallery request may filter by.
+pub const MAX_TAG_FILTER: usize = 20;
+
+/// `tagIds=a,b`: comma-separated tag ids (blank entries skipped), at most [`MAX_TAG_FILTER`].
+fn tag_ids(raw: Option<&str>) -> Result<Vec<TagId>, String> {
+    let ids = raw
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse()
+                .map_err(|_| "each value in tagIds must be a UUID".to_owned())
+        })
+        .collect::<Result<Vec<TagId>, _>>()?;
+    if ids.len() > MAX_TAG_FILTER {
+        return Err(format!(
+            "tagIds must contain no more than {MAX_TAG_FILTER} elements"
+        ));
+    }
+    Ok(ids)
+}
+
 impl ListQuery {
     fn parse(&self) -> Result<ImageQuery, ApiError> {
         let page = number("page", self.page.as_deref(), 1, 1_000_000);
@@ -57,16 +80,18 @@ impl ListQuery {
             .as_deref()
             .map(|raw| raw.parse::<GalleryCursor>().map_err(|e| e.to_string()))
             .transpose();
-        match (page, limit, after) {
-            (Ok(page), Ok(limit), Ok(after)) => Ok(ImageQuery {
+        let tags = tag_ids(self.tag_ids.as_deref());
+        match (page, limit, after, tags) {
+            (Ok(page), Ok(limit), Ok(after), Ok(tag_ids)) => Ok(ImageQuery {
                 archived: self.archived.as_deref() == Some("true"),
                 favorites_only: self.favorites_only.as_deref() == Some("true"),
                 page,
                 limit,
                 after,
+                tag_ids,
             }),
-            (page, limit, after) => Err(ApiError::Validation(
-                [page.err(), limit.err(), after.err()]
+            (page, limit, after, tags) => Err(ApiError::Validation(
+                [page.err(), limit.err(), after.err(), tags.err()]
                     .into_iter()
                     .flatten()
                     .collect(),
@@ -80,7 +105,7 @@ const IMAGE_JSON_BYTES: usize = 768;
 
 /// A page of the caller's images, newest first (a bare array, as the original).
 #[utoipa::path(tag = "images", security(("bearer" = [])),
-    params(("page" = Option<u32>, Query), ("limit" = Option<u32>, Query, description = "1 to 1000 (default 20); above: 400 validation_failed"), ("archived" = Option<String>, Query, description = "`true` for archived images"), ("favoritesOnly" = Option<String>, Query), ("tagIds" = Option<String>, Query, description = "Accepted, ignored (no tags yet)"), ("cursor" = Option<String>, Query, description = "Start after this position (the `X-Next-Cursor` of the previous page) instead of at `page`: as fast deep in a large gallery as on its first page")),
+    params(("page" = Option<u32>, Query), ("limit" = Option<u32>, Query, description = "1 to 1000 (default 20); above: 400 validation_failed"), ("archived" = Option<String>, Query, description = "`true` for archived images"), ("favoritesOnly" = Option<String>, Query), ("tagIds" = Option<String>, Query, description = "Comma-separated ids of the caller's tags (at most 20): only images carrying every one of them (all, not any, as the original); works with `cursor` paging"), ("cursor" = Option<String>, Query, description = "Start after this position (the `X-Next-Cursor` of the previous page) instead of at `page`: as fast deep in a large gallery as on its first page")),
     responses((status = 200, description = "The caller's images, newest first", body = [ImageDto], headers(("x-next-cursor" = String, description = "Cursor of the next page; present when this page is full"))), (status = 400, description = "Invalid input", body = ErrorDto), Unauthorized))]
 #[get("/images")]
 pub async fn list(
@@ -89,17 +114,10 @@ pub async fn list(
     images: web::Data<ImageService>,
 ) -> Result<HttpResponse, ApiError> {
     let parsed = query.parse()?;
-    // Tags are not stored yet, so no image carries the requested tags.
-    if query
-        .tag_ids
-        .as_deref()
-        .is_some_and(|t| !t.trim().is_empty())
-    {
-        return Ok(HttpResponse::Ok().json(Vec::<ImageDto>::new()));
-    }
+    let limit = parsed.limit;
     let found = images.list(&user.id, parsed).await?;
     let mut response = HttpResponse::Ok();
-    if found.len() == parsed.limit as usize
+    if found.len() == limit as usize
         && let Some(last) = found.last()
     {
         response.insert_header((NEXT_CURSOR_HEADER, GalleryCursor::after(last).to_string()));

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use actix_web::web;
 use picture_domain::ports::{ImageRepository, ModelCatalog};
+use picture_domain::services::TagService;
 use picture_domain::services::{
     CATALOG_CACHE_TTL, CachedCatalog, CancelGeneration, CreditPorts, CreditService, DeliveryGuard,
     FinalizeGeneration, GenerationLimits, GenerationServices, ImageService, ModelService,
     PipelinePorts, PipelineSettings, ProfileService, ReadGenerations, ReconcileGenerations,
     StartGeneration,
 };
+use picture_persistence::DieselTagRepository;
 use picture_persistence::{
     Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
     DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,
@@ -111,6 +113,7 @@ pub(super) struct Services {
     models: web::Data<ModelService>,
     profiles: web::Data<ProfileService>,
     images: web::Data<ImageService>,
+    tags: web::Data<TagService>,
     limits: web::Data<GenerationLimits>,
     deliveries: web::Data<DeliveryGuard>,
     verifier: web::Data<Arc<dyn TokenVerifier>>,
@@ -162,6 +165,10 @@ impl Services {
                 Arc::clone(&outbound.store),
                 Arc::clone(clock),
             )),
+            tags: web::Data::new(TagService::new(
+                Arc::new(DieselTagRepository::new(database.clone())),
+                Arc::clone(clock),
+            )),
             limits: web::Data::new(GenerationLimits::new(
                 Arc::new(DieselRateCounter::new(database.clone())),
                 Arc::clone(clock),
@@ -203,6 +210,7 @@ impl Services {
             .app_data(self.limits.clone())
             .app_data(self.deliveries.clone())
             .app_data(self.images.clone())
+            .app_data(self.tags.clone())
             .app_data(self.webhook_verifier.clone());
     }
 }

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 
 use crate::error::RepositoryError;
 use crate::gallery_cursor::GalleryCursor;
-use crate::ids::{GenerationId, ImageId, UserId};
+use crate::ids::{GenerationId, ImageId, TagId, UserId};
 use crate::image::Image;
 use crate::ports::ObjectKey;
 
 /// Which of a user's images to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageQuery {
     /// Archived images instead of the gallery.
     pub archived: bool,
@@ -23,6 +23,9 @@ pub struct ImageQuery {
     pub after: Option<GalleryCursor>,
     /// Page size, 1 to 100.
     pub limit: u32,
+    /// Only images carrying every one of these tags (all, not any, as the original backend);
+    /// empty: no tag filter. The tags are the user's own: only they can be on their images.
+    pub tag_ids: Vec<TagId>,
 }
 
 /// A change an owner makes to one image.

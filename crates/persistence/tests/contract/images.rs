@@ -191,6 +191,7 @@ fn query(page: u32, limit: u32) -> ImageQuery {
         page,
         limit,
         after: None,
+        tag_ids: Vec::new(),
     }
 }
 

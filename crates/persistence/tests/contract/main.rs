@@ -89,3 +89,4 @@ mod profiles;
 mod provider_checks;
 mod remote_money;
 mod sliding_limits;
+mod tags;

@@ -1,0 +1,160 @@
+//! A user's tags: labels with an optional colour that the user puts on their own images.
+//!
+//! Tags belong to one user (the original backend's were global, so anyone could rename anyone's
+//! tag). A user's tag names are unique without regard to case: [`TagName::key`] is the folded
+//! form the uniqueness rule compares, computed here so both databases fold alike (SQLite's
+//! `lower()` folds ASCII only).
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{TagId, UserId};
+use crate::validation::ValidationErrors;
+
+/// Longest tag name, in characters (after trimming).
+pub const MAX_TAG_NAME_CHARS: usize = 50;
+
+/// A tag's name: trimmed, 1 to [`MAX_TAG_NAME_CHARS`] characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagName(String);
+
+impl TagName {
+    /// Parses a name, trimming the whitespace around it.
+    ///
+    /// # Errors
+    /// A [`ValidationErrors`] when the trimmed name is empty, longer than
+    /// [`MAX_TAG_NAME_CHARS`] characters or holds control characters.
+    pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(ValidationErrors::single("name should not be empty"));
+        }
+        if name.chars().count() > MAX_TAG_NAME_CHARS {
+            return Err(ValidationErrors::single(format!(
+                "name must be shorter than or equal to {MAX_TAG_NAME_CHARS} characters"
+            )));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(ValidationErrors::single(
+                "name must not contain control characters",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as the user wrote it (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form the per-user uniqueness rule compares: the name in lower case (Unicode).
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// A tag's colour: `#rrggbb`, six hexadecimal digits in either case, kept as written (the web
+/// client compares the stored colour with its own upper-case palette).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagColor(String);
+
+impl TagColor {
+    /// Parses a colour.
+    ///
+    /// # Errors
+    /// A [`ValidationErrors`] unless `raw` is `#` followed by exactly six hexadecimal digits.
+    pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
+        let digits = raw.strip_prefix('#').unwrap_or("");
+        if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ValidationErrors::single(
+                "color must be a hex colour like #3b82f6",
+            ))
+        }
+    }
+
+    /// The colour as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A tag to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTag {
+    /// Its id.
+    pub id: TagId,
+    /// Its owner.
+    pub user_id: UserId,
+    /// Its name.
+    pub name: TagName,
+    /// Its colour, if any.
+    pub color: Option<TagColor>,
+    /// When it is created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What an owner changes in a tag; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagChange {
+    /// A new name.
+    pub name: Option<TagName>,
+    /// A new colour: `Some(None)` removes it.
+    pub color: Option<Option<TagColor>>,
+}
+
+/// A stored tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    /// Its id.
+    pub id: TagId,
+    /// Its owner.
+    pub user_id: UserId,
+    /// Its name, as the user wrote it.
+    pub name: String,
+    /// Its colour (`#rrggbb`), if any.
+    pub color: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded_in_characters() {
+        assert_eq!(TagName::parse("  Katze ").unwrap().as_str(), "Katze");
+        assert!(TagName::parse("").is_err());
+        assert!(TagName::parse(" \t ").is_err());
+        assert!(TagName::parse(&"ä".repeat(50)).is_ok());
+        assert!(TagName::parse(&"ä".repeat(51)).is_err());
+        assert!(TagName::parse("a\u{0}b").is_err());
+        assert!(TagName::parse("line\nbreak").is_err());
+    }
+
+    #[test]
+    fn the_key_folds_case_beyond_ascii() {
+        assert_eq!(TagName::parse("ÄPFEL Tree").unwrap().key(), "äpfel tree");
+    }
+
+    #[test]
+    fn colours_are_six_hex_digits_in_either_case_kept_as_written() {
+        assert_eq!(TagColor::parse("#3B82F6").unwrap().as_str(), "#3B82F6");
+        assert_eq!(TagColor::parse("#0a0b0c").unwrap().as_str(), "#0a0b0c");
+        for bad in [
+            "",
+            "#",
+            "3b82f6",
+            "#3b82f",
+            "#3b82f6a",
+            "#gggggg",
+            "red",
+            "#3b82f６",
+        ] {
+            assert!(TagColor::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
