@@ -17,6 +17,7 @@ pub mod profile;
 pub mod provider_name;
 pub mod services;
 pub mod text;
+pub mod upload;
 pub mod validation;
 
 pub use credits::CreditAmount;
@@ -33,4 +34,5 @@ pub use params::{GenerationParams, GenerationRequest, RawGenerationRequest};
 pub use profile::{NewProfile, Profile};
 pub use provider_name::{InvalidProviderName, ProviderName};
 pub use text::{ModelVersion, NegativePrompt, Prompt, SourceImageUrl, Style};
+pub use upload::{InspectError, InspectedImage};
 pub use validation::ValidationErrors;

@@ -11,6 +11,7 @@ pub mod credit_ledger;
 pub mod delivery_log;
 pub mod generations;
 pub mod idempotency;
+pub mod image_inspector;
 pub mod image_provider;
 pub mod image_repository;
 pub mod model_catalog;
@@ -19,6 +20,7 @@ pub mod output_fetcher;
 pub mod profile_repository;
 pub mod providers;
 pub mod rate_counter;
+pub mod upload_repository;
 
 pub use crate::money::{ChargeOutcome, Funds, Refusal};
 pub use background::{Background, BackgroundTask};
@@ -31,6 +33,7 @@ pub use generations::{
     LeaseToken, ReconcilerQueue, RemoteChargeQueue, Transition,
 };
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, RecordedResponse};
+pub use image_inspector::ImageInspector;
 pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
 };
@@ -43,6 +46,7 @@ pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};
 pub use profile_repository::ProfileRepository;
 pub use providers::Providers;
 pub use rate_counter::{Admission, RateCounter, SlidingWindow};
+pub use upload_repository::UploadRepository;
 
 #[cfg(any(test, feature = "mock"))]
 pub use background::MockBackground;
@@ -62,6 +66,8 @@ pub use generations::{
 #[cfg(any(test, feature = "mock"))]
 pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mock"))]
+pub use image_inspector::MockImageInspector;
+#[cfg(any(test, feature = "mock"))]
 pub use image_provider::MockImageProvider;
 #[cfg(any(test, feature = "mock"))]
 pub use image_repository::MockImageRepository;
@@ -75,3 +81,5 @@ pub use output_fetcher::MockOutputFetcher;
 pub use profile_repository::MockProfileRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use rate_counter::MockRateCounter;
+#[cfg(any(test, feature = "mock"))]
+pub use upload_repository::MockUploadRepository;

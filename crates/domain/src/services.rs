@@ -9,6 +9,7 @@ pub mod limits;
 pub mod models;
 pub mod orphans;
 pub mod profiles;
+pub mod uploads;
 
 pub use cached_catalog::{CATALOG_CACHE_TTL, CachedCatalog};
 pub use credits::{CreditError, CreditOverview, CreditPorts, CreditService};
@@ -23,3 +24,4 @@ pub use limits::{GenerationLimits, GenerationQuota, RateLimited};
 pub use models::ModelService;
 pub use orphans::{OrphanSweepSettings, OrphanSweeper, SweepError, SweepReport};
 pub use profiles::ProfileService;
+pub use uploads::{UploadError, UploadLimits, UploadPorts, UploadService};
