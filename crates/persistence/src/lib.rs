@@ -17,6 +17,7 @@ mod profiles;
 mod rate_counters;
 mod schema;
 mod time;
+mod uploads;
 mod url;
 
 pub use catalog::DieselModelCatalog;
@@ -30,4 +31,5 @@ pub use images::DieselImageRepository;
 pub use ledger::DieselLedger;
 pub use profiles::DieselProfileRepository;
 pub use rate_counters::DieselRateCounter;
+pub use uploads::DieselUploadRepository;
 pub use url::{Backend, DatabaseUrl};

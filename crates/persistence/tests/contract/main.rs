@@ -88,3 +88,4 @@ mod profiles;
 mod provider_checks;
 mod remote_money;
 mod sliding_limits;
+mod uploads;
