@@ -15,6 +15,7 @@ pub(crate) mod images;
 pub(crate) mod models;
 pub(crate) mod profiles;
 pub(crate) mod responses;
+pub(crate) mod uploads;
 pub(crate) mod webhook;
 
 use actix_web::web;
@@ -67,7 +68,10 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(images::favorite)
         .service(images::like)
         .service(images::unlike)
-        .service(images::likes);
+        .service(images::likes)
+        .service(uploads::upload)
+        .service(uploads::upload_multiple)
+        .service(uploads::delete);
 }
 
 /// [`api`] mounted on a plain actix scope: the `/api` alias serves the same routes without

@@ -12,6 +12,8 @@ use picture_domain::services::{
     PipelinePorts, PipelineSettings, ProfileService, ReadGenerations, ReconcileGenerations,
     StartGeneration,
 };
+use picture_domain::services::{UploadLimits, UploadPorts, UploadService};
+use picture_persistence::DieselUploadRepository;
 use picture_persistence::{
     Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
     DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,
@@ -111,6 +113,7 @@ pub(super) struct Services {
     models: web::Data<ModelService>,
     profiles: web::Data<ProfileService>,
     images: web::Data<ImageService>,
+    uploads: web::Data<UploadService>,
     limits: web::Data<GenerationLimits>,
     deliveries: web::Data<DeliveryGuard>,
     verifier: web::Data<Arc<dyn TokenVerifier>>,
@@ -156,6 +159,19 @@ impl Services {
             profiles: web::Data::new(ProfileService::new(
                 Arc::new(DieselProfileRepository::new(database.clone())),
                 Arc::clone(clock),
+            )),
+            uploads: web::Data::new(UploadService::new(
+                UploadPorts {
+                    inspector: Arc::new(picture_storage::UploadInspector),
+                    store: Arc::clone(&outbound.store),
+                    uploads: Arc::new(DieselUploadRepository::new(database.clone())),
+                    images: Arc::clone(&images),
+                    clock: Arc::clone(clock),
+                },
+                UploadLimits {
+                    max_bytes: settings.limits.upload_max_bytes,
+                    max_pixels: picture_domain::services::uploads::DEFAULT_MAX_UPLOAD_PIXELS,
+                },
             )),
             images: web::Data::new(ImageService::new(
                 images,
@@ -203,6 +219,7 @@ impl Services {
             .app_data(self.limits.clone())
             .app_data(self.deliveries.clone())
             .app_data(self.images.clone())
+            .app_data(self.uploads.clone())
             .app_data(self.webhook_verifier.clone());
     }
 }
