@@ -25,3 +25,4 @@ mod remote_credits;
 mod replicate;
 mod security;
 mod subjects;
+mod uploads;
