@@ -18,6 +18,8 @@ use picture_domain::{ErrorChain, InsufficientCredits, RepositoryError, Validatio
 
 use crate::dto::{ErrorDto, ErrorMessage, InsufficientDetails};
 
+mod uploads;
+
 /// Every error a handler can answer with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -45,6 +47,18 @@ pub enum ApiError {
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// 415 `unsupported_media_type`: an upload that is not a PNG, JPEG or WebP image.
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// 400 `invalid_image`: an upload that starts like an image but is damaged or cut short.
+    #[error("invalid image: {0}")]
+    InvalidImage(String),
+    /// 400 `image_too_large`: an upload with more pixels than the limit (a decompression bomb).
+    #[error("image too large: {0}")]
+    ImageTooLarge(String),
+    /// 503 `storage_error`: the object store failed; nothing was recorded.
+    #[error("storage unavailable")]
+    Storage(#[source] Cause),
     /// 408 `request_timeout`: the request's body did not arrive in time.
     #[error("request body timed out")]
     RequestTimeout,
@@ -138,6 +152,10 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::InsufficientCredits(_) => "insufficient_credits",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::InvalidImage(_) => "invalid_image",
+            Self::ImageTooLarge(_) => "image_too_large",
+            Self::Storage(_) => "storage_error",
             Self::RequestTimeout => "request_timeout",
             Self::MalformedRequest => "bad_request",
             Self::UriTooLong => "uri_too_long",
@@ -159,6 +177,10 @@ impl ApiError {
             Self::NotFound(message) | Self::Conflict(message) => text(message),
             Self::InsufficientCredits(refusal) => ErrorMessage::Text(refusal.to_string()),
             Self::PayloadTooLarge => text("Payload too large"),
+            Self::UnsupportedMediaType(message)
+            | Self::InvalidImage(message)
+            | Self::ImageTooLarge(message) => text(message),
+            Self::Storage(_) => text("Storing the file failed, please retry"),
             Self::RequestTimeout => text("The request body did not arrive in time"),
             Self::MalformedRequest => text("The request is not valid HTTP/1.1"),
             Self::UriTooLong => text("The request URI is too long"),
@@ -263,6 +285,9 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InvalidImage(_) | Self::ImageTooLarge(_) => StatusCode::BAD_REQUEST,
+            Self::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::MalformedRequest => StatusCode::BAD_REQUEST,
             Self::UriTooLong => StatusCode::URI_TOO_LONG,
@@ -279,7 +304,7 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         match self {
             Self::Internal(_) => tracing::error!(cause = %ErrorChain(self), "internal error"),
-            Self::Unavailable(_) => {
+            Self::Unavailable(_) | Self::Storage(_) => {
                 tracing::warn!(cause = %ErrorChain(self), "dependency unavailable")
             }
             _ => {}

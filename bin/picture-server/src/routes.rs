@@ -18,6 +18,7 @@ pub(crate) mod profile_stats;
 pub(crate) mod profiles;
 pub(crate) mod responses;
 pub(crate) mod tags;
+pub(crate) mod uploads;
 pub(crate) mod webhook;
 
 use actix_web::web;
@@ -80,7 +81,10 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(tags::delete)
         .service(image_tags::of_image)
         .service(image_tags::add)
-        .service(image_tags::remove);
+        .service(image_tags::remove)
+        .service(uploads::upload)
+        .service(uploads::upload_multiple)
+        .service(uploads::delete);
 }
 
 /// [`api`] mounted on a plain actix scope: the `/api` alias serves the same routes without

@@ -19,6 +19,7 @@ pub mod provider_name;
 pub mod services;
 pub mod tag;
 pub mod text;
+pub mod upload;
 pub mod validation;
 
 pub use credits::CreditAmount;
@@ -38,4 +39,5 @@ pub use profile_change::{AvatarUrl, FieldChange, ProfileChange, RawProfileChange
 pub use provider_name::{InvalidProviderName, ProviderName};
 pub use tag::{NewTag, Tag, TagChange, TagColor, TagName};
 pub use text::{ModelVersion, NegativePrompt, Prompt, SourceImageUrl, Style};
+pub use upload::{InspectError, InspectedImage};
 pub use validation::ValidationErrors;

@@ -11,6 +11,7 @@ pub mod credit_ledger;
 pub mod delivery_log;
 pub mod generations;
 pub mod idempotency;
+pub mod image_inspector;
 pub mod image_provider;
 pub mod image_repository;
 pub mod model_catalog;
@@ -20,6 +21,7 @@ pub mod profile_repository;
 pub mod providers;
 pub mod rate_counter;
 pub mod tags;
+pub mod upload_repository;
 
 pub use crate::money::{ChargeOutcome, Funds, Refusal};
 pub use background::{Background, BackgroundTask};
@@ -32,6 +34,7 @@ pub use generations::{
     LeaseToken, ReconcilerQueue, RemoteChargeQueue, Transition,
 };
 pub use idempotency::{IdempotencyClaim, IdempotencyStore, RecordedResponse};
+pub use image_inspector::ImageInspector;
 pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
 };
@@ -45,6 +48,7 @@ pub use profile_repository::ProfileRepository;
 pub use providers::Providers;
 pub use rate_counter::{Admission, RateCounter, SlidingWindow, WindowUsage};
 pub use tags::{LinkOutcome, TagRepository};
+pub use upload_repository::UploadRepository;
 
 #[cfg(any(test, feature = "mock"))]
 pub use background::MockBackground;
@@ -64,6 +68,8 @@ pub use generations::{
 #[cfg(any(test, feature = "mock"))]
 pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mock"))]
+pub use image_inspector::MockImageInspector;
+#[cfg(any(test, feature = "mock"))]
 pub use image_provider::MockImageProvider;
 #[cfg(any(test, feature = "mock"))]
 pub use image_repository::MockImageRepository;
@@ -79,3 +85,4 @@ pub use profile_repository::MockProfileRepository;
 pub use rate_counter::MockRateCounter;
 #[cfg(any(test, feature = "mock"))]
 pub use tags::MockTagRepository;
+pub use upload_repository::MockUploadRepository;

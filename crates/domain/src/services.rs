@@ -10,6 +10,7 @@ pub mod models;
 pub mod orphans;
 pub mod profiles;
 pub mod tags;
+pub mod uploads;
 
 pub use cached_catalog::{CATALOG_CACHE_TTL, CachedCatalog};
 pub use credits::{CreditError, CreditOverview, CreditPorts, CreditService};
@@ -25,3 +26,4 @@ pub use models::ModelService;
 pub use orphans::{OrphanSweepSettings, OrphanSweeper, SweepError, SweepReport};
 pub use profiles::{ProfileService, ProfileUpdateError};
 pub use tags::{TagError, TagService};
+pub use uploads::{UploadError, UploadLimits, UploadPorts, UploadService};

@@ -18,6 +18,7 @@ mod rate_counters;
 mod schema;
 mod tags;
 mod time;
+mod uploads;
 mod url;
 
 pub use catalog::DieselModelCatalog;
@@ -32,4 +33,5 @@ pub use ledger::DieselLedger;
 pub use profiles::DieselProfileRepository;
 pub use rate_counters::DieselRateCounter;
 pub use tags::DieselTagRepository;
+pub use uploads::DieselUploadRepository;
 pub use url::{Backend, DatabaseUrl};

@@ -27,3 +27,4 @@ mod replicate;
 mod security;
 mod subjects;
 mod tags;
+mod uploads;

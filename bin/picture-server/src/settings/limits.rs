@@ -19,6 +19,9 @@ picture_vars::declare! {
     RATE_LIMIT_GENERATIONS_PER_MINUTE,
     /// Generations a user may start in any 24 h (default 1000; 0: no limit).
     RATE_LIMIT_GENERATIONS_PER_DAY,
+    /// Largest uploaded file, in bytes (default 10 MiB, at least 1); a bigger one is refused
+    /// with 413 as soon as that many bytes have arrived.
+    UPLOAD_MAX_BYTES,
 }
 
 /// What a counted limit that 0 switches off expects.
@@ -37,6 +40,8 @@ pub struct LimitSettings {
     pub ip_requests_per_minute: u32,
     /// [`RATE_LIMIT_GENERATIONS_PER_MINUTE`], [`RATE_LIMIT_GENERATIONS_PER_DAY`].
     pub generation_quota: GenerationQuota,
+    /// [`UPLOAD_MAX_BYTES`].
+    pub upload_max_bytes: u64,
 }
 
 impl LimitSettings {
@@ -53,8 +58,14 @@ impl LimitSettings {
         if max_connections == 0 {
             return Err(InvalidSetting::new(MAX_CONNECTIONS, "must be at least 1"));
         }
+        let upload_max_bytes =
+            source.parse(UPLOAD_MAX_BYTES, 10 * 1024 * 1024u64, "a positive number")?;
+        if upload_max_bytes == 0 {
+            return Err(InvalidSetting::new(UPLOAD_MAX_BYTES, "must be at least 1"));
+        }
         Ok(Self {
             request_body_timeout,
+            upload_max_bytes,
             max_connections,
             max_connections_per_ip: source.parse(MAX_CONNECTIONS_PER_IP, 64, OFF_AT_ZERO)?,
             ip_requests_per_minute: source.parse(RATE_LIMIT_IP_PER_MINUTE, 600, OFF_AT_ZERO)?,

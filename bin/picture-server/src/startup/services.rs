@@ -14,6 +14,7 @@ use picture_domain::services::{
     StartGeneration,
 };
 use picture_persistence::DieselTagRepository;
+use picture_domain::services::{UploadLimits, UploadPorts, UploadService};
 use picture_persistence::{
     Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
     DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,
@@ -114,6 +115,7 @@ pub(super) struct Services {
     profiles: web::Data<ProfileService>,
     images: web::Data<ImageService>,
     tags: web::Data<TagService>,
+    uploads: web::Data<UploadService>,
     limits: web::Data<GenerationLimits>,
     deliveries: web::Data<DeliveryGuard>,
     verifier: web::Data<Arc<dyn TokenVerifier>>,
@@ -159,6 +161,19 @@ impl Services {
             profiles: web::Data::new(ProfileService::new(
                 Arc::new(DieselProfileRepository::new(database.clone())),
                 Arc::clone(clock),
+            )),
+            uploads: web::Data::new(UploadService::new(
+                UploadPorts {
+                    inspector: Arc::new(picture_storage::UploadInspector),
+                    store: Arc::clone(&outbound.store),
+                    uploads: Arc::new(DieselUploadRepository::new(database.clone())),
+                    images: Arc::clone(&images),
+                    clock: Arc::clone(clock),
+                },
+                UploadLimits {
+                    max_bytes: settings.limits.upload_max_bytes,
+                    max_pixels: picture_domain::services::uploads::DEFAULT_MAX_UPLOAD_PIXELS,
+                },
             )),
             images: web::Data::new(ImageService::new(
                 images,
@@ -211,6 +226,7 @@ impl Services {
             .app_data(self.deliveries.clone())
             .app_data(self.images.clone())
             .app_data(self.tags.clone())
+            .app_data(self.uploads.clone())
             .app_data(self.webhook_verifier.clone());
     }
 }

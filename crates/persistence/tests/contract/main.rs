@@ -90,3 +90,4 @@ mod provider_checks;
 mod remote_money;
 mod sliding_limits;
 mod tags;
+mod uploads;
