@@ -13,8 +13,9 @@ use picture_domain::services::{
     PipelinePorts, PipelineSettings, ProfileService, ReadGenerations, ReconcileGenerations,
     StartGeneration,
 };
-use picture_persistence::DieselTagRepository;
 use picture_domain::services::{UploadLimits, UploadPorts, UploadService};
+use picture_persistence::DieselTagRepository;
+use picture_persistence::DieselUploadRepository;
 use picture_persistence::{
     Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
     DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,

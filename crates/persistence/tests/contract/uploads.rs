@@ -37,6 +37,7 @@ fn page() -> ImageQuery {
         page: 1,
         after: None,
         limit: 20,
+        tag_ids: Vec::new(),
     }
 }
 
