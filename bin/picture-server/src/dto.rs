@@ -1,5 +1,6 @@
 //! JSON shapes of the HTTP contract, camelCase, field for field as the original backend.
 
+mod explore;
 mod generation;
 mod image;
 mod model;
@@ -7,6 +8,7 @@ mod path_id;
 mod profile;
 mod responses;
 
+pub use explore::ExploreImageDto;
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;
 pub use model::ModelDto;

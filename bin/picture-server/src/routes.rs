@@ -7,6 +7,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod credits;
+pub(crate) mod explore;
 pub(crate) mod files;
 pub(crate) mod generate;
 pub(crate) mod health;
@@ -67,7 +68,9 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(images::favorite)
         .service(images::like)
         .service(images::unlike)
-        .service(images::likes);
+        .service(images::likes)
+        .service(explore::feed)
+        .service(explore::search);
 }
 
 /// [`api`] mounted on a plain actix scope: the `/api` alias serves the same routes without

@@ -8,14 +8,14 @@ use actix_web::web;
 use picture_domain::ports::{ImageRepository, ModelCatalog};
 use picture_domain::services::{
     CATALOG_CACHE_TTL, CachedCatalog, CancelGeneration, CreditPorts, CreditService, DeliveryGuard,
-    FinalizeGeneration, GenerationLimits, GenerationServices, ImageService, ModelService,
-    PipelinePorts, PipelineSettings, ProfileService, ReadGenerations, ReconcileGenerations,
-    StartGeneration,
+    ExploreService, FinalizeGeneration, GenerationLimits, GenerationServices, ImageService,
+    ModelService, PipelinePorts, PipelineSettings, ProfileService, ReadGenerations,
+    ReconcileGenerations, StartGeneration,
 };
 use picture_persistence::{
-    Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
-    DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,
-    DieselRateCounter,
+    Database, DieselDeliveryLog, DieselExploreRepository, DieselGenerationRepository,
+    DieselIdempotencyStore, DieselImageRepository, DieselLedger, DieselModelCatalog,
+    DieselProfileRepository, DieselRateCounter,
 };
 use picture_replicate::WebhookVerifier;
 use picture_storage::LocalStore;
@@ -111,6 +111,7 @@ pub(super) struct Services {
     models: web::Data<ModelService>,
     profiles: web::Data<ProfileService>,
     images: web::Data<ImageService>,
+    explore: web::Data<ExploreService>,
     limits: web::Data<GenerationLimits>,
     deliveries: web::Data<DeliveryGuard>,
     verifier: web::Data<Arc<dyn TokenVerifier>>,
@@ -162,6 +163,10 @@ impl Services {
                 Arc::clone(&outbound.store),
                 Arc::clone(clock),
             )),
+            explore: web::Data::new(ExploreService::new(
+                Arc::new(DieselExploreRepository::new(database.clone())),
+                Arc::clone(clock),
+            )),
             limits: web::Data::new(GenerationLimits::new(
                 Arc::new(DieselRateCounter::new(database.clone())),
                 Arc::clone(clock),
@@ -203,6 +208,7 @@ impl Services {
             .app_data(self.limits.clone())
             .app_data(self.deliveries.clone())
             .app_data(self.images.clone())
+            .app_data(self.explore.clone())
             .app_data(self.webhook_verifier.clone());
     }
 }
