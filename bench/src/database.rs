@@ -110,7 +110,9 @@ impl BenchDatabase {
         // A generation for every image, as in a database that has lived a while (an empty
         // generations table makes PostgreSQL plan the generation statements as scans). The
         // images are not updated to point at them: that would double the images table's pages.
+        execute(&mut conn, &explore_images_insert(base)).await?;
         execute(&mut conn, GENERATIONS_FOR_IMAGES).await?;
+        execute(&mut conn, EXPLORE_LIKES).await?;
         execute(&mut conn, "VACUUM ANALYZE").await?;
         Ok(())
     }
@@ -136,6 +138,19 @@ impl BenchDatabase {
              ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1",
         )
         .bind::<Text, _>(user)
+        .bind::<BigInt, _>(offset)
+        .get_result(&mut conn)
+        .await?;
+        Ok(format!("{}_{}", row.created_at, row.id))
+    }
+
+    /// The explore cursor (recent order) after the public image at `offset`, newest first.
+    pub async fn explore_cursor_at(&self, offset: i64) -> anyhow::Result<String> {
+        let mut conn = self.connect().await?;
+        let row: Position = diesel::sql_query(
+            "SELECT created_at, id FROM images WHERE is_public AND archived_at IS NULL \
+             ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1",
+        )
         .bind::<BigInt, _>(offset)
         .get_result(&mut conn)
         .await?;
@@ -173,6 +188,36 @@ const GENERATIONS_FOR_IMAGES: &str = "INSERT INTO image_generations (id, user_id
      generation_time_seconds, credits_used, ledger, created_at, updated_at, completed_at) \
      SELECT id, user_id, prompt, negative_prompt, model, style, width, height, 'completed', \
      'paid', 'seeded-' || id, 2, 10, 'local', created_at, created_at, created_at FROM images";
+
+/// Public images of 100 explore users seeded for the explore feed.
+pub const EXPLORE_IMAGES: i64 = 100_000;
+
+/// [`EXPLORE_IMAGES`] public images of 100 users over the same 200 days, one statement, with
+/// prompts of 5 × 7 × 4 word combinations (so a two-word search matches one in 35).
+fn explore_images_insert(base: i64) -> String {
+    format!(
+        "INSERT INTO images (id, user_id, prompt, negative_prompt, model, style, public_url, \
+         storage_path, filename, format, width, height, file_size, is_public, is_favorite, \
+         download_count, created_at, updated_at) \
+         SELECT gen_random_uuid()::text, 'bench-explore-' || (g % 100), \
+         'a ' || (ARRAY['watercolour','oil','ink','pixel','neon'])[1 + g % 5] || ' ' || \
+         (ARRAY['fox','owl','whale','tiger','lighthouse','castle','robot'])[1 + g % 7] || \
+         ' at ' || (ARRAY['dusk','dawn','night','noon'])[1 + g % 4] || ', explore image ' || g, \
+         NULL, 'black-forest-labs/flux-schnell', NULL, \
+         'http://127.0.0.1/files/users/explore/' || g || '.png', \
+         'users/explore/' || g || '.png', g || '.png', 'png', 1024, 1024, 1048576, \
+         TRUE, FALSE, 0, {base}::bigint + g::bigint * 172800, {base}::bigint + g::bigint * 172800 \
+         FROM generate_series(1, {EXPLORE_IMAGES}) AS g"
+    )
+}
+
+/// 50,000 likes by 100 users on random explore images (each image at most once), spread over
+/// the last 30 days, for the like counts and the popular and trending orders.
+const EXPLORE_LIKES: &str = "INSERT INTO image_likes (id, image_id, user_id, created_at) \
+     SELECT gen_random_uuid()::text, id, 'bench-liker-' || (n % 100), \
+     (extract(epoch FROM now()) * 1000)::bigint - (n % 30) * 86400000 \
+     FROM (SELECT id, row_number() OVER () AS n FROM \
+           (SELECT id FROM images WHERE user_id LIKE 'bench-explore-%' ORDER BY random() LIMIT 50000) AS picked) AS numbered";
 
 /// `count` images of `owner` (an SQL expression of `g`), `spacing` ms apart from `base`.
 fn images_insert(owner: &str, count: i64, base: i64, spacing: i64) -> String {

@@ -21,6 +21,8 @@ use crate::report::RunFigures;
 use crate::report::{Report, Row};
 use crate::server::{Server, ServerConfig, clear_stored_images};
 
+mod explore;
+
 /// Users who generate (one per connection); each gets enough credits for any run.
 const GENERATING_USERS: usize = 64;
 /// The 30 MB idle and 150 MB loaded limits, read as MiB.
@@ -127,6 +129,7 @@ impl Bench<'_> {
         );
         server.stop().await?;
         self.check_ratios();
+        self.check_explore();
         Ok(())
     }
 
@@ -172,7 +175,7 @@ impl Bench<'_> {
                 "load: closed-loop HTTP/1.1 keep-alive connections over loopback from the harness (hyper); {} s warm-up, then {} runs of {} s per row, medians",
                 o.warmup, o.runs, o.duration
             ),
-            "data: 1,000-image and 100,000-image galleries among 50,000 other users' images, VACUUM ANALYZE after seeding".into(),
+            "data: 1,000-image and 100,000-image galleries among 50,000 other users' images, 100,000 public images of 100 other users with 50,000 likes for explore, VACUUM ANALYZE after seeding".into(),
         ];
         Ok(())
     }
@@ -511,6 +514,7 @@ impl Bench<'_> {
             )
             .await?;
         }
+        self.explore(server, f, connections).await?;
         let image = Target::get(format!("/api/v1/images/{}", f.image));
         self.measure(
             server,

@@ -1,5 +1,6 @@
 //! JSON shapes of the HTTP contract, camelCase, field for field as the original backend.
 
+mod explore;
 mod generation;
 mod image;
 mod model;
@@ -9,6 +10,7 @@ mod profile_edit;
 mod responses;
 mod tag;
 
+pub use explore::ExploreImageDto;
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;
 pub use model::ModelDto;

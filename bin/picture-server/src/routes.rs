@@ -7,6 +7,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod credits;
+pub(crate) mod explore;
 pub(crate) mod files;
 pub(crate) mod generate;
 pub(crate) mod health;
@@ -84,7 +85,9 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(image_tags::remove)
         .service(uploads::upload)
         .service(uploads::upload_multiple)
-        .service(uploads::delete);
+        .service(uploads::delete)
+        .service(explore::feed)
+        .service(explore::search);
 }
 
 /// [`api`] mounted on a plain actix scope: the `/api` alias serves the same routes without

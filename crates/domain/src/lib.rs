@@ -3,6 +3,7 @@
 pub mod catalog_seed;
 pub mod credits;
 pub mod error;
+pub mod explore;
 pub mod freemium;
 pub mod gallery_cursor;
 pub mod generation;
@@ -24,6 +25,7 @@ pub mod validation;
 
 pub use credits::CreditAmount;
 pub use error::{ErrorChain, RepositoryError};
+pub use explore::{ExploreCursor, ExploreSort, SearchTerms, SearchTooLong, UnknownSort};
 pub use freemium::{AccessDecision, Enforcement, FreemiumPolicy, InsufficientCredits};
 pub use gallery_cursor::{GalleryCursor, InvalidCursor};
 pub use generation::{Billing, Generation, GenerationStatus, NewGeneration};

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod credit_accounts;
 pub mod credit_ledger;
 pub mod delivery_log;
+pub mod explore;
 pub mod generations;
 pub mod idempotency;
 pub mod image_inspector;
@@ -29,6 +30,7 @@ pub use clock::Clock;
 pub use credit_accounts::{CreditAccount, CreditAccounts, Grant, Granted};
 pub use credit_ledger::{Charge, CreditBalance, CreditLedger, LedgerError};
 pub use delivery_log::DeliveryLog;
+pub use explore::{ExploreRepository, FeedImage, FeedOrder, FeedQuery};
 pub use generations::{
     Completion, Created, DueCharge, GenerationLifecycle, GenerationReads, GenerationRepository,
     LeaseToken, ReconcilerQueue, RemoteChargeQueue, Transition,
@@ -60,6 +62,8 @@ pub use credit_accounts::MockCreditAccounts;
 pub use credit_ledger::MockCreditLedger;
 #[cfg(any(test, feature = "mock"))]
 pub use delivery_log::MockDeliveryLog;
+#[cfg(any(test, feature = "mock"))]
+pub use explore::MockExploreRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use generations::{
     MockGenerationLifecycle, MockGenerationReads, MockGenerationRepository, MockReconcilerQueue,

@@ -3,6 +3,7 @@
 pub mod cached_catalog;
 pub mod credits;
 pub mod deliveries;
+pub mod explore;
 pub mod generations;
 pub mod images;
 pub mod limits;
@@ -15,6 +16,7 @@ pub mod uploads;
 pub use cached_catalog::{CATALOG_CACHE_TTL, CachedCatalog};
 pub use credits::{CreditError, CreditOverview, CreditPorts, CreditService};
 pub use deliveries::DeliveryGuard;
+pub use explore::{ExploreRequest, ExploreService};
 pub use generations::{
     CallbackUrls, CancelGeneration, FinalizeGeneration, GenerateError, GenerationServices,
     GenerationView, HistoryPage, IdempotencyKey, KeyedStart, PipelinePorts, PipelineSettings,

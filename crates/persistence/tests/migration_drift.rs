@@ -24,6 +24,13 @@ const SAME_TYPE: [(&str, &str); 2] = [("DOUBLE PRECISION", "REAL"), ("BYTEA", "B
 /// diesel's record of applied migrations.
 const DIESEL_TABLE: &str = "__diesel_schema_migrations";
 
+/// The documented full-text search difference (migration `2026-11-30-000010_explore_search`):
+/// PostgreSQL keeps the prompt index as a column and its GIN index, SQLite as an FTS5 table
+/// (whose shadow tables are named after it). Left out of the comparison.
+const SEARCH_ONLY_IN_POSTGRES: [&str; 2] = ["images.search_vector", "images_search_idx"];
+/// See [`SEARCH_ONLY_IN_POSTGRES`]: SQLite's FTS5 table and its shadow tables.
+const SEARCH_TABLE_IN_SQLITE: &str = "images_fts";
+
 /// A column: its type (PostgreSQL's spelling) and whether it refuses NULL.
 #[derive(Debug, PartialEq, Eq)]
 struct Column {
@@ -106,9 +113,14 @@ impl Schema {
     /// Builds the schema from the catalogue's rows, leaving out diesel's own bookkeeping table
     /// (created by diesel, not by the migration trees).
     fn from_rows(columns: Vec<ColumnRow>, indexes: Vec<IndexRow>) -> Self {
-        let ours = |table: &str| table != DIESEL_TABLE;
+        let ours =
+            |table: &str| table != DIESEL_TABLE && !table.starts_with(SEARCH_TABLE_IN_SQLITE);
         let mut schema = Self::default();
-        for row in columns.into_iter().filter(|row| ours(&row.table_name)) {
+        for row in columns.into_iter().filter(|row| {
+            ours(&row.table_name)
+                && !SEARCH_ONLY_IN_POSTGRES
+                    .contains(&format!("{}.{}", row.table_name, row.column_name).as_str())
+        }) {
             schema.columns.insert(
                 format!("{}.{}", row.table_name, row.column_name),
                 Column {
@@ -118,7 +130,9 @@ impl Schema {
             );
         }
         let mut grouped: BTreeMap<(String, String), Vec<IndexRow>> = BTreeMap::new();
-        for row in indexes.into_iter().filter(|row| ours(&row.table_name)) {
+        for row in indexes.into_iter().filter(|row| {
+            ours(&row.table_name) && !SEARCH_ONLY_IN_POSTGRES.contains(&row.index_name.as_str())
+        }) {
             grouped
                 .entry((row.table_name.clone(), row.index_name.clone()))
                 .or_default()

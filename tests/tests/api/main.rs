@@ -6,6 +6,7 @@
 
 mod auth;
 mod credits;
+mod explore;
 mod files;
 mod generate;
 mod health;

@@ -9,17 +9,17 @@ use picture_domain::ports::{ImageRepository, ModelCatalog};
 use picture_domain::services::TagService;
 use picture_domain::services::{
     CATALOG_CACHE_TTL, CachedCatalog, CancelGeneration, CreditPorts, CreditService, DeliveryGuard,
-    FinalizeGeneration, GenerationLimits, GenerationServices, ImageService, ModelService,
-    PipelinePorts, PipelineSettings, ProfileService, ReadGenerations, ReconcileGenerations,
-    StartGeneration,
+    ExploreService, FinalizeGeneration, GenerationLimits, GenerationServices, ImageService,
+    ModelService, PipelinePorts, PipelineSettings, ProfileService, ReadGenerations,
+    ReconcileGenerations, StartGeneration,
 };
 use picture_domain::services::{UploadLimits, UploadPorts, UploadService};
 use picture_persistence::DieselTagRepository;
 use picture_persistence::DieselUploadRepository;
 use picture_persistence::{
-    Database, DieselDeliveryLog, DieselGenerationRepository, DieselIdempotencyStore,
-    DieselImageRepository, DieselLedger, DieselModelCatalog, DieselProfileRepository,
-    DieselRateCounter,
+    Database, DieselDeliveryLog, DieselExploreRepository, DieselGenerationRepository,
+    DieselIdempotencyStore, DieselImageRepository, DieselLedger, DieselModelCatalog,
+    DieselProfileRepository, DieselRateCounter,
 };
 use picture_replicate::WebhookVerifier;
 use picture_storage::LocalStore;
@@ -117,6 +117,7 @@ pub(super) struct Services {
     images: web::Data<ImageService>,
     tags: web::Data<TagService>,
     uploads: web::Data<UploadService>,
+    explore: web::Data<ExploreService>,
     limits: web::Data<GenerationLimits>,
     deliveries: web::Data<DeliveryGuard>,
     verifier: web::Data<Arc<dyn TokenVerifier>>,
@@ -185,6 +186,10 @@ impl Services {
                 Arc::new(DieselTagRepository::new(database.clone())),
                 Arc::clone(clock),
             )),
+            explore: web::Data::new(ExploreService::new(
+                Arc::new(DieselExploreRepository::new(database.clone())),
+                Arc::clone(clock),
+            )),
             limits: web::Data::new(GenerationLimits::new(
                 Arc::new(DieselRateCounter::new(database.clone())),
                 Arc::clone(clock),
@@ -228,6 +233,7 @@ impl Services {
             .app_data(self.images.clone())
             .app_data(self.tags.clone())
             .app_data(self.uploads.clone())
+            .app_data(self.explore.clone())
             .app_data(self.webhook_verifier.clone());
     }
 }

@@ -78,6 +78,7 @@ macro_rules! contract {
 }
 
 mod abuse;
+mod explore;
 mod generations;
 mod idempotency;
 mod image_keys;
