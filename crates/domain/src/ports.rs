@@ -89,4 +89,5 @@ pub use profile_repository::MockProfileRepository;
 pub use rate_counter::MockRateCounter;
 #[cfg(any(test, feature = "mock"))]
 pub use tags::MockTagRepository;
+#[cfg(any(test, feature = "mock"))]
 pub use upload_repository::MockUploadRepository;

@@ -105,6 +105,7 @@ diesel::table! {
         archived_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        like_count -> BigInt,
     }
 }
 

@@ -1,0 +1,6 @@
+DROP INDEX image_likes_window_idx;
+CREATE INDEX image_likes_created_idx ON image_likes (created_at);
+DROP TRIGGER image_likes_count ON image_likes;
+DROP FUNCTION image_likes_count();
+DROP INDEX images_public_popular_idx;
+ALTER TABLE images DROP COLUMN like_count;
