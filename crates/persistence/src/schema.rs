@@ -151,6 +151,7 @@ diesel::table! {
         image_id -> Text,
         user_id -> Text,
         created_at -> BigInt,
+        image_created_at -> BigInt,
     }
 }
 
