@@ -12,15 +12,18 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel_async::RunQueryDsl;
-use picture_domain::ports::{ExploreRepository, FeedImage, FeedOrder, FeedQuery};
+use picture_domain::ports::{ExploreRepository, FeedImage, FeedQuery};
 use picture_domain::{RepositoryError, SearchTerms};
 
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};
 use crate::images::ImageRow;
 use crate::schema::images;
-use crate::time::to_millis;
 use crate::url::Backend;
+
+mod plan;
+
+use plan::{LIKE_COUNT, Part, plan};
 
 /// [`ExploreRepository`] over the `images` and `image_likes` tables.
 #[derive(Clone)]
@@ -32,22 +35,6 @@ impl DieselExploreRepository {
     /// The feed of `database`.
     pub fn new(database: Database) -> Self {
         Self { database }
-    }
-}
-
-/// An image's like count, as a correlated subquery (one index lookup per row).
-const LIKE_COUNT: &str = "(SELECT COUNT(*) FROM image_likes l WHERE l.image_id = images.id)";
-
-/// The score `order` sorts by, as SQL; `None` for recency.
-fn score_sql(order: FeedOrder) -> Option<String> {
-    match order {
-        FeedOrder::Recent => None,
-        FeedOrder::Popular => Some(LIKE_COUNT.to_owned()),
-        FeedOrder::Trending { since } => Some(format!(
-            "(SELECT COUNT(*) FROM image_likes t WHERE t.image_id = images.id \
-             AND t.created_at >= {})",
-            to_millis(since)
-        )),
     }
 }
 
@@ -83,13 +70,13 @@ fn search_sql(backend: Backend, terms: &SearchTerms) -> (&'static str, String) {
     }
 }
 
-/// Builds the boxed query of `query` for whichever backend `$conn` is, and loads it.
-macro_rules! load_feed {
-    ($conn:ident, $query:expr, $search:expr, $score:expr) => {{
+/// The public, unarchived images `$query` and `$part` select, boxed (the backend is the one
+/// of the connection it is loaded on).
+macro_rules! filtered {
+    ($query:expr, $search:expr, $part:expr) => {{
         let query: &FeedQuery = $query;
-        let limit = i64::from(query.limit.clamp(1, 100));
-        let offset = i64::from(query.page.max(1) - 1) * limit;
-        // `images.is_public` as written in the partial index's predicate, so SQLite uses it.
+        let part: &Part = $part;
+        // `images.is_public` as written in the partial indexes' predicates, so SQLite uses them.
         let mut select = images::table
             .into_boxed()
             .filter(sql::<Bool>("images.is_public"))
@@ -111,36 +98,42 @@ macro_rules! load_feed {
                 .sql(")"),
             );
         }
-        let score: &Option<String> = $score;
-        let mut offset = offset;
-        if let Some(after) = &query.after {
-            offset = 0;
-            let at = to_millis(after.position.created_at);
-            let id = after.position.id.to_string();
-            match (score, after.score) {
-                (Some(score), Some(last)) => {
-                    let last = i64::try_from(last).unwrap_or(i64::MAX);
-                    select = select.filter(
-                        sql::<Bool>(&format!(
-                            "({score} < {last} OR ({score} = {last} AND \
-                             (images.created_at < {at} OR (images.created_at = {at} AND images.id < "
-                        ))
-                        .bind::<Text, _>(id)
-                        .sql("))))"),
-                    );
-                }
-                _ => {
-                    // `created_at <= t` bounds the index range scan; the `or` only drops the
-                    // images of that same millisecond already seen.
-                    select = select.filter(
-                        images::created_at
-                            .le(at)
-                            .and(images::created_at.lt(at).or(images::id.lt(id))),
-                    );
-                }
+        select = match part.filter.sql() {
+            None => select,
+            Some((head, None, tail)) => select.filter(sql::<Bool>(&format!("{head}{tail}"))),
+            Some((head, Some(id), tail)) => {
+                select.filter(sql::<Bool>(&head).bind::<Text, _>(id).sql(&tail))
             }
+        };
+        select
+    }};
+}
+
+/// Loads the rows of `$part` (image, like count, score) on `$conn`.
+macro_rules! load_part {
+    ($conn:ident, $query:expr, $search:expr, $part:expr) => {{
+        let part: &Part = $part;
+        let mut select = filtered!($query, $search, part);
+        if let Some((last, at, id)) = &part.after {
+            select = match &part.score {
+                // A stored score: a row value, where the index range scan starts.
+                Some(score) => select.filter(
+                    sql::<Bool>(&format!(
+                        "({score}, images.created_at, images.id) < ({last}, {at}, "
+                    ))
+                    .bind::<Text, _>(id.clone())
+                    .sql(")"),
+                ),
+                // `created_at <= t` bounds the index range scan; the `or` only drops the
+                // images of that same millisecond already seen.
+                None => select.filter(
+                    images::created_at
+                        .le(*at)
+                        .and(images::created_at.lt(*at).or(images::id.lt(id.clone()))),
+                ),
+            };
         }
-        let select = match score {
+        let select = match &part.score {
             Some(score) => select.order((
                 sql::<BigInt>(score).desc(),
                 images::created_at.desc(),
@@ -148,10 +141,10 @@ macro_rules! load_feed {
             )),
             None => select.order((images::created_at.desc(), images::id.desc())),
         };
-        let score_column = score.as_deref().unwrap_or("CAST(0 AS BIGINT)");
+        let score_column = part.score.as_deref().unwrap_or("CAST(0 AS BIGINT)");
         select
-            .limit(limit)
-            .offset(offset)
+            .limit(part.limit)
+            .offset(part.offset)
             .select((
                 ImageRow::as_select(),
                 sql::<BigInt>(LIKE_COUNT),
@@ -159,8 +152,47 @@ macro_rules! load_feed {
             ))
             .load::<(ImageRow, i64, i64)>($conn)
             .await
-            .map_err(query_error)
     }};
+}
+
+/// Loads `$first` (read again more widely while the trending window's candidates ran short),
+/// then, while the page is not full, `$rest` from where `$first` ends, on `$conn`.
+macro_rules! load_feed {
+    ($conn:ident, $query:expr, $search:expr, $first:expr, $rest:expr) => {
+        async {
+            let mut first: Part = $first;
+            let rest: Option<Part> = $rest;
+            let mut rows = load_part!($conn, $query, $search, &first)?;
+            while i64::try_from(rows.len()).unwrap_or(i64::MAX) < first.limit {
+                let Some(wider) = first.widened() else { break };
+                first = wider;
+                rows = load_part!($conn, $query, $search, &first)?;
+            }
+            let found = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            let mut pages = vec![(first.reported(), rows)];
+            if let Some(rest) = rest
+                && found < first.limit
+            {
+                let mut offset = 0;
+                if found == 0 && first.offset > 0 {
+                    let before: i64 = filtered!($query, $search, &first.whole())
+                        .count()
+                        .get_result($conn)
+                        .await?;
+                    offset = (first.offset - before).max(0);
+                }
+                let rest = Part {
+                    limit: first.limit - found,
+                    offset,
+                    ..rest
+                };
+                let rows = load_part!($conn, $query, $search, &rest)?;
+                pages.push((rest.reported(), rows));
+            }
+            Ok::<_, diesel::result::Error>(pages)
+        }
+        .await
+    };
 }
 
 #[async_trait]
@@ -173,21 +205,25 @@ impl ExploreRepository for DieselExploreRepository {
         if search.as_ref().is_some_and(|(_, text)| text.is_empty()) {
             return Ok(Vec::new());
         }
-        let score = score_sql(query.order);
-        let rows = with_connection!(self.database, |conn| load_feed!(
+        let (first, rest) = plan(&query);
+        let pages = with_connection!(self.database, |conn| load_feed!(
             conn,
             &query,
             search.as_ref(),
-            &score
-        ))?;
-        rows.into_iter()
-            .map(|(row, likes, ranked)| {
+            first.clone(),
+            rest.clone()
+        )
+        .map_err(query_error))?;
+        pages
+            .into_iter()
+            .flat_map(|(reported, rows)| rows.into_iter().map(move |row| (reported, row)))
+            .map(|(reported, (row, likes, ranked))| {
                 let like_count = u64::try_from(likes).map_err(|_| corrupt("like count", likes))?;
                 let ranked = u64::try_from(ranked).map_err(|_| corrupt("score", ranked))?;
                 Ok(FeedImage {
                     image: row.into_image()?,
                     like_count,
-                    score: score.is_some().then_some(ranked),
+                    score: reported.then_some(ranked),
                 })
             })
             .collect()

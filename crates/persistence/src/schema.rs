@@ -105,6 +105,7 @@ diesel::table! {
         archived_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        like_count -> BigInt,
     }
 }
 
@@ -150,6 +151,7 @@ diesel::table! {
         image_id -> Text,
         user_id -> Text,
         created_at -> BigInt,
+        image_created_at -> BigInt,
     }
 }
 

@@ -17,6 +17,7 @@ contract!(
     search_matches_whole_words_and_prefixes_of_prompt_words,
     hostile_search_terms_match_nothing_or_their_words_and_never_fail,
     favourites_are_the_images_the_viewer_likes,
+    like_counts_stay_exact_through_likes_unlikes_and_walks,
 );
 
 fn user(name: &str) -> UserId {
@@ -74,8 +75,12 @@ async fn ids(feed: &DieselExploreRepository, query: FeedQuery) -> Vec<ImageId> {
 }
 
 async fn like(db: &TestDatabase, who: &str, id: ImageId, ms: i64) {
+    set_like(db, who, id, true, ms).await;
+}
+
+async fn set_like(db: &TestDatabase, who: &str, id: ImageId, liked: bool, ms: i64) {
     DieselImageRepository::new(db.database.clone())
-        .set_like(&user(who), id, true, at(ms))
+        .set_like(&user(who), id, liked, at(ms))
         .await
         .unwrap()
         .unwrap();
@@ -317,4 +322,90 @@ async fn favourites_are_the_images_the_viewer_likes(db: &TestDatabase) {
         ..mine
     };
     assert_eq!(ids(&feed, searched).await, [liked]);
+}
+
+/// The like counts and scores of the popular order, by image.
+async fn popular_counts(feed: &DieselExploreRepository) -> Vec<(ImageId, u64, Option<u64>)> {
+    feed.feed(query(FeedOrder::Popular, None))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|found| (found.image.record.id, found.like_count, found.score))
+        .collect()
+}
+
+async fn like_counts_stay_exact_through_likes_unlikes_and_walks(db: &TestDatabase) {
+    let feed = DieselExploreRepository::new(db.database.clone());
+    let mut all = Vec::new();
+    for i in 0..9 {
+        all.push(image(db, "dora", &format!("tile number{i}"), 1_000 + i, true).await);
+    }
+    let (a, b, c) = (all[0], all[1], all[2]);
+    for who in ["u1", "u2", "u3"] {
+        like(db, who, a, 100).await;
+    }
+    // Liking twice counts once; unliking what is not liked changes nothing.
+    like(db, "u1", a, 200).await;
+    set_like(db, "u4", a, false, 300).await;
+    like(db, "u1", b, 9_000).await;
+    like(db, "u2", b, 9_100).await;
+    set_like(db, "u2", b, false, 9_200).await;
+    let counts = popular_counts(&feed).await;
+    assert_eq!(counts[0], (a, 3, Some(3)));
+    assert_eq!(counts[1], (b, 1, Some(1)));
+    assert_eq!(counts.len(), 9);
+    assert!(
+        counts[2..]
+            .iter()
+            .all(|&(_, likes, score)| likes == 0 && score == Some(0))
+    );
+    set_like(db, "u3", a, false, 400).await;
+    for who in ["u1", "u2", "u3"] {
+        like(db, who, c, 9_500).await;
+    }
+    let counts = popular_counts(&feed).await;
+    assert_eq!(
+        counts[..3],
+        [(c, 3, Some(3)), (a, 2, Some(2)), (b, 1, Some(1))]
+    );
+    // A like on a private image counts for it, and shows once it is public.
+    let private = image(db, "dora", "tile private", 5_000, false).await;
+    like(db, "dora", private, 9_600).await;
+    DieselImageRepository::new(db.database.clone())
+        .change(&user("dora"), private, ImageChange::Publish, at(9_700))
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = popular_counts(&feed).await;
+    assert!(counts.contains(&(private, 1, Some(1))));
+    // More liked images in the window than a page: the walks cross from the liked images to
+    // the rest within a page and between pages.
+    for (i, &id) in all[3..7].iter().enumerate() {
+        like(db, "u9", id, 8_000 + i64::try_from(i).unwrap()).await;
+    }
+    // The most liked image of the window is not a tile: a search for tiles ranks past it.
+    let other = image(db, "dora", "other thing", 1_500, true).await;
+    for who in ["u1", "u2", "u3", "u4", "u5"] {
+        like(db, who, other, 9_800).await;
+    }
+    let trending = FeedOrder::Trending { since: at(5_000) };
+    let order = ids(&feed, query(trending, None)).await;
+    // The other image: five likes in the window; c: three; then one each, newest first (the
+    // published one, the tiles 6 to 3, b); then the rest (a's likes are older).
+    let mut expected = vec![other, c, private, all[6], all[5], all[4], all[3], b];
+    expected.extend([all[8], all[7], a]);
+    assert_eq!(order, expected);
+    for order in [FeedOrder::Popular, trending] {
+        walk(&feed, order, None).await;
+        walk(&feed, order, Some("tile")).await;
+    }
+    // Deleting a liked image takes its likes along and leaves the others' counts.
+    DieselImageRepository::new(db.database.clone())
+        .delete_for_user(&user("dora"), c)
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = popular_counts(&feed).await;
+    assert_eq!(counts[..2], [(other, 5, Some(5)), (a, 2, Some(2))]);
+    assert_eq!(counts.len(), 10);
 }
