@@ -23,6 +23,7 @@ mod profiles_edit;
 mod protocol;
 mod provider_polls;
 mod providers;
+mod remix;
 mod remote_credits;
 mod replicate;
 mod security;
