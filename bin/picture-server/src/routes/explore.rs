@@ -7,7 +7,7 @@ use picture_domain::services::{ExploreRequest, ExploreService};
 use picture_domain::{ExploreCursor, ExploreSort, SearchTerms};
 use serde::Deserialize;
 
-use super::images::NEXT_CURSOR_HEADER;
+use super::images::{NEXT_CURSOR_HEADER, number};
 use super::responses::Unauthorized;
 use crate::auth::AuthenticatedUser;
 use crate::dto::{ErrorDto, ExploreImageDto};
@@ -41,21 +41,6 @@ pub struct SearchQuery {
 
 /// The largest page.
 const MAX_LIMIT: u32 = 100;
-
-fn number(name: &str, raw: Option<&str>, default: u32, max: u32) -> Result<u32, String> {
-    let Some(raw) = raw else { return Ok(default) };
-    let value: u32 = raw
-        .trim()
-        .parse()
-        .map_err(|_| format!("{name} must be a number conforming to the specified constraints"))?;
-    if value < 1 {
-        return Err(format!("{name} must not be less than 1"));
-    }
-    if value > max {
-        return Err(format!("{name} must not be greater than {max}"));
-    }
-    Ok(value)
-}
 
 /// The parameters both routes share, read into a request (every problem reported at once).
 fn request(

@@ -33,7 +33,9 @@ const MAX_LIMIT: u32 = 1000;
 /// Response header carrying the cursor of the next page when this one is full.
 pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
-fn number(name: &str, raw: Option<&str>, default: u32, max: u32) -> Result<u32, String> {
+/// A page or limit query value: `default` when absent, else a whole number from 1 to `max`
+/// (the messages name the parameter).
+pub(crate) fn number(name: &str, raw: Option<&str>, default: u32, max: u32) -> Result<u32, String> {
     let Some(raw) = raw else { return Ok(default) };
     let value: u32 = raw
         .trim()
