@@ -118,6 +118,14 @@ uuid_id!(
     /// The id of a user's tag.
     TagId
 );
+uuid_id!(
+    /// The id of a mood board.
+    BoardId
+);
+uuid_id!(
+    /// The id of an item (an image or a text) on a board.
+    BoardItemId
+);
 
 /// The provider's id for a prediction (Replicate's `id`). Opaque, non-empty, at most 128 chars.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

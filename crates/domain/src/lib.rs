@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod catalog_seed;
+pub mod color;
 pub mod credits;
 pub mod error;
 pub mod explore;
@@ -23,6 +24,7 @@ pub mod text;
 pub mod upload;
 pub mod validation;
 
+pub use color::HexColor;
 pub use credits::CreditAmount;
 pub use error::{ErrorChain, RepositoryError};
 pub use explore::{ExploreCursor, ExploreSort, SearchTerms, SearchTooLong, UnknownSort};
@@ -30,6 +32,7 @@ pub use freemium::{AccessDecision, Enforcement, FreemiumPolicy, InsufficientCred
 pub use gallery_cursor::{GalleryCursor, InvalidCursor};
 pub use generation::{Billing, Generation, GenerationStatus, NewGeneration};
 pub use ids::TagId;
+pub use ids::{BoardId, BoardItemId};
 pub use ids::{GenerationId, ImageId, ModelId, PredictionId, UserId};
 pub use image::{Image, NewImage};
 pub use log_text::LogSafe;

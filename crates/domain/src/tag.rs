@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::color::HexColor;
 use crate::ids::{TagId, UserId};
 use crate::validation::ValidationErrors;
 
@@ -52,32 +53,8 @@ impl TagName {
     }
 }
 
-/// A tag's colour: `#rrggbb`, six hexadecimal digits in either case, kept as written (the web
-/// client compares the stored colour with its own upper-case palette).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagColor(String);
-
-impl TagColor {
-    /// Parses a colour.
-    ///
-    /// # Errors
-    /// A [`ValidationErrors`] unless `raw` is `#` followed by exactly six hexadecimal digits.
-    pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
-        let digits = raw.strip_prefix('#').unwrap_or("");
-        if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(ValidationErrors::single(
-                "color must be a hex colour like #3b82f6",
-            ))
-        }
-    }
-
-    /// The colour as written.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+/// A tag's colour (`#rrggbb`, kept as written).
+pub type TagColor = HexColor;
 
 /// A tag to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,23 +115,5 @@ mod tests {
     #[test]
     fn the_key_folds_case_beyond_ascii() {
         assert_eq!(TagName::parse("ÄPFEL Tree").unwrap().key(), "äpfel tree");
-    }
-
-    #[test]
-    fn colours_are_six_hex_digits_in_either_case_kept_as_written() {
-        assert_eq!(TagColor::parse("#3B82F6").unwrap().as_str(), "#3B82F6");
-        assert_eq!(TagColor::parse("#0a0b0c").unwrap().as_str(), "#0a0b0c");
-        for bad in [
-            "",
-            "#",
-            "3b82f6",
-            "#3b82f",
-            "#3b82f6a",
-            "#gggggg",
-            "red",
-            "#3b82f６",
-        ] {
-            assert!(TagColor::parse(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -226,3 +226,47 @@ diesel::table! {
 diesel::joinable!(image_tags -> images (image_id));
 diesel::joinable!(image_tags -> tags (tag_id));
 diesel::allow_tables_to_appear_in_same_query!(images, image_tags, tags);
+
+diesel::table! {
+    boards (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        thumbnail_url -> Nullable<Text>,
+        thumbnail_key -> Nullable<Text>,
+        canvas_width -> Integer,
+        canvas_height -> Integer,
+        background_color -> Text,
+        is_public -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    board_items (id) {
+        id -> Text,
+        board_id -> Text,
+        image_id -> Nullable<Text>,
+        item_type -> Text,
+        position_x -> Double,
+        position_y -> Double,
+        scale_x -> Double,
+        scale_y -> Double,
+        rotation -> Double,
+        z_index -> Integer,
+        opacity -> Double,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        text_content -> Nullable<Text>,
+        font_size -> Nullable<Integer>,
+        color -> Nullable<Text>,
+        properties -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(board_items -> boards (board_id));
+diesel::joinable!(board_items -> images (image_id));
+diesel::allow_tables_to_appear_in_same_query!(boards, board_items, images);

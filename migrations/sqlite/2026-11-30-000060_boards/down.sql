@@ -1,0 +1,2 @@
+DROP TABLE board_items;
+DROP TABLE boards;
