@@ -117,6 +117,34 @@ impl BenchDatabase {
         Ok(())
     }
 
+    /// Seeds [`BOARD_ITEMS`] items on a new board of [`SMALL_USER`] — 400 of their newest images
+    /// and 100 texts, stacked in that order — and returns the ids of the board and of its
+    /// topmost image item.
+    pub async fn seed_board(&self) -> anyhow::Result<(String, String)> {
+        let mut conn = self.connect().await?;
+        let board = uuid::Uuid::new_v4().to_string();
+        let now = chrono::Utc::now().timestamp_millis();
+        execute(
+            &mut conn,
+            &format!(
+                "INSERT INTO boards (id, user_id, name, canvas_width, canvas_height, \
+                 background_color, is_public, created_at, updated_at) \
+                 VALUES ('{board}', '{SMALL_USER}', 'bench board', 4000, 3000, '#ffffff', FALSE, {now}, {now})"
+            ),
+        )
+        .await?;
+        execute(&mut conn, &board_items_insert(&board, now)).await?;
+        execute(&mut conn, "ANALYZE boards, board_items").await?;
+        let row: TextValue = diesel::sql_query(
+            "SELECT id AS value FROM board_items WHERE board_id = $1 AND item_type = 'image' \
+             ORDER BY z_index DESC LIMIT 1",
+        )
+        .bind::<Text, _>(&board)
+        .get_result(&mut conn)
+        .await?;
+        Ok((board, row.value))
+    }
+
     /// The id of `user`'s newest image.
     pub async fn newest_image(&self, user: &str) -> anyhow::Result<String> {
         let mut conn = self.connect().await?;
@@ -218,6 +246,27 @@ const EXPLORE_LIKES: &str = "INSERT INTO image_likes (id, image_id, user_id, cre
      (extract(epoch FROM now()) * 1000)::bigint - (n % 30) * 86400000 \
      FROM (SELECT id, row_number() OVER () AS n FROM \
            (SELECT id FROM images WHERE user_id LIKE 'bench-explore-%' ORDER BY random() LIMIT 50000) AS picked) AS numbered";
+
+/// Items seeded on the benchmark's board: the most a board may hold.
+pub const BOARD_ITEMS: i64 = 500;
+
+/// [`BOARD_ITEMS`] items on `board`: the first 400 show [`SMALL_USER`]'s newest images, the
+/// rest are texts with properties, laid out on a grid, z-indexes 0 to 499.
+fn board_items_insert(board: &str, now: i64) -> String {
+    format!(
+        "INSERT INTO board_items (id, board_id, image_id, item_type, position_x, position_y, \
+         scale_x, scale_y, rotation, z_index, opacity, text_content, font_size, color, \
+         properties, created_at) \
+         SELECT gen_random_uuid()::text, '{board}', CASE WHEN n <= 400 THEN id END, \
+         CASE WHEN n <= 400 THEN 'image' ELSE 'text' END, (n % 40) * 100, (n / 40) * 100, \
+         1, 1, 0, n - 1, 1, CASE WHEN n > 400 THEN 'note ' || n END, \
+         CASE WHEN n > 400 THEN 24 END, CASE WHEN n > 400 THEN '#000000' END, \
+         CASE WHEN n > 400 THEN '{{\"fontFamily\":\"Arial\",\"textAlign\":\"left\"}}' END, {now} \
+         FROM (SELECT id, row_number() OVER (ORDER BY created_at DESC, id DESC) AS n \
+               FROM images WHERE user_id = '{SMALL_USER}' ORDER BY created_at DESC, id DESC \
+               LIMIT {BOARD_ITEMS}) AS newest"
+    )
+}
 
 /// `count` images of `owner` (an SQL expression of `g`), `spacing` ms apart from `base`.
 fn images_insert(owner: &str, count: i64, base: i64, spacing: i64) -> String {

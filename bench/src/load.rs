@@ -17,11 +17,11 @@ use tokio::net::TcpStream;
 /// One kind of request a connection sends over and over.
 #[derive(Clone)]
 pub struct Target {
-    /// `GET` or `POST`.
+    /// `GET`, `POST` or `PATCH`.
     pub method: Method,
     /// Path and query.
     pub path: String,
-    /// JSON body of a `POST`.
+    /// JSON body of a `POST` or `PATCH`.
     pub body: Option<Bytes>,
     /// The answer that counts as a success.
     pub expect: StatusCode,
@@ -50,6 +50,14 @@ impl Target {
             body: Some(Bytes::from(body.to_string())),
             expect,
             must_contain: None,
+        }
+    }
+
+    /// A `PATCH` of `body` to `path` answered 200.
+    pub fn patch(path: impl Into<String>, body: &serde_json::Value) -> Self {
+        Self {
+            method: Method::PATCH,
+            ..Self::post(path, body, StatusCode::OK)
         }
     }
 

@@ -21,6 +21,7 @@ use crate::report::RunFigures;
 use crate::report::{Report, Row};
 use crate::server::{Server, ServerConfig, clear_stored_images};
 
+mod boards;
 mod explore;
 
 /// Users who generate (one per connection); each gets enough credits for any run.
@@ -92,6 +93,10 @@ struct Fixtures {
     image: String,
     small_cursor: String,
     large_cursor: String,
+    /// The small user's 500-item board.
+    board: String,
+    /// Its topmost image item.
+    board_item: String,
 }
 
 fn duration(secs: u64) -> Duration {
@@ -130,6 +135,7 @@ impl Bench<'_> {
         server.stop().await?;
         self.check_ratios();
         self.check_explore();
+        self.check_boards();
         Ok(())
     }
 
@@ -175,7 +181,7 @@ impl Bench<'_> {
                 "load: closed-loop HTTP/1.1 keep-alive connections over loopback from the harness (hyper); {} s warm-up, then {} runs of {} s per row, medians",
                 o.warmup, o.runs, o.duration
             ),
-            "data: 1,000-image and 100,000-image galleries among 50,000 other users' images, 100,000 public images of 100 other users with 50,000 likes for explore, VACUUM ANALYZE after seeding".into(),
+            "data: 1,000-image and 100,000-image galleries among 50,000 other users' images, 100,000 public images of 100 other users with 50,000 likes for explore, a 500-item board (400 images, 100 texts), VACUUM ANALYZE after seeding".into(),
         ];
         Ok(())
     }
@@ -217,6 +223,7 @@ impl Bench<'_> {
             generating.push(self.config.token(&user).await?);
         }
         let small = self.config.token(SMALL_USER).await?;
+        let (board, board_item) = self.database.seed_board().await?;
         let (status, body) =
             fetch(server.addr, &Target::get("/api/v1/models"), Some(&small)).await?;
         anyhow::ensure!(
@@ -238,6 +245,8 @@ impl Bench<'_> {
             image: self.database.newest_image(SMALL_USER).await?,
             small_cursor: self.database.cursor_at(SMALL_USER, 1_000 - 21).await?,
             large_cursor: self.database.cursor_at(LARGE_USER, 100_000 - 21).await?,
+            board,
+            board_item,
         })
     }
 
@@ -515,6 +524,7 @@ impl Bench<'_> {
             .await?;
         }
         self.explore(server, f, connections).await?;
+        self.boards(server, f, connections).await?;
         let image = Target::get(format!("/api/v1/images/{}", f.image));
         self.measure(
             server,

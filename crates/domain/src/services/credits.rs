@@ -7,7 +7,7 @@ use crate::credits::CreditAmount;
 use crate::error::{ErrorChain, RepositoryError};
 use crate::freemium::{Enforcement, FreemiumPolicy};
 use crate::ids::UserId;
-use crate::money::MoneyOp;
+use crate::money::{ChargeState, MoneyOp};
 use crate::ports::{
     Charge, ChargeOutcome, Clock, CreditAccounts, CreditBalance, CreditLedger, DueCharge, Funds,
     Grant, Granted, RemoteChargeQueue,
@@ -221,13 +221,13 @@ impl CreditService {
             ChargeOutcome::Charged => tracing::info!(
                 target: "picture::ledger",
                 op = MoneyOp::Charge.as_str(), user_id = %due.user_id, generation_id = %due.generation_id,
-                amount = due.amount.get(), outcome = "charged", recorded,
+                amount = due.amount.get(), outcome = ChargeState::Charged.as_str(), recorded,
                 "remote charge"
             ),
             ChargeOutcome::Refused { reason } => tracing::error!(
                 target: "picture::ledger",
                 op = MoneyOp::Charge.as_str(), user_id = %due.user_id, generation_id = %due.generation_id,
-                amount = due.amount.get(), outcome = "refused", %reason, recorded,
+                amount = due.amount.get(), outcome = ChargeState::Refused.as_str(), %reason, recorded,
                 "remote charge refused: the generation stays unpaid"
             ),
         }
