@@ -208,7 +208,10 @@ async fn duplicates_survive_kills_whole_or_not_at_all(database: &str, dir: &Path
 
     // One copy undisturbed, timed: the kills are spread over this time × CONCURRENT.
     let started = std::time::Instant::now();
-    assert_eq!(duplicate(&client, &server.base(), &board, &owner).await, 201);
+    assert_eq!(
+        duplicate(&client, &server.base(), &board, &owner).await,
+        201
+    );
     let window = started.elapsed() * u32::try_from(CONCURRENT).unwrap();
     let mut answered = 0;
     for step in 1..=KILLS {
@@ -237,7 +240,10 @@ async fn duplicates_survive_kills_whole_or_not_at_all(database: &str, dir: &Path
     }
     let (all, partial) = copies(database, &board).await;
     assert_eq!(partial, 0);
-    assert!(all > answered, "{all} copies, {answered} answered before the kills");
+    assert!(
+        all > answered,
+        "{all} copies, {answered} answered before the kills"
+    );
     eprintln!(
         "one copy takes {:?}; {all} whole copies; {answered} answered 201 before a kill; {} requests killed",
         window / u32::try_from(CONCURRENT).unwrap(),

@@ -190,9 +190,7 @@ impl BoardDraft {
             user_id: owner,
             name,
             description: self.description,
-            canvas_width: self
-                .canvas_width
-                .unwrap_or(CanvasDimension::DEFAULT_WIDTH),
+            canvas_width: self.canvas_width.unwrap_or(CanvasDimension::DEFAULT_WIDTH),
             canvas_height: self
                 .canvas_height
                 .unwrap_or(CanvasDimension::DEFAULT_HEIGHT),
@@ -236,11 +234,8 @@ mod tests {
         assert_eq!(new.background_color.as_str(), DEFAULT_BACKGROUND);
         assert!(!new.is_public);
         assert_eq!(new.description, None);
-        let nameless = BoardDraft::default().into_new(
-            BoardId::new_random(),
-            UserId::parse("u").unwrap(),
-            at,
-        );
+        let nameless =
+            BoardDraft::default().into_new(BoardId::new_random(), UserId::parse("u").unwrap(), at);
         assert!(nameless.is_err());
     }
 

@@ -60,17 +60,23 @@ macro_rules! board_page {
 }
 
 /// The stored form of a thumbnail change: `(url, key)` columns to set, and the key released.
-type ThumbnailWrite = (Option<Option<String>>, Option<Option<String>>, Option<String>);
+type ThumbnailWrite = (
+    Option<Option<String>>,
+    Option<Option<String>>,
+    Option<String>,
+);
 
 /// What `change` does to a board whose thumbnail is `(url, key)`: a different URL (or none)
 /// forgets the stored key; the same URL keeps it.
-fn thumbnail_write(change: &BoardChange, url: Option<String>, key: Option<String>) -> ThumbnailWrite {
+fn thumbnail_write(
+    change: &BoardChange,
+    url: Option<String>,
+    key: Option<String>,
+) -> ThumbnailWrite {
     match change.thumbnail_url.new_value() {
-        Some(new) if new.map(|u| u.as_str()) != url.as_deref() => (
-            Some(new.map(|u| u.as_str().to_owned())),
-            Some(None),
-            key,
-        ),
+        Some(new) if new.map(|u| u.as_str()) != url.as_deref() => {
+            (Some(new.map(|u| u.as_str().to_owned())), Some(None), key)
+        }
         _ => (None, None, None),
     }
 }
@@ -208,10 +214,7 @@ impl BoardRepository for DieselBoardRepository {
                         return Ok(None);
                     };
                     let row = diesel::update(boards::table.filter(boards::id.eq(&id)))
-                        .set((
-                            boards::thumbnail_url.eq(url),
-                            boards::thumbnail_key.eq(key),
-                        ))
+                        .set((boards::thumbnail_url.eq(url), boards::thumbnail_key.eq(key)))
                         .returning(BoardRow::as_returning())
                         .get_result(conn)
                         .await?;
@@ -279,7 +282,8 @@ impl BoardRepository for DieselBoardRepository {
                     .returning(BoardRow::as_returning())
                     .get_result(conn)
                     .await?;
-                conn.copy_items(&source, &new.id, to_millis(copy.at)).await?;
+                conn.copy_items(&source, &new.id, to_millis(copy.at))
+                    .await?;
                 Ok(Some(stored))
             })
             .await

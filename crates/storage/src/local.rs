@@ -222,7 +222,9 @@ mod tests {
         store.delete(&key).await.unwrap();
         assert_eq!(store.cache_control_of(&key).await, None);
         assert_eq!(
-            std::fs::read_dir(dir.path().join("boards/b1")).unwrap().count(),
+            std::fs::read_dir(dir.path().join("boards/b1"))
+                .unwrap()
+                .count(),
             0
         );
     }

@@ -175,7 +175,11 @@ async fn the_web_client_creates_lists_edits_shares_and_deletes_a_board(app: Test
     )
     .await;
     assert_eq!(
-        (&full["canvasWidth"], &full["canvasHeight"], &full["backgroundColor"]),
+        (
+            &full["canvasWidth"],
+            &full["canvasHeight"],
+            &full["backgroundColor"]
+        ),
         (&json!(4000), &json!(3000), &json!("#1E293B"))
     );
 
@@ -195,7 +199,11 @@ async fn the_web_client_creates_lists_edits_shares_and_deletes_a_board(app: Test
         assert_eq!(listed["itemCount"], 0);
     }
     // getBoardById.
-    let read = json_of(app.get(&format!("/api/v1/boards/{id}"), Some(&token)).await, 200).await;
+    let read = json_of(
+        app.get(&format!("/api/v1/boards/{id}"), Some(&token)).await,
+        200,
+    )
+    .await;
     assert_eq!(read, board);
     assert!(read.get("itemCount").is_none());
 
@@ -216,7 +224,10 @@ async fn the_web_client_creates_lists_edits_shares_and_deletes_a_board(app: Test
     assert_board(&updated);
     assert_eq!(updated["name"], "Sommer 2026");
     assert_eq!(updated["description"], "Strand");
-    assert_eq!(updated["thumbnailUrl"], "https://cdn.example.com/sommer.png");
+    assert_eq!(
+        updated["thumbnailUrl"],
+        "https://cdn.example.com/sommer.png"
+    );
     assert_eq!(
         (&updated["canvasWidth"], &updated["canvasHeight"]),
         (&json!(3000), &json!(2000))
@@ -250,7 +261,11 @@ async fn the_web_client_creates_lists_edits_shares_and_deletes_a_board(app: Test
     assert_eq!(public[0]["itemCount"], 0);
     assert_board(&public[0]);
     // Readable by the other user, and in their list with includePublic=true.
-    let seen = json_of(app.get(&format!("/api/v1/boards/{id}"), Some(&other)).await, 200).await;
+    let seen = json_of(
+        app.get(&format!("/api/v1/boards/{id}"), Some(&other)).await,
+        200,
+    )
+    .await;
     assert_eq!(seen["userId"], "web-user");
     let with_public = json_of(
         app.get(
@@ -284,11 +299,19 @@ async fn the_web_client_creates_lists_edits_shares_and_deletes_a_board(app: Test
 
     // deleteBoard: 204 without a body, then gone.
     let deleted = app
-        .send(Method::DELETE, &format!("/api/v1/boards/{id}"), Some(&token))
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/boards/{id}"),
+            Some(&token),
+        )
         .await;
     assert_eq!(deleted.status(), 204);
     assert!(deleted.bytes().await.unwrap().is_empty());
-    let gone = json_of(app.get(&format!("/api/v1/boards/{id}"), Some(&token)).await, 404).await;
+    let gone = json_of(
+        app.get(&format!("/api/v1/boards/{id}"), Some(&token)).await,
+        404,
+    )
+    .await;
     assert_eq!(gone["code"], "not_found");
     assert_eq!(gone["message"], format!("Board with id {id} not found"));
     let left = json_of(app.get("/api/v1/boards", Some(&token)).await, 200).await;
@@ -315,20 +338,26 @@ async fn thumbnails_are_stored_served_with_a_week_of_cache_and_replaced(app: Tes
     let served = app.get(&format!("/files/{key}"), None).await;
     assert_eq!(served.status(), 200);
     assert_eq!(served.headers()["content-type"], "image/png");
-    assert_eq!(
-        served.headers()["cache-control"],
-        "public, max-age=604800"
-    );
+    assert_eq!(served.headers()["cache-control"], "public, max-age=604800");
     assert_eq!(served.bytes().await.unwrap().as_ref(), first_png.as_slice());
-    let read = json_of(app.get(&format!("/api/v1/boards/{id}"), Some(&token)).await, 200).await;
+    let read = json_of(
+        app.get(&format!("/api/v1/boards/{id}"), Some(&token)).await,
+        200,
+    )
+    .await;
     assert_eq!(read["thumbnailUrl"], url.as_str());
 
     // The original's JSON `{dataUrl}` replaces it: the old object is deleted.
     let second_png = png(200, 150, 500);
     let data_url = format!("data:image/png;base64,{}", STANDARD.encode(&second_png));
     let second = json_of(
-        app.send_json(Method::POST, &path, Some(&token), &json!({"dataUrl": data_url}))
-            .await,
+        app.send_json(
+            Method::POST,
+            &path,
+            Some(&token),
+            &json!({"dataUrl": data_url}),
+        )
+        .await,
         201,
     )
     .await;
@@ -337,7 +366,10 @@ async fn thumbnails_are_stored_served_with_a_week_of_cache_and_replaced(app: Tes
     assert_eq!(app.get(&format!("/files/{key}"), None).await.status(), 404);
     let (_, second_key) = second_url.split_once("/files/").unwrap();
     let served = app.get(&format!("/files/{second_key}"), None).await;
-    assert_eq!(served.bytes().await.unwrap().as_ref(), second_png.as_slice());
+    assert_eq!(
+        served.bytes().await.unwrap().as_ref(),
+        second_png.as_slice()
+    );
     assert_eq!(board_files(&app).len(), 2, "the image and its header only");
 
     // A 5 MB image as base64 in JSON fits the body limit.
@@ -345,7 +377,12 @@ async fn thumbnails_are_stored_served_with_a_week_of_cache_and_replaced(app: Tes
     assert!(large.len() <= 5 * 1024 * 1024);
     let large_url = format!("data:image/png;base64,{}", STANDARD.encode(&large));
     let stored = app
-        .send_json(Method::POST, &path, Some(&token), &json!({"dataUrl": large_url}))
+        .send_json(
+            Method::POST,
+            &path,
+            Some(&token),
+            &json!({"dataUrl": large_url}),
+        )
         .await;
     assert_eq!(stored.status(), 201);
 
@@ -373,7 +410,11 @@ async fn thumbnails_are_stored_served_with_a_week_of_cache_and_replaced(app: Tes
     assert!(again["thumbnailUrl"].is_string());
     assert_eq!(board_files(&app).len(), 2);
     let deleted = app
-        .send(Method::DELETE, &format!("/api/v1/boards/{id}"), Some(&token))
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/boards/{id}"),
+            Some(&token),
+        )
         .await;
     assert_eq!(deleted.status(), 204);
     assert!(board_files(&app).is_empty(), "{:?}", board_files(&app));
@@ -420,7 +461,11 @@ async fn a_duplicate_is_a_private_copy_for_the_caller_on_the_mobile_prefix_too(a
     assert_eq!(copy["thumbnailUrl"], Value::Null);
     assert_eq!(copy["description"], "d");
     assert_eq!(
-        (&copy["canvasWidth"], &copy["canvasHeight"], &copy["backgroundColor"]),
+        (
+            &copy["canvasWidth"],
+            &copy["canvasHeight"],
+            &copy["backgroundColor"]
+        ),
         (&json!(1234), &json!(1500), &json!("#000000"))
     );
     let bobs = json_of(app.get("/api/boards", Some(&bob)).await, 200).await;
@@ -428,8 +473,12 @@ async fn a_duplicate_is_a_private_copy_for_the_caller_on_the_mobile_prefix_too(a
     assert_eq!(bobs[0]["itemCount"], 0);
     // The owner duplicates their own board on `/api`.
     let own = json_of(
-        app.send(Method::POST, &format!("/api/boards/{id}/duplicate"), Some(&alice))
-            .await,
+        app.send(
+            Method::POST,
+            &format!("/api/boards/{id}/duplicate"),
+            Some(&alice),
+        )
+        .await,
         201,
     )
     .await;
@@ -439,6 +488,10 @@ async fn a_duplicate_is_a_private_copy_for_the_caller_on_the_mobile_prefix_too(a
 }
 
 async fn updated_at(app: &TestApp, token: &str, id: &str) -> Value {
-    let board = json_of(app.get(&format!("/api/v1/boards/{id}"), Some(token)).await, 200).await;
+    let board = json_of(
+        app.get(&format!("/api/v1/boards/{id}"), Some(token)).await,
+        200,
+    )
+    .await;
     board["updatedAt"].clone()
 }

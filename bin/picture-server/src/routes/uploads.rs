@@ -106,7 +106,11 @@ fn check_declared_length(
 /// Reads a file part, refusing it as soon as it is over `max_bytes`. `reserve` is the
 /// capacity to start with (the declared body length when there is one file, so the buffer
 /// never grows by copying).
-pub(super) async fn read_file(field: &mut Field, max_bytes: u64, reserve: usize) -> Result<Vec<u8>, ApiError> {
+pub(super) async fn read_file(
+    field: &mut Field,
+    max_bytes: u64,
+    reserve: usize,
+) -> Result<Vec<u8>, ApiError> {
     let limit = usize::try_from(max_bytes).unwrap_or(usize::MAX);
     let mut bytes = Vec::with_capacity(reserve.min(limit));
     while let Some(chunk) = next(field).await {

@@ -46,7 +46,9 @@ pub enum BoardError {
     #[error("the thumbnail is larger than {MAX_THUMBNAIL_BYTES} bytes")]
     ThumbnailTooLarge,
     /// The thumbnail has more than [`MAX_THUMBNAIL_PIXELS`] pixels.
-    #[error("the thumbnail has {width}×{height} pixels; at most {MAX_THUMBNAIL_PIXELS} are accepted")]
+    #[error(
+        "the thumbnail has {width}×{height} pixels; at most {MAX_THUMBNAIL_PIXELS} are accepted"
+    )]
     ThumbnailTooManyPixels {
         /// Its width.
         width: u32,
@@ -211,7 +213,12 @@ impl BoardService {
         ));
         self.ports
             .store
-            .put_with_cache_control(&key, image.bytes, image.content_type, THUMBNAIL_CACHE_CONTROL)
+            .put_with_cache_control(
+                &key,
+                image.bytes,
+                image.content_type,
+                THUMBNAIL_CACHE_CONTROL,
+            )
             .await
             .map_err(|error| match error {
                 StoreError::TooLarge => BoardError::ThumbnailTooLarge,

@@ -9,9 +9,7 @@ use picture_domain::board::{
 };
 use picture_domain::ports::{BoardCopy, BoardRepository};
 use picture_domain::profile_change::FieldChange;
-use picture_domain::{
-    Board, BoardChange, BoardId, BoardQuery, HexColor, NewBoard, UserId,
-};
+use picture_domain::{Board, BoardChange, BoardId, BoardQuery, HexColor, NewBoard, UserId};
 use picture_persistence::DieselBoardRepository;
 
 use crate::{TestDatabase, at};
@@ -103,9 +101,7 @@ fn names(listed: &[picture_domain::BoardWithCount]) -> Vec<(&str, u32)> {
         .collect()
 }
 
-async fn boards_are_listed_newest_change_first_with_their_item_counts_per_scope(
-    db: &TestDatabase,
-) {
+async fn boards_are_listed_newest_change_first_with_their_item_counts_per_scope(db: &TestDatabase) {
     let boards = DieselBoardRepository::new(db.database.clone());
     let old = create(&boards, &new_board("alice", "old", false, 1_000)).await;
     let new = create(&boards, &new_board("alice", "new", true, 2_000)).await;
@@ -161,9 +157,15 @@ async fn boards_are_listed_newest_change_first_with_their_item_counts_per_scope(
         .await
         .unwrap();
     let bobs_private = private[0].board.id;
-    assert_eq!(boards.get(&user("alice"), bobs_private).await.unwrap(), None);
     assert_eq!(
-        boards.get(&user("alice"), BoardId::new_random()).await.unwrap(),
+        boards.get(&user("alice"), bobs_private).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        boards
+            .get(&user("alice"), BoardId::new_random())
+            .await
+            .unwrap(),
         None
     );
 }
@@ -235,7 +237,13 @@ async fn thumbnails_are_released_when_replaced_or_forgotten_and_kept_for_the_sam
         None
     );
     let first = boards
-        .set_thumbnail(&alice, board.id, "http://x/a.png", "boards/a.png", at(2_000))
+        .set_thumbnail(
+            &alice,
+            board.id,
+            "http://x/a.png",
+            "boards/a.png",
+            at(2_000),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -243,7 +251,13 @@ async fn thumbnails_are_released_when_replaced_or_forgotten_and_kept_for_the_sam
     assert_eq!(first.board.thumbnail_url.as_deref(), Some("http://x/a.png"));
     assert_eq!(first.board.updated_at, at(2_000));
     let second = boards
-        .set_thumbnail(&alice, board.id, "http://x/b.png", "boards/b.png", at(3_000))
+        .set_thumbnail(
+            &alice,
+            board.id,
+            "http://x/b.png",
+            "boards/b.png",
+            at(3_000),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -292,7 +306,13 @@ async fn thumbnails_are_released_when_replaced_or_forgotten_and_kept_for_the_sam
     assert_eq!(cleared.board.thumbnail_url, None);
     // A delete answers the key of a stored thumbnail.
     boards
-        .set_thumbnail(&alice, board.id, "http://x/d.png", "boards/d.png", at(7_000))
+        .set_thumbnail(
+            &alice,
+            board.id,
+            "http://x/d.png",
+            "boards/d.png",
+            at(7_000),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -308,7 +328,10 @@ async fn a_delete_takes_the_items_along_and_answers_the_thumbnail_key(db: &TestD
     seed_items(db, board.id, 4).await;
     seed_items(db, kept.id, 1).await;
     assert_eq!(boards.delete(&user("bob"), board.id).await.unwrap(), None);
-    assert_eq!(boards.delete(&user("alice"), board.id).await.unwrap(), Some(None));
+    assert_eq!(
+        boards.delete(&user("alice"), board.id).await.unwrap(),
+        Some(None)
+    );
     assert_eq!(boards.delete(&user("alice"), board.id).await.unwrap(), None);
     assert_eq!(boards.get(&user("alice"), board.id).await.unwrap(), None);
     let left = boards
@@ -332,7 +355,13 @@ async fn a_duplicate_copies_every_item_privately_for_the_caller(db: &TestDatabas
     let private = create(&boards, &new_board("alice", "private", false, 1_000)).await;
     seed_items(db, public.id, 600).await;
     boards
-        .set_thumbnail(&user("alice"), public.id, "http://x/t.png", "boards/t.png", at(1_500))
+        .set_thumbnail(
+            &user("alice"),
+            public.id,
+            "http://x/t.png",
+            "boards/t.png",
+            at(1_500),
+        )
         .await
         .unwrap();
     let copy_for = |owner: &str| BoardCopy {
@@ -341,7 +370,10 @@ async fn a_duplicate_copies_every_item_privately_for_the_caller(db: &TestDatabas
         at: at(9_000),
     };
     assert_eq!(
-        boards.duplicate(private.id, &copy_for("bob")).await.unwrap(),
+        boards
+            .duplicate(private.id, &copy_for("bob"))
+            .await
+            .unwrap(),
         None
     );
     let request = copy_for("bob");
@@ -366,13 +398,21 @@ async fn a_duplicate_copies_every_item_privately_for_the_caller(db: &TestDatabas
     assert_eq!(bobs.len(), 1);
     assert_eq!(bobs[0].item_count, 600);
     // The source is unchanged (its `updated_at` included) and keeps its items.
-    let source = boards.get(&user("alice"), public.id).await.unwrap().unwrap();
+    let source = boards
+        .get(&user("alice"), public.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(source.updated_at, at(1_500));
     let alices = boards
         .list(&query("alice", BoardScope::Own, 1, 20))
         .await
         .unwrap();
-    assert!(alices.iter().any(|b| b.board.id == public.id && b.item_count == 600));
+    assert!(
+        alices
+            .iter()
+            .any(|b| b.board.id == public.id && b.item_count == 600)
+    );
     // The owner may copy their own private board.
     let own_copy = boards
         .duplicate(private.id, &copy_for("alice"))

@@ -64,7 +64,11 @@ async fn every_bound_and_malformed_body_is_a_400_and_stores_nothing(app: TestApp
     .await;
     assert_eq!(many["message"].as_array().unwrap().len(), 3, "{many}");
     // Malformed JSON and non-finite numbers (not JSON at all).
-    for raw in ["{\"name\": ", "{\"name\": \"x\", \"canvasWidth\": NaN}", "{\"name\": \"x\", \"canvasWidth\": Infinity}"] {
+    for raw in [
+        "{\"name\": ",
+        "{\"name\": \"x\", \"canvasWidth\": NaN}",
+        "{\"name\": \"x\", \"canvasWidth\": Infinity}",
+    ] {
         let response = app
             .client
             .post(format!("{}/api/v1/boards", app.address))
@@ -90,11 +94,20 @@ async fn every_bound_and_malformed_body_is_a_400_and_stores_nothing(app: TestApp
     ];
     for body in &patches {
         let response = app
-            .send_json(Method::PATCH, &format!("/api/v1/boards/{id}"), Some(&token), body)
+            .send_json(
+                Method::PATCH,
+                &format!("/api/v1/boards/{id}"),
+                Some(&token),
+                body,
+            )
             .await;
         refused(response, 400, "validation_failed").await;
     }
-    for body in [json!({}), json!({"isPublic": null}), json!({"isPublic": "true"})] {
+    for body in [
+        json!({}),
+        json!({"isPublic": null}),
+        json!({"isPublic": "true"}),
+    ] {
         let response = app
             .send_json(
                 Method::PATCH,
@@ -164,8 +177,12 @@ async fn ids_that_are_no_boards_are_404(app: TestApp) {
                 &json!({"isPublic": true}),
             )
             .await,
-            app.send(Method::DELETE, &format!("/api/v1/boards/{id}"), Some(&token))
-                .await,
+            app.send(
+                Method::DELETE,
+                &format!("/api/v1/boards/{id}"),
+                Some(&token),
+            )
+            .await,
             app.send(
                 Method::POST,
                 &format!("/api/v1/boards/{id}/duplicate"),
@@ -218,7 +235,12 @@ async fn oversized_and_non_image_thumbnails_are_refused_and_store_nothing(app: T
     .await;
     // The multipart body without the `thumbnail` field.
     let empty = b"------WebKitFormBoundaryBoards7MA4YWxk--\r\n".to_vec();
-    refused(post_form(&app, &path, &token, empty).await, 400, "validation_failed").await;
+    refused(
+        post_form(&app, &path, &token, empty).await,
+        400,
+        "validation_failed",
+    )
+    .await;
 
     let encode = |bytes: &[u8]| {
         use base64::Engine;
@@ -228,14 +250,28 @@ async fn oversized_and_non_image_thumbnails_are_refused_and_store_nothing(app: T
         )
     };
     let json_cases = [
-        (json!({"dataUrl": encode(&six_megabytes)}), 413, "payload_too_large"),
-        (json!({"dataUrl": encode(&html)}), 415, "unsupported_media_type"),
-        (json!({"dataUrl": "data:image/png;base64,***"}), 400, "validation_failed"),
+        (
+            json!({"dataUrl": encode(&six_megabytes)}),
+            413,
+            "payload_too_large",
+        ),
+        (
+            json!({"dataUrl": encode(&html)}),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            json!({"dataUrl": "data:image/png;base64,***"}),
+            400,
+            "validation_failed",
+        ),
         (json!({"dataUrl": 5}), 400, "validation_failed"),
         (json!({}), 400, "validation_failed"),
     ];
     for (body, status, code) in json_cases {
-        let response = app.send_json(Method::POST, &path, Some(&token), &body).await;
+        let response = app
+            .send_json(Method::POST, &path, Some(&token), &body)
+            .await;
         refused(response, status, code).await;
     }
     // A JSON body much larger than a 5 MB image's base64.
@@ -252,6 +288,10 @@ async fn oversized_and_non_image_thumbnails_are_refused_and_store_nothing(app: T
     refused(response, 413, "payload_too_large").await;
 
     assert!(board_files(&app).is_empty(), "{:?}", board_files(&app));
-    let read = json_of(app.get(&format!("/api/v1/boards/{id}"), Some(&token)).await, 200).await;
+    let read = json_of(
+        app.get(&format!("/api/v1/boards/{id}"), Some(&token)).await,
+        200,
+    )
+    .await;
     assert_eq!(read, board);
 }

@@ -22,7 +22,10 @@ async fn another_users_boards_are_404_on_every_route_and_stay_unchanged(app: Tes
     .await;
     let stored = post_form(
         &app,
-        &format!("/api/v1/boards/{}/thumbnail", public["id"].as_str().unwrap()),
+        &format!(
+            "/api/v1/boards/{}/thumbnail",
+            public["id"].as_str().unwrap()
+        ),
         &alice,
         thumbnail_form(&png(10, 10, 10)),
     )
@@ -77,13 +80,20 @@ async fn another_users_boards_are_404_on_every_route_and_stay_unchanged(app: Tes
             assert_eq!(body["message"], format!("Board with id {id} not found"));
         }
         // Unchanged for its owner.
-        let now = json_of(app.get(&format!("/api/v1/boards/{id}"), Some(&alice)).await, 200).await;
+        let now = json_of(
+            app.get(&format!("/api/v1/boards/{id}"), Some(&alice)).await,
+            200,
+        )
+        .await;
         assert_eq!(&now, board);
     }
     // Bob's lists hold no private board of alice's, and he owns nothing.
     let bobs = json_of(
-        app.get("/api/v1/boards?page=1&limit=20&includePublic=true", Some(&bob))
-            .await,
+        app.get(
+            "/api/v1/boards?page=1&limit=20&includePublic=true",
+            Some(&bob),
+        )
+        .await,
         200,
     )
     .await;

@@ -4,7 +4,9 @@
 use picture_domain::board::{BoardDescription, BoardName, CanvasDimension, ThumbnailUrl};
 use picture_domain::profile_change::FieldChange;
 use picture_domain::validation::Collector;
-use picture_domain::{BoardChange, BoardDraft, BoardQuery, BoardScope, HexColor, UserId, ValidationErrors};
+use picture_domain::{
+    BoardChange, BoardDraft, BoardQuery, BoardScope, HexColor, UserId, ValidationErrors,
+};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::ApiError;

@@ -55,7 +55,11 @@ pub fn is_multipart(request: &HttpRequest) -> bool {
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"))
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        })
 }
 
 /// The bytes of the multipart field `thumbnail` (other text fields are skipped).

@@ -114,17 +114,26 @@ async fn create_fills_in_the_defaults_for_the_caller_at_the_clock_time() {
 async fn missing_boards_are_not_found_on_every_use_case() {
     let mut mocks = Mocks::new();
     mocks.boards.expect_get().returning(|_, _| Ok(None));
-    mocks.boards.expect_update().returning(|_, _, _, _| Ok(None));
+    mocks
+        .boards
+        .expect_update()
+        .returning(|_, _, _, _| Ok(None));
     mocks.boards.expect_delete().returning(|_, _| Ok(None));
     mocks.boards.expect_duplicate().returning(|_, _| Ok(None));
     let service = mocks.service();
     let (who, id) = (user("bob"), BoardId::new_random());
-    assert!(matches!(service.get(&who, id).await, Err(BoardError::NotFound)));
+    assert!(matches!(
+        service.get(&who, id).await,
+        Err(BoardError::NotFound)
+    ));
     assert!(matches!(
         service.update(&who, id, &BoardChange::default()).await,
         Err(BoardError::NotFound)
     ));
-    assert!(matches!(service.delete(&who, id).await, Err(BoardError::NotFound)));
+    assert!(matches!(
+        service.delete(&who, id).await,
+        Err(BoardError::NotFound)
+    ));
     assert!(matches!(
         service.duplicate(&who, id).await,
         Err(BoardError::NotFound)
@@ -218,7 +227,12 @@ async fn a_thumbnail_is_stored_under_the_boards_key_with_a_week_of_cache_then_th
         .set_thumbnail(&user("alice"), id, b"image".to_vec())
         .await
         .unwrap();
-    assert!(updated.thumbnail_url.unwrap().starts_with("https://cdn.example/boards/"));
+    assert!(
+        updated
+            .thumbnail_url
+            .unwrap()
+            .starts_with("https://cdn.example/boards/")
+    );
 }
 
 #[tokio::test]
