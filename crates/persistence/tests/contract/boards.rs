@@ -1,9 +1,10 @@
 //! Boards: listing with item counts and scopes, owner-only changes, thumbnails released when
 //! replaced or forgotten, deletes that take the items along, and duplicates with every item.
 
-use diesel::SqliteConnection;
+use diesel::sql_types::BigInt;
+use diesel::{QueryableByName, SqliteConnection, sql_query};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use picture_domain::board::{
     BoardDescription, BoardName, BoardScope, CanvasDimension, ThumbnailUrl,
 };
@@ -60,6 +61,38 @@ async fn exec(db: &TestDatabase, sql: &str) {
             conn.batch_execute(sql).await.unwrap();
         }
         (None, None) => panic!("no database to seed"),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The `n` that `sql` selects, read from the test database directly.
+async fn count(db: &TestDatabase, sql: &str) -> i64 {
+    match (&db._pg, db.url.sqlite_path()) {
+        (Some(pg), _) => {
+            let mut conn = AsyncPgConnection::establish(pg.url()).await.unwrap();
+            sql_query(sql)
+                .get_result::<Count>(&mut conn)
+                .await
+                .unwrap()
+                .n
+        }
+        (None, Some(path)) => {
+            let mut conn =
+                SyncConnectionWrapper::<SqliteConnection>::establish(&path.display().to_string())
+                    .await
+                    .unwrap();
+            sql_query(sql)
+                .get_result::<Count>(&mut conn)
+                .await
+                .unwrap()
+                .n
+        }
+        (None, None) => panic!("no database to read"),
     }
 }
 
@@ -397,6 +430,19 @@ async fn a_duplicate_copies_every_item_privately_for_the_caller(db: &TestDatabas
         .unwrap();
     assert_eq!(bobs.len(), 1);
     assert_eq!(bobs[0].item_count, 600);
+    // Each item copied field for field (z order included) under a new id, dated the copy.
+    let same = format!(
+        "SELECT COUNT(*) AS n FROM board_items c JOIN board_items s ON s.board_id = '{}' \
+         AND c.board_id = '{}' AND s.z_index = c.z_index AND s.id <> c.id \
+         AND s.item_type = c.item_type AND s.image_id IS NULL AND c.image_id IS NULL \
+         AND s.position_x = c.position_x AND s.position_y = c.position_y \
+         AND s.scale_x = c.scale_x AND s.scale_y = c.scale_y AND s.rotation = c.rotation \
+         AND s.opacity = c.opacity AND s.text_content = c.text_content \
+         AND s.font_size = c.font_size AND s.color = c.color AND s.properties = c.properties \
+         AND c.created_at = 9000",
+        public.id, copy.id
+    );
+    assert_eq!(count(db, &same).await, 600);
     // The source is unchanged (its `updated_at` included) and keeps its items.
     let source = boards
         .get(&user("alice"), public.id)

@@ -130,6 +130,13 @@ async fn every_bound_and_malformed_body_is_a_400_and_stores_nothing(app: TestApp
             .await;
         refused(response, 400, "validation_failed").await;
     }
+    // `GET /boards/public` ignores `includePublic`, whatever it says.
+    assert_eq!(
+        app.get("/api/v1/boards/public?includePublic=maybe", Some(&token))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(
         app.get("/api/v1/boards?limit=100&page=3", Some(&token))
             .await

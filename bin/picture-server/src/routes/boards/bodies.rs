@@ -34,6 +34,7 @@ impl BoardListQuery {
         let page = number("page", self.page.as_deref(), 1, u32::MAX);
         let limit = number("limit", self.limit.as_deref(), 20, MAX_BOARD_PAGE);
         let include_public = match self.include_public.as_deref().map(str::trim) {
+            _ if public_only => Ok(true),
             None | Some("false") => Ok(false),
             Some("true") => Ok(true),
             Some(_) => Err("includePublic must be a boolean value".to_owned()),
