@@ -1,5 +1,6 @@
 //! JSON shapes of the HTTP contract, camelCase, field for field as the original backend.
 
+mod board;
 mod explore;
 mod generation;
 mod image;
@@ -10,6 +11,7 @@ mod profile_edit;
 mod responses;
 mod tag;
 
+pub use board::{BoardDto, BoardWithCountDto};
 pub use explore::ExploreImageDto;
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;

@@ -18,6 +18,7 @@ use picture_domain::{ErrorChain, InsufficientCredits, RepositoryError, Validatio
 
 use crate::dto::{ErrorDto, ErrorMessage, InsufficientDetails};
 
+mod boards;
 mod uploads;
 
 /// Every error a handler can answer with.

@@ -6,6 +6,7 @@
 //! Order matters where paths overlap (actix tries them in turn).
 
 pub(crate) mod admin;
+pub(crate) mod boards;
 pub(crate) mod credits;
 pub(crate) mod explore;
 pub(crate) mod files;
@@ -87,7 +88,16 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(uploads::upload_multiple)
         .service(uploads::delete)
         .service(explore::feed)
-        .service(explore::search);
+        .service(explore::search)
+        .service(boards::list)
+        .service(boards::public)
+        .service(boards::create)
+        .service(boards::get)
+        .service(boards::update)
+        .service(boards::visibility)
+        .service(boards::delete)
+        .service(boards::duplicate)
+        .service(boards::set_thumbnail);
 }
 
 /// [`api`] mounted on a plain actix scope: the `/api` alias serves the same routes without

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod board;
 pub mod catalog_seed;
 pub mod color;
 pub mod credits;
@@ -24,6 +25,7 @@ pub mod text;
 pub mod upload;
 pub mod validation;
 
+pub use board::{Board, BoardChange, BoardDraft, BoardQuery, BoardScope, BoardWithCount, NewBoard};
 pub use color::HexColor;
 pub use credits::CreditAmount;
 pub use error::{ErrorChain, RepositoryError};

@@ -13,5 +13,6 @@ pub mod settings;
 pub use format::ImageFormat;
 pub use ingest::{IngestConfig, IngestError, IngestedImage, Ingestor};
 pub use local::{LocalStore, write_durably};
+pub use s3::IMAGE_CACHE_CONTROL;
 pub use s3::{S3Config, S3Store};
 pub use sanitize::UploadInspector;

@@ -45,6 +45,12 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
+/// The hidden file beside the object at `path` that keeps its `Cache-Control`.
+fn sidecar(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_string_lossy();
+    Some(path.with_file_name(format!(".{name}.cache-control")))
+}
+
 impl LocalStore {
     /// A store writing under `root`, whose URLs start with `{public_base_url}/files/`.
     pub fn new(root: impl Into<PathBuf>, public_base_url: &str) -> Self {
@@ -57,6 +63,15 @@ impl LocalStore {
     /// The root directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The `Cache-Control` the object under `key` was stored with by
+    /// [`put_with_cache_control`](ObjectStore::put_with_cache_control), if any (kept in a hidden
+    /// file beside the object, which listings skip).
+    pub async fn cache_control_of(&self, key: &ObjectKey) -> Option<String> {
+        let path = sidecar(&self.path_of(key).ok()?)?;
+        let text = tokio::fs::read_to_string(path).await.ok()?;
+        Some(text.trim().to_owned()).filter(|t| !t.is_empty())
     }
 
     /// The file of `key`, if the key is safe.
@@ -89,11 +104,38 @@ impl ObjectStore for LocalStore {
             .map_err(unavailable)
     }
 
+    async fn put_with_cache_control(
+        &self,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+        content_type: &str,
+        cache_control: &str,
+    ) -> Result<(), StoreError> {
+        let path = self.path_of(key)?;
+        let header = sidecar(&path)
+            .ok_or_else(|| StoreError::Unavailable("local storage: key has no file name".into()))?;
+        let cache_control = cache_control.to_owned();
+        // The header first: a reader never sees the object without it.
+        tokio::task::spawn_blocking(move || write_durably(&header, cache_control.as_bytes()))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("local storage: {e}")))?
+            .map_err(unavailable)?;
+        self.put(key, bytes, content_type).await
+    }
+
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {
-        match tokio::fs::remove_file(self.path_of(key)?).await {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(unavailable(e)),
-            _ => Ok(()),
+        let path = self.path_of(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(unavailable(e)),
+            _ => {}
         }
+        if let Some(header) = sidecar(&path) {
+            match tokio::fs::remove_file(header).await {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(unavailable(e)),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     async fn list(
@@ -159,6 +201,32 @@ mod tests {
         // No temporary file is left behind.
         let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
         assert_eq!(leftovers, 0);
+    }
+
+    #[tokio::test]
+    async fn a_cache_control_is_kept_beside_the_object_and_deleted_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path(), "http://localhost");
+        let key = ObjectKey::from_stored("boards/b1/thumbnail-x.png");
+        store
+            .put_with_cache_control(&key, b"png".to_vec(), "image/png", "public, max-age=604800")
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(store.path_of(&key).unwrap()).unwrap(), b"png");
+        assert_eq!(
+            store.cache_control_of(&key).await.as_deref(),
+            Some("public, max-age=604800")
+        );
+        let listed = store.list("boards/", None, 10).await.unwrap();
+        assert_eq!(listed.objects.len(), 1, "the header file is not an object");
+        store.delete(&key).await.unwrap();
+        assert_eq!(store.cache_control_of(&key).await, None);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("boards/b1"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 
     #[tokio::test]

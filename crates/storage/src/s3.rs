@@ -115,11 +115,22 @@ impl ObjectStore for S3Store {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<(), StoreError> {
+        self.put_with_cache_control(key, bytes, content_type, IMAGE_CACHE_CONTROL)
+            .await
+    }
+
+    async fn put_with_cache_control(
+        &self,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+        content_type: &str,
+        cache_control: &str,
+    ) -> Result<(), StoreError> {
         checked_segments(key)?;
         self.bucket
             .put_object_builder(key.as_str(), &bytes)
             .with_content_type(content_type)
-            .with_cache_control(IMAGE_CACHE_CONTROL)
+            .with_cache_control(cache_control)
             .map_err(unavailable)?
             .execute()
             .await

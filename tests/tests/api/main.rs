@@ -5,6 +5,7 @@
 )]
 
 mod auth;
+mod boards;
 mod credits;
 mod explore;
 mod files;

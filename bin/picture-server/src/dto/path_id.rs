@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use picture_domain::{GenerationId, ImageId, ModelId, TagId};
+use picture_domain::{BoardId, GenerationId, ImageId, ModelId, TagId};
 
 use crate::error::ApiError;
 
@@ -31,6 +31,10 @@ impl PathResource for ModelId {
 
 impl PathResource for TagId {
     const NAME: &'static str = "Tag";
+}
+
+impl PathResource for BoardId {
+    const NAME: &'static str = "Board";
 }
 
 /// The route's one path parameter parsed as `T`, with the segment as the client sent it (for

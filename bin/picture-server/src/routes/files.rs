@@ -32,9 +32,15 @@ pub async fn file(
         tracing::debug!(%error, "file not served");
         not_found()
     })?;
+    // An object stored with a `Cache-Control` of its own (a board's thumbnail) is served with
+    // it; every other key never changes content.
+    let cache_control = store
+        .cache_control_of(&object)
+        .await
+        .unwrap_or_else(|| picture_storage::IMAGE_CACHE_CONTROL.to_owned());
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(bytes))
 }

@@ -58,12 +58,12 @@ pub struct UploadManyForm {
 }
 
 /// The next item of a stream.
-async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+pub(super) async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
     poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
 }
 
 /// A multipart body the parser refused: a deadline or size the body broke, else a 400.
-fn malformed(error: MultipartError) -> ApiError {
+pub(super) fn malformed(error: MultipartError) -> ApiError {
     match error {
         MultipartError::Payload(PayloadError::Overflow) => ApiError::PayloadTooLarge,
         MultipartError::ContentTypeMissing
@@ -79,7 +79,7 @@ fn malformed(error: MultipartError) -> ApiError {
     }
 }
 
-fn unexpected(name: &str) -> ApiError {
+pub(super) fn unexpected(name: &str) -> ApiError {
     ApiError::Validation(vec![format!("Unexpected field {name}")])
 }
 
@@ -106,7 +106,11 @@ fn check_declared_length(
 /// Reads a file part, refusing it as soon as it is over `max_bytes`. `reserve` is the
 /// capacity to start with (the declared body length when there is one file, so the buffer
 /// never grows by copying).
-async fn read_file(field: &mut Field, max_bytes: u64, reserve: usize) -> Result<Vec<u8>, ApiError> {
+pub(super) async fn read_file(
+    field: &mut Field,
+    max_bytes: u64,
+    reserve: usize,
+) -> Result<Vec<u8>, ApiError> {
     let limit = usize::try_from(max_bytes).unwrap_or(usize::MAX);
     let mut bytes = Vec::with_capacity(reserve.min(limit));
     while let Some(chunk) = next(field).await {
@@ -120,7 +124,7 @@ async fn read_file(field: &mut Field, max_bytes: u64, reserve: usize) -> Result<
 }
 
 /// Reads and drops a part that is not a file (clients may add text fields).
-async fn skip_text(field: &mut Field) -> Result<(), ApiError> {
+pub(super) async fn skip_text(field: &mut Field) -> Result<(), ApiError> {
     let mut read = 0;
     while let Some(chunk) = next(field).await {
         read += chunk.map_err(malformed)?.len();
@@ -133,12 +137,12 @@ async fn skip_text(field: &mut Field) -> Result<(), ApiError> {
 
 /// What a part is: the file field wanted (with its file name), another file (refused), or a
 /// text field (skipped).
-enum Part {
+pub(super) enum Part {
     File(Option<String>),
     Other,
 }
 
-fn part(field: &Field, wanted: &str) -> Result<Part, ApiError> {
+pub(super) fn part(field: &Field, wanted: &str) -> Result<Part, ApiError> {
     let name = field.name().unwrap_or_default();
     let file_name = field
         .content_disposition()

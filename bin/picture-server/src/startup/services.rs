@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::web;
 use picture_domain::ports::{ImageRepository, ModelCatalog};
 use picture_domain::services::TagService;
+use picture_domain::services::{BoardPorts, BoardService};
 use picture_domain::services::{
     CATALOG_CACHE_TTL, CachedCatalog, CancelGeneration, CreditPorts, CreditService, DeliveryGuard,
     ExploreService, FinalizeGeneration, GenerationLimits, GenerationServices, ImageService,
@@ -14,6 +15,7 @@ use picture_domain::services::{
     ReconcileGenerations, StartGeneration,
 };
 use picture_domain::services::{UploadLimits, UploadPorts, UploadService};
+use picture_persistence::DieselBoardRepository;
 use picture_persistence::DieselTagRepository;
 use picture_persistence::DieselUploadRepository;
 use picture_persistence::{
@@ -116,6 +118,7 @@ pub(super) struct Services {
     profiles: web::Data<ProfileService>,
     images: web::Data<ImageService>,
     tags: web::Data<TagService>,
+    boards: web::Data<BoardService>,
     uploads: web::Data<UploadService>,
     explore: web::Data<ExploreService>,
     limits: web::Data<GenerationLimits>,
@@ -186,6 +189,12 @@ impl Services {
                 Arc::new(DieselTagRepository::new(database.clone())),
                 Arc::clone(clock),
             )),
+            boards: web::Data::new(BoardService::new(BoardPorts {
+                boards: Arc::new(DieselBoardRepository::new(database.clone())),
+                store: Arc::clone(&outbound.store),
+                inspector: Arc::new(picture_storage::UploadInspector),
+                clock: Arc::clone(clock),
+            })),
             explore: web::Data::new(ExploreService::new(
                 Arc::new(DieselExploreRepository::new(database.clone())),
                 Arc::clone(clock),
@@ -232,6 +241,7 @@ impl Services {
             .app_data(self.deliveries.clone())
             .app_data(self.images.clone())
             .app_data(self.tags.clone())
+            .app_data(self.boards.clone())
             .app_data(self.uploads.clone())
             .app_data(self.explore.clone())
             .app_data(self.webhook_verifier.clone());

@@ -101,6 +101,23 @@ pub trait ObjectStore: Send + Sync {
         content_type: &str,
     ) -> Result<(), StoreError>;
 
+    /// Stores `bytes` under `key` as [`put`](Self::put) does, and serves the object with
+    /// `cache_control` as its `Cache-Control` header (when the store serves headers at all: the
+    /// default implementation, for stores that cannot keep one, is [`put`](Self::put)).
+    ///
+    /// # Errors
+    /// As [`put`](Self::put).
+    async fn put_with_cache_control(
+        &self,
+        key: &ObjectKey,
+        bytes: Vec<u8>,
+        content_type: &str,
+        cache_control: &str,
+    ) -> Result<(), StoreError> {
+        let _ = cache_control;
+        self.put(key, bytes, content_type).await
+    }
+
     /// Deletes the object under `key`. Idempotent: deleting a missing object succeeds.
     ///
     /// # Errors

@@ -78,6 +78,7 @@ macro_rules! contract {
 }
 
 mod abuse;
+mod boards;
 mod explore;
 mod generations;
 mod idempotency;
