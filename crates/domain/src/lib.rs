@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod board_item;
 pub mod catalog_seed;
 pub mod color;
 pub mod credits;
@@ -24,6 +25,7 @@ pub mod text;
 pub mod upload;
 pub mod validation;
 
+pub use board_item::{BoardItem, BoardItemChange, ItemImage, ItemKind, NewBoardItem};
 pub use color::HexColor;
 pub use credits::CreditAmount;
 pub use error::{ErrorChain, RepositoryError};

@@ -5,6 +5,7 @@
 //! generates `Mock<Port>` for each.
 
 pub mod background;
+pub mod board_items;
 pub mod clock;
 pub mod credit_accounts;
 pub mod credit_ledger;
@@ -26,6 +27,7 @@ pub mod upload_repository;
 
 pub use crate::money::{ChargeOutcome, Funds, Refusal};
 pub use background::{Background, BackgroundTask};
+pub use board_items::{AddOutcome, BoardItemRepository};
 pub use clock::Clock;
 pub use credit_accounts::{CreditAccount, CreditAccounts, Grant, Granted};
 pub use credit_ledger::{Charge, CreditBalance, CreditLedger, LedgerError};
@@ -54,6 +56,8 @@ pub use upload_repository::UploadRepository;
 
 #[cfg(any(test, feature = "mock"))]
 pub use background::MockBackground;
+#[cfg(any(test, feature = "mock"))]
+pub use board_items::MockBoardItemRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mock"))]
