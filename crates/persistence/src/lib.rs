@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod board_items;
 mod cached_statement;
 mod catalog;
 mod connection_home;
@@ -22,6 +23,7 @@ mod time;
 mod uploads;
 mod url;
 
+pub use board_items::DieselBoardItemRepository;
 pub use catalog::DieselModelCatalog;
 pub use connection_home::ConnectionHome;
 pub use database::{Database, PoolOptions};
