@@ -1,5 +1,6 @@
 //! JSON shapes of the HTTP contract, camelCase, field for field as the original backend.
 
+mod board_item;
 mod explore;
 mod generation;
 mod image;
@@ -10,6 +11,7 @@ mod profile_edit;
 mod responses;
 mod tag;
 
+pub use board_item::{BoardItemDto, BoardItemImageDto, ImageOnBoardDto, IsOnBoardDto};
 pub use explore::ExploreImageDto;
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;

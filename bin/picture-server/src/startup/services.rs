@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use picture_domain::ports::{ImageRepository, ModelCatalog};
+use picture_domain::services::BoardItemService;
 use picture_domain::services::TagService;
 use picture_domain::services::{
     CATALOG_CACHE_TTL, CachedCatalog, CancelGeneration, CreditPorts, CreditService, DeliveryGuard,
@@ -14,6 +15,7 @@ use picture_domain::services::{
     ReconcileGenerations, StartGeneration,
 };
 use picture_domain::services::{UploadLimits, UploadPorts, UploadService};
+use picture_persistence::DieselBoardItemRepository;
 use picture_persistence::DieselTagRepository;
 use picture_persistence::DieselUploadRepository;
 use picture_persistence::{
@@ -116,6 +118,7 @@ pub(super) struct Services {
     profiles: web::Data<ProfileService>,
     images: web::Data<ImageService>,
     tags: web::Data<TagService>,
+    board_items: web::Data<BoardItemService>,
     uploads: web::Data<UploadService>,
     explore: web::Data<ExploreService>,
     limits: web::Data<GenerationLimits>,
@@ -186,6 +189,10 @@ impl Services {
                 Arc::new(DieselTagRepository::new(database.clone())),
                 Arc::clone(clock),
             )),
+            board_items: web::Data::new(BoardItemService::new(
+                Arc::new(DieselBoardItemRepository::new(database.clone())),
+                Arc::clone(clock),
+            )),
             explore: web::Data::new(ExploreService::new(
                 Arc::new(DieselExploreRepository::new(database.clone())),
                 Arc::clone(clock),
@@ -232,6 +239,7 @@ impl Services {
             .app_data(self.deliveries.clone())
             .app_data(self.images.clone())
             .app_data(self.tags.clone())
+            .app_data(self.board_items.clone())
             .app_data(self.uploads.clone())
             .app_data(self.explore.clone())
             .app_data(self.webhook_verifier.clone());
