@@ -235,10 +235,10 @@ impl BoardItemRepository for DieselBoardItemRepository {
                 if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_BOARD_ITEMS {
                     return Err(Rollback::Refused(AddOutcome::BoardFull));
                 }
-                if let Some(image) = &image {
-                    if !conn.image_usable(owner, image).await? {
-                        return Err(Rollback::Refused(AddOutcome::ImageNotFound));
-                    }
+                if let Some(image) = &image
+                    && !conn.image_usable(owner, image).await?
+                {
+                    return Err(Rollback::Refused(AddOutcome::ImageNotFound));
                 }
                 let place = i32::try_from(count).map_err(|_| corrupt("item count", count))?;
                 conn.insert(&ItemRow::new(item, place)?).await?;
@@ -248,7 +248,7 @@ impl BoardItemRepository for DieselBoardItemRepository {
         ))?;
         Ok(match added {
             Ok(mut items) => match items.pop() {
-                Some(item) => AddOutcome::Added(item),
+                Some(item) => AddOutcome::Added(Box::new(item)),
                 None => AddOutcome::BoardNotFound,
             },
             Err(outcome) => outcome,

@@ -249,9 +249,12 @@ impl RawItemChange {
 mod tests {
     use super::*;
 
+    /// A named case: the check, the value, whether it passes.
+    type Case = (&'static str, fn(f64) -> bool, f64, bool);
+
     #[test]
     fn numbers_must_be_finite_and_within_their_bounds() {
-        let cases: &[(&str, fn(f64) -> bool, f64, bool)] = &[
+        let cases: &[Case] = &[
             ("x 0", |v| coordinate("x", v).is_ok(), 0.0, true),
             ("x neg", |v| coordinate("x", v).is_ok(), -250.5, true),
             (

@@ -11,7 +11,7 @@ use crate::ids::{BoardId, BoardItemId, ImageId, UserId};
 #[derive(Debug, Clone, PartialEq)]
 pub enum AddOutcome {
     /// Stored on top of the board.
-    Added(BoardItem),
+    Added(Box<BoardItem>),
     /// The board does not exist or is not the owner's.
     BoardNotFound,
     /// The image does not exist or is neither the owner's nor public.

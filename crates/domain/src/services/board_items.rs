@@ -142,7 +142,7 @@ impl BoardItemService {
             created_at: now,
         };
         match self.items.add(user, &item, now).await? {
-            AddOutcome::Added(added) => Ok(added),
+            AddOutcome::Added(added) => Ok(*added),
             AddOutcome::BoardNotFound => Err(BoardItemError::BoardNotFound(item.board)),
             AddOutcome::BoardFull => Err(BoardItemError::BoardFull(item.board)),
             AddOutcome::ImageNotFound => Err(match image {

@@ -179,7 +179,7 @@ fn picture(board: BoardId, image: ImageId) -> NewBoardItem {
 
 async fn add(items: &DieselBoardItemRepository, owner: &str, item: &NewBoardItem) -> BoardItem {
     match items.add(&user(owner), item, at(20)).await.unwrap() {
-        AddOutcome::Added(added) => added,
+        AddOutcome::Added(added) => *added,
         other => panic!("not added: {other:?}"),
     }
 }

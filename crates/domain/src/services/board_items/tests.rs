@@ -79,7 +79,7 @@ async fn absent_positions_default_to_100_and_zero_stays_zero() {
     repo.expect_add()
         .withf(|_, item, now| *now == at(1_700_000_000_000) && item.created_at == *now)
         .times(2)
-        .returning(|_, item, _| Ok(AddOutcome::Added(stored(item))));
+        .returning(|_, item, _| Ok(AddOutcome::Added(Box::new(stored(item)))));
     let service = BoardItemService::new(Arc::new(repo), clock());
     let board = BoardId::new_random();
     let defaulted = service
