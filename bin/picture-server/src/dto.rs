@@ -1,6 +1,7 @@
 //! JSON shapes of the HTTP contract, camelCase, field for field as the original backend.
 
 mod board;
+mod board_item;
 mod explore;
 mod generation;
 mod image;
@@ -12,6 +13,7 @@ mod responses;
 mod tag;
 
 pub use board::{BoardDto, BoardWithCountDto};
+pub use board_item::{BoardItemDto, BoardItemImageDto, ImageOnBoardDto, IsOnBoardDto};
 pub use explore::ExploreImageDto;
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;

@@ -25,6 +25,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "profiles", description = "The caller's profile"),
         (name = "tags", description = "The caller's tags and the tags on their images"),
         (name = "boards", description = "Mood boards: the caller's, and public ones"),
+        (name = "board-items", description = "The images and texts on mood boards"),
         (name = "admin", description = "Operator routes (X-Service-Key)"),
         (name = "health", description = "Liveness and readiness"),
         (name = "files", description = "Locally stored images")

@@ -6,6 +6,7 @@
 //! Order matters where paths overlap (actix tries them in turn).
 
 pub(crate) mod admin;
+pub(crate) mod board_items;
 pub(crate) mod boards;
 pub(crate) mod credits;
 pub(crate) mod explore;
@@ -97,7 +98,21 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(boards::visibility)
         .service(boards::delete)
         .service(boards::duplicate)
-        .service(boards::set_thumbnail);
+        .service(boards::set_thumbnail)
+        .service(board_items::update_many)
+        .service(board_items::delete_many)
+        .service(board_items::list)
+        .service(board_items::exists)
+        .service(board_items::check)
+        .service(board_items::add_image)
+        .service(board_items::add_text)
+        .service(board_items::add)
+        .service(board_items::add_image_to_body_board)
+        .service(board_items::add_text_to_body_board)
+        .service(board_items::get)
+        .service(board_items::update)
+        .service(board_items::restack)
+        .service(board_items::delete);
 }
 
 /// [`api`] mounted on a plain actix scope: the `/api` alias serves the same routes without

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod board;
+pub mod board_item;
 pub mod catalog_seed;
 pub mod color;
 pub mod credits;
@@ -26,6 +27,7 @@ pub mod upload;
 pub mod validation;
 
 pub use board::{Board, BoardChange, BoardDraft, BoardQuery, BoardScope, BoardWithCount, NewBoard};
+pub use board_item::{BoardItem, BoardItemChange, ItemImage, ItemKind, NewBoardItem};
 pub use color::HexColor;
 pub use credits::CreditAmount;
 pub use error::{ErrorChain, RepositoryError};

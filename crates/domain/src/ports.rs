@@ -5,6 +5,7 @@
 //! generates `Mock<Port>` for each.
 
 pub mod background;
+pub mod board_items;
 pub mod boards;
 pub mod clock;
 pub mod credit_accounts;
@@ -27,6 +28,7 @@ pub mod upload_repository;
 
 pub use crate::money::{ChargeOutcome, Funds, Refusal};
 pub use background::{Background, BackgroundTask};
+pub use board_items::{AddOutcome, BoardItemRepository};
 pub use boards::{BoardCopy, BoardRepository, ChangedBoard};
 pub use clock::Clock;
 pub use credit_accounts::{CreditAccount, CreditAccounts, Grant, Granted};
@@ -56,6 +58,8 @@ pub use upload_repository::UploadRepository;
 
 #[cfg(any(test, feature = "mock"))]
 pub use background::MockBackground;
+#[cfg(any(test, feature = "mock"))]
+pub use board_items::MockBoardItemRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use boards::MockBoardRepository;
 #[cfg(any(test, feature = "mock"))]

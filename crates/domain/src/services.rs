@@ -1,5 +1,6 @@
 //! Domain services: use cases built from ports. Each holds only the ports it calls.
 
+pub mod board_items;
 pub mod boards;
 pub mod cached_catalog;
 pub mod credits;
@@ -14,6 +15,7 @@ pub mod profiles;
 pub mod tags;
 pub mod uploads;
 
+pub use board_items::{BoardItemError, BoardItemService, NewItemRequest};
 pub use boards::{BoardError, BoardPorts, BoardService};
 pub use cached_catalog::{CATALOG_CACHE_TTL, CachedCatalog};
 pub use credits::{CreditError, CreditOverview, CreditPorts, CreditService};

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod board_items;
 mod boards;
 mod cached_statement;
 mod catalog;
@@ -23,6 +24,7 @@ mod time;
 mod uploads;
 mod url;
 
+pub use board_items::DieselBoardItemRepository;
 pub use boards::DieselBoardRepository;
 pub use catalog::DieselModelCatalog;
 pub use connection_home::ConnectionHome;

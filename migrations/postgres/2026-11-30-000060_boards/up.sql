@@ -48,3 +48,28 @@ CREATE TABLE board_items (
 CREATE INDEX board_items_board_z_idx ON board_items (board_id, z_index);
 -- An image's deletion cascades through it; "is this image on the board" looks it up.
 CREATE INDEX board_items_image_idx ON board_items (image_id, board_id);
+
+-- Closes the gaps a deletion leaves in the boards' stacks (a deleted image takes its items
+-- with it by cascade): once per statement, with the deleted rows as a transition table, the
+-- touched boards are locked (in id order) and their items renumbered 0..n-1 in stacking order.
+-- Per-row triggers would not do on PostgreSQL: they run after the whole statement with the
+-- rows' old places, so a decrement per deleted row miscounts adjacent deletions. A deleted
+-- board's items are all gone, so its cascade renumbers nothing.
+CREATE FUNCTION board_items_close_gaps() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM boards WHERE id IN (SELECT board_id FROM gone) ORDER BY id FOR UPDATE;
+    UPDATE board_items AS item
+    SET z_index = ranked.place
+    FROM (
+        SELECT id,
+               (ROW_NUMBER() OVER (PARTITION BY board_id ORDER BY z_index, created_at, id) - 1)::INTEGER AS place
+        FROM board_items
+        WHERE board_id IN (SELECT board_id FROM gone)
+    ) AS ranked
+    WHERE item.id = ranked.id AND item.z_index <> ranked.place;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER board_items_close_gaps AFTER DELETE ON board_items
+REFERENCING OLD TABLE AS gone
+FOR EACH STATEMENT EXECUTE FUNCTION board_items_close_gaps();

@@ -48,3 +48,14 @@ CREATE TABLE board_items (
 CREATE INDEX board_items_board_z_idx ON board_items (board_id, z_index);
 -- An image's deletion cascades through it; "is this image on the board" looks it up.
 CREATE INDEX board_items_image_idx ON board_items (image_id, board_id);
+
+-- Closes the gap a deleted item leaves in its board's stack (a deleted image takes its items
+-- with it by cascade): SQLite runs row triggers as each row is deleted, with the row's current
+-- place, so one decrement per row keeps the stack 0..n-1. A board's own deletion skips it (the
+-- board row is gone before its items), so deleting a board stays linear.
+CREATE TRIGGER board_items_close_gap AFTER DELETE ON board_items
+FOR EACH ROW WHEN EXISTS (SELECT 1 FROM boards WHERE id = OLD.board_id)
+BEGIN
+    UPDATE board_items SET z_index = z_index - 1
+    WHERE board_id = OLD.board_id AND z_index > OLD.z_index;
+END;

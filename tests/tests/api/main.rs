@@ -5,6 +5,7 @@
 )]
 
 mod auth;
+mod board_items;
 mod boards;
 mod credits;
 mod explore;

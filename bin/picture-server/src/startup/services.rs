@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use picture_domain::ports::{ImageRepository, ModelCatalog};
+use picture_domain::services::BoardItemService;
 use picture_domain::services::TagService;
 use picture_domain::services::{BoardPorts, BoardService};
 use picture_domain::services::{
@@ -15,6 +16,7 @@ use picture_domain::services::{
     ReconcileGenerations, StartGeneration,
 };
 use picture_domain::services::{UploadLimits, UploadPorts, UploadService};
+use picture_persistence::DieselBoardItemRepository;
 use picture_persistence::DieselBoardRepository;
 use picture_persistence::DieselTagRepository;
 use picture_persistence::DieselUploadRepository;
@@ -119,6 +121,7 @@ pub(super) struct Services {
     images: web::Data<ImageService>,
     tags: web::Data<TagService>,
     boards: web::Data<BoardService>,
+    board_items: web::Data<BoardItemService>,
     uploads: web::Data<UploadService>,
     explore: web::Data<ExploreService>,
     limits: web::Data<GenerationLimits>,
@@ -195,6 +198,10 @@ impl Services {
                 inspector: Arc::new(picture_storage::UploadInspector),
                 clock: Arc::clone(clock),
             })),
+            board_items: web::Data::new(BoardItemService::new(
+                Arc::new(DieselBoardItemRepository::new(database.clone())),
+                Arc::clone(clock),
+            )),
             explore: web::Data::new(ExploreService::new(
                 Arc::new(DieselExploreRepository::new(database.clone())),
                 Arc::clone(clock),
@@ -242,6 +249,7 @@ impl Services {
             .app_data(self.images.clone())
             .app_data(self.tags.clone())
             .app_data(self.boards.clone())
+            .app_data(self.board_items.clone())
             .app_data(self.uploads.clone())
             .app_data(self.explore.clone())
             .app_data(self.webhook_verifier.clone());

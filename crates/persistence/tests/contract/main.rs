@@ -78,6 +78,7 @@ macro_rules! contract {
 }
 
 mod abuse;
+mod board_items;
 mod boards;
 mod explore;
 mod generations;
