@@ -42,6 +42,9 @@ statuses: defaultdict[str, Counter] = defaultdict(Counter)
 refusals: defaultdict[str, Counter] = defaultdict(Counter)
 known_ids: list[str] = []
 known_keys: list[str] = []
+known_images: list[str] = []
+known_boards: list[str] = []
+known_items: list[str] = []
 
 
 def _model_ids() -> list[str]:
@@ -59,6 +62,7 @@ def _remember(answer: dict) -> None:
     image = answer.get("image") or {}
     if image.get("id"):
         known_ids.append(image["id"])
+        known_images.append(image["id"])
     if image.get("storagePath"):
         known_keys.append(image["storagePath"])
 
@@ -76,6 +80,42 @@ def _generate(prompt: str) -> None:
 
 for _prompt in ("a lighthouse at dusk", "a fox in the snow"):
     _generate(_prompt)
+
+
+def _post(path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        f"{BASE_URL}/api/v1{path}",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.load(answer)
+
+
+def _board(name: str) -> None:
+    """A board with an image and a text on it, so board and board-item routes reach a 2xx."""
+    board = _post("/boards", {"name": name})["id"]
+    known_boards.append(board)
+    image = known_images[0]
+    for path, body in (
+        (f"/board-items/board/{board}/image", {"imageId": image, "positionX": 10, "positionY": 20}),
+        (f"/board-items/board/{board}/text", {"textContent": "hello", "positionX": 1, "positionY": 2}),
+    ):
+        known_items.append(_post(path, body)["id"])
+
+
+# Several, as fuzzed deletes remove some of them (with their items) along the way.
+for _name in ("fuzzed board", "second board", "third board", "fourth board"):
+    _board(_name)
+
+
+def _ids_for(path: str) -> list[str]:
+    """The known ids of the resource an `{id}` in `path` names."""
+    if "/board-items/" in path:
+        return known_items
+    if "/boards/" in path:
+        return known_boards
+    return known_ids
 
 
 def _pick(value, choices: list[str]) -> str | None:
@@ -101,7 +141,13 @@ def _fix_idempotency_key(headers: dict) -> None:
 @schemathesis.hook
 def map_path_parameters(context, path_parameters):
     if isinstance(path_parameters, dict):
-        for name, known in (("id", known_ids), ("key", known_keys)):
+        path = context.operation.path if context.operation is not None else ""
+        for name, known in (
+            ("id", _ids_for(path)),
+            ("key", known_keys),
+            ("boardId", known_boards),
+            ("imageId", known_images),
+        ):
             if name in path_parameters:
                 chosen = _pick(path_parameters, known)
                 if chosen is not None:
