@@ -3,6 +3,7 @@
 //! the domain's ([`picture_domain::board_item::stacking`]); the triggers of migration
 //! `2026-11-30-000060_boards` close the gaps deletions leave (also an image's deletion).
 
+mod hold;
 mod rows;
 mod statements;
 
@@ -20,6 +21,7 @@ use picture_domain::{
     BoardId, BoardItem, BoardItemId, ImageId, NewBoardItem, RepositoryError, UserId,
 };
 
+use self::hold::HoldImage;
 use self::rows::{ItemChangeRow, ItemRow, into_items};
 use self::statements::ItemStatements;
 use crate::database::{Database, with_connection};
@@ -145,6 +147,40 @@ async fn apply_changes<C: ItemStatements>(
     Ok(())
 }
 
+/// Inserts `item` (showing `image`, if any) on top of its board as `owner`'s, in the lock order
+/// of [`HoldImage`]: the item as stored, with its image.
+async fn insert_item<C: ItemStatements + HoldImage>(
+    conn: &mut C,
+    owner: &str,
+    item: &NewBoardItem,
+    image: Option<&str>,
+    at: i64,
+) -> Result<Vec<BoardItem>, Rollback> {
+    let usable = async |conn: &mut C| match image {
+        Some(image) if !conn.hold_image(owner, image).await? => {
+            Err(Rollback::Refused(AddOutcome::ImageNotFound))
+        }
+        _ => Ok(()),
+    };
+    if C::IMAGE_FIRST {
+        usable(conn).await?;
+    }
+    let board = item.board.to_string();
+    if !conn.lock_board(owner, &board, at).await? {
+        return Err(NOT_FOUND);
+    }
+    let count = conn.count(&board).await?;
+    if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_BOARD_ITEMS {
+        return Err(Rollback::Refused(AddOutcome::BoardFull));
+    }
+    if !C::IMAGE_FIRST {
+        usable(conn).await?;
+    }
+    let place = i32::try_from(count).map_err(|_| corrupt("item count", count))?;
+    conn.insert(&ItemRow::new(item, place)?).await?;
+    reread(conn, &[item.id.to_string()]).await
+}
+
 /// The items `ids` with their images, in the order of `ids`; a missing one refuses.
 async fn reread<C: ItemStatements>(
     conn: &mut C,
@@ -220,29 +256,14 @@ impl BoardItemRepository for DieselBoardItemRepository {
         item: &NewBoardItem,
         at: DateTime<Utc>,
     ) -> Result<AddOutcome, RepositoryError> {
-        let (owner, board, at) = (owner.as_str(), item.board.to_string(), to_millis(at));
+        let (owner, at) = (owner.as_str(), to_millis(at));
         let image = match &item.content {
             ItemContent::Image(image) => Some(image.to_string()),
             ItemContent::Text { .. } => None,
         };
-        let id = item.id.to_string();
         let added = with_connection!(self.database, |conn| settle(
             conn.transaction::<_, Rollback, _>(async |conn| {
-                if !conn.lock_board(owner, &board, at).await? {
-                    return Err(NOT_FOUND);
-                }
-                let count = conn.count(&board).await?;
-                if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_BOARD_ITEMS {
-                    return Err(Rollback::Refused(AddOutcome::BoardFull));
-                }
-                if let Some(image) = &image
-                    && !conn.image_usable(owner, image).await?
-                {
-                    return Err(Rollback::Refused(AddOutcome::ImageNotFound));
-                }
-                let place = i32::try_from(count).map_err(|_| corrupt("item count", count))?;
-                conn.insert(&ItemRow::new(item, place)?).await?;
-                reread(conn, std::slice::from_ref(&id)).await
+                insert_item(conn, owner, item, image.as_deref(), at).await
             })
             .await
         ))?;

@@ -59,6 +59,25 @@ macro_rules! board_page {
     };
 }
 
+/// How many times a duplicate is tried when images keep being added to its source meanwhile.
+const COPY_ATTEMPTS: usize = 5;
+
+/// Why a duplicate's transaction rolled back.
+#[derive(Debug)]
+enum CopyFailure {
+    /// The database failed.
+    Db(diesel::result::Error),
+    /// An item showing an image that was not held was added before the source was locked: the
+    /// copy is tried again (see [`CopyItems::hold_images`]).
+    ImageAdded,
+}
+
+impl From<diesel::result::Error> for CopyFailure {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Db(error)
+    }
+}
+
 /// The stored form of a thumbnail change: `(url, key)` columns to set, and the key released.
 type ThumbnailWrite = (
     Option<Option<String>>,
@@ -257,37 +276,51 @@ impl BoardRepository for DieselBoardRepository {
         copy: &BoardCopy,
     ) -> Result<Option<Board>, RepositoryError> {
         let source = source.to_string();
-        let row: Option<BoardRow> = with_connection!(self.database, |conn| conn
-            .transaction::<_, diesel::result::Error, _>(async |conn| {
-                // Locks the source (a write that changes nothing), so its items cannot change
-                // while they are copied.
-                let locked: Option<BoardRow> = diesel::update(
-                    boards::table.filter(boards::id.eq(&source)).filter(
-                        boards::user_id
-                            .eq(copy.owner.as_str())
-                            .or(boards::is_public.eq(true)),
-                    ),
-                )
-                .set(boards::updated_at.eq(boards::updated_at))
-                .returning(BoardRow::as_returning())
-                .get_result(conn)
-                .await
-                .optional()?;
-                let Some(original) = locked else {
-                    return Ok(None);
-                };
-                let new = original.copy_for(copy, copy_name(&original.name));
-                let stored = diesel::insert_into(boards::table)
-                    .values(&new)
-                    .returning(BoardRow::as_returning())
-                    .get_result(conn)
-                    .await?;
-                conn.copy_items(&source, &new.id, to_millis(copy.at))
-                    .await?;
-                Ok(Some(stored))
-            })
-            .await
-            .map_err(query_error))?;
-        row.map(BoardRow::into_board).transpose()
+        for _ in 0..COPY_ATTEMPTS {
+            let copied: Result<Option<BoardRow>, CopyFailure> =
+                with_connection!(self.database, |conn| Ok(conn
+                    .transaction::<_, CopyFailure, _>(async |conn| {
+                        let held = conn.hold_images(&source).await?;
+                        // Locks the source (a write that changes nothing), so its items cannot
+                        // change while they are copied.
+                        let locked: Option<BoardRow> = diesel::update(
+                            boards::table.filter(boards::id.eq(&source)).filter(
+                                boards::user_id
+                                    .eq(copy.owner.as_str())
+                                    .or(boards::is_public.eq(true)),
+                            ),
+                        )
+                        .set(boards::updated_at.eq(boards::updated_at))
+                        .returning(BoardRow::as_returning())
+                        .get_result(conn)
+                        .await
+                        .optional()?;
+                        let Some(original) = locked else {
+                            return Ok(None);
+                        };
+                        let new = original.copy_for(copy, copy_name(&original.name));
+                        let stored = diesel::insert_into(boards::table)
+                            .values(&new)
+                            .returning(BoardRow::as_returning())
+                            .get_result(conn)
+                            .await?;
+                        if !conn
+                            .copy_items(&source, &new.id, to_millis(copy.at), held.as_ref())
+                            .await?
+                        {
+                            return Err(CopyFailure::ImageAdded);
+                        }
+                        Ok(Some(stored))
+                    })
+                    .await))?;
+            match copied {
+                Ok(row) => return row.map(BoardRow::into_board).transpose(),
+                Err(CopyFailure::ImageAdded) => {}
+                Err(CopyFailure::Db(error)) => return Err(query_error(error)),
+            }
+        }
+        Err(RepositoryError::Unavailable(
+            "images kept being added to the board while it was copied".into(),
+        ))
     }
 }

@@ -20,9 +20,28 @@ pub enum PersistenceError {
     Migration(#[source] Cause),
 }
 
-/// Maps a diesel error to the domain's repository error.
+/// The messages of the database's transient refusals that diesel does not classify: a
+/// PostgreSQL deadlock (SQLSTATE 40P01, "deadlock detected"; diesel keeps no SQLSTATE but
+/// 40001's) and SQLite's lock still held when `busy_timeout` ran out (`SQLITE_BUSY`).
+const TRANSIENT_MESSAGES: [&str; 3] = [
+    "deadlock detected",
+    "database is locked",
+    "database table is locked",
+];
+
+/// Maps a diesel error to the domain's repository error. A transient refusal (a deadlock, a
+/// serialization failure, a lock that stayed busy) is [`RepositoryError::Unavailable`]: the
+/// same call may succeed when tried again.
 pub(crate) fn query_error(error: DieselError) -> RepositoryError {
     match error {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+            RepositoryError::Unavailable(info.message().into())
+        }
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+            if TRANSIENT_MESSAGES.contains(&info.message()) =>
+        {
+            RepositoryError::Unavailable(info.message().into())
+        }
         DieselError::DatabaseError(
             DatabaseErrorKind::UniqueViolation | DatabaseErrorKind::ForeignKeyViolation,
             info,
@@ -97,5 +116,46 @@ impl TxError {
                 RepositoryError::Other(format!("unexpected refusal: {refusal:?}").into())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn deadlocks_serialization_failures_and_busy_locks_are_unavailable() {
+        for error in [
+            database(DatabaseErrorKind::Unknown, "deadlock detected"),
+            database(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access",
+            ),
+            database(DatabaseErrorKind::Unknown, "database is locked"),
+        ] {
+            assert!(matches!(
+                query_error(error),
+                RepositoryError::Unavailable(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn other_database_errors_stay_other() {
+        assert!(matches!(
+            query_error(database(DatabaseErrorKind::Unknown, "syntax error")),
+            RepositoryError::Other(_)
+        ));
+        assert!(matches!(
+            query_error(database(
+                DatabaseErrorKind::UniqueViolation,
+                "duplicate key"
+            )),
+            RepositoryError::Conflict(_)
+        ));
     }
 }

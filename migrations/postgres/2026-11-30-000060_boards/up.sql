@@ -73,3 +73,20 @@ $$;
 CREATE TRIGGER board_items_close_gaps AFTER DELETE ON board_items
 REFERENCING OLD TABLE AS gone
 FOR EACH STATEMENT EXECUTE FUNCTION board_items_close_gaps();
+
+-- The lock order of every writer of boards and items: an image before a board before items.
+-- An image's deletion holds the image (its row is locked before a BEFORE trigger runs) and then
+-- would delete its items by cascade before the trigger above locks their boards, while a writer
+-- holding a board updates those boards' items (a move, the renumbering): a cycle. So the boards
+-- showing the image are locked here first, in id order. An item showing the image cannot be
+-- added meanwhile: adding one holds the image `FOR KEY SHARE` before locking its board.
+CREATE FUNCTION images_lock_boards() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM boards
+    WHERE id IN (SELECT board_id FROM board_items WHERE image_id = OLD.id)
+    ORDER BY id FOR UPDATE;
+    RETURN OLD;
+END;
+$$;
+CREATE TRIGGER images_lock_boards BEFORE DELETE ON images
+FOR EACH ROW EXECUTE FUNCTION images_lock_boards();

@@ -1,11 +1,8 @@
 //! Board items: every call of the web client (`lib/api/boardItems.ts`) as it sends it, with
 //! every field the board canvas reads; the original's routes; both prefixes; an image's
 //! deletion; concurrent restacking; another user on every route (`isolation`) and bad input
-//! (`input`). Boards are inserted with plain SQL (the board routes are another suite's).
+//! (`input`). Boards are made with `POST /api/v1/boards`.
 
-use diesel::Connection;
-use diesel::connection::SimpleConnection;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use picture_tests::{Db, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -13,73 +10,38 @@ use serde_json::{Value, json};
 mod input;
 mod isolation;
 
-/// A server on its own database, and the plain connection text to insert boards with.
+/// A server on its own database.
 pub(super) struct Fixture {
     pub(super) app: TestApp,
-    raw: Raw,
-    _dir: tempfile::TempDir,
-    _pg: Option<picture_test_support::PgTestDb>,
-}
-
-enum Raw {
-    Sqlite(String),
-    Postgres(String),
 }
 
 impl Fixture {
     pub(super) async fn sqlite() -> Option<Self> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("boards.db").display().to_string();
-        let url = format!("sqlite://{path}");
-        let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-            raw.set("DATABASE_URL", url);
-        })
-        .await?;
-        Some(Self {
-            app,
-            raw: Raw::Sqlite(path),
-            _dir: dir,
-            _pg: None,
-        })
+        let app = TestApp::spawn(Db::Sqlite).await?;
+        Some(Self { app })
     }
 
     pub(super) async fn postgres() -> Option<Self> {
-        let pg = picture_test_support::PgTestDb::create().await?;
-        let url = pg.url().to_owned();
-        let app = TestApp::spawn_with(Db::Sqlite, |raw| {
-            raw.set("DATABASE_URL", url.clone());
-        })
-        .await?;
-        Some(Self {
-            app,
-            raw: Raw::Postgres(url),
-            _dir: tempfile::tempdir().unwrap(),
-            _pg: Some(pg),
-        })
+        let app = TestApp::spawn(Db::Postgres).await?;
+        Some(Self { app })
     }
 
-    pub(super) async fn sql(&self, statements: &str) {
-        match &self.raw {
-            Raw::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(path).unwrap();
-                conn.batch_execute(statements).unwrap();
-            }
-            Raw::Postgres(url) => {
-                let mut conn = AsyncPgConnection::establish(url).await.unwrap();
-                conn.batch_execute(statements).await.unwrap();
-            }
-        }
-    }
-
-    /// A board of `owner`, public or not; its id.
+    /// A board of `owner`, public or not, made with `POST /api/v1/boards`; its id.
     pub(super) async fn board(&self, owner: &str, public: bool) -> String {
-        let id = uuid::Uuid::new_v4().to_string();
-        self.sql(&format!(
-            "INSERT INTO boards (id, user_id, name, is_public, created_at, updated_at) \
-             VALUES ('{id}', '{owner}', 'Moods', {public}, 1, 1)"
-        ))
+        let token = self.app.token(owner, None);
+        let board = json_of(
+            send(
+                &self.app,
+                Method::POST,
+                "/api/v1/boards",
+                &token,
+                &json!({"name": "Moods", "isPublic": public}),
+            )
+            .await,
+            201,
+        )
         .await;
-        id
+        board["id"].as_str().unwrap().to_owned()
     }
 }
 

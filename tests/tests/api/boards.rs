@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 mod input;
 mod isolation;
+mod with_items;
 
 on_both_databases!(
     the_web_client_creates_lists_edits_shares_and_deletes_a_board,

@@ -37,9 +37,6 @@ pub(super) trait ItemStatements {
     /// The number of items on `board`.
     async fn count(&mut self, board: &str) -> QueryResult<i64>;
 
-    /// Whether image `image` exists and is `user`'s or public.
-    async fn image_usable(&mut self, user: &str, image: &str) -> QueryResult<bool>;
-
     /// Inserts `row`.
     async fn insert(&mut self, row: &ItemRow) -> QueryResult<()>;
 
@@ -148,17 +145,6 @@ macro_rules! item_statements {
                     .count()
                     .get_result(self)
                     .await
-            }
-
-            async fn image_usable(&mut self, user: &str, image: &str) -> QueryResult<bool> {
-                let found: Option<String> = images::table
-                    .filter(images::id.eq(image))
-                    .filter(images::user_id.eq(user).or(images::is_public.eq(true)))
-                    .select(images::id)
-                    .first(self)
-                    .await
-                    .optional()?;
-                Ok(found.is_some())
             }
 
             async fn insert(&mut self, row: &ItemRow) -> QueryResult<()> {

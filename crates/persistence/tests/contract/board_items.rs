@@ -13,12 +13,13 @@ use picture_domain::board_item::{
     ItemContent, ItemText, MAX_BOARD_ITEMS, NewBoardItem, RawItemChange, ZDirection,
 };
 use picture_domain::ports::{
-    AddOutcome, BoardItemRepository, GenerationLifecycle, ImageChange, ImageRepository, Transition,
+    AddOutcome, BoardCopy, BoardItemRepository, BoardRepository, GenerationLifecycle, ImageChange,
+    ImageRepository, Transition,
 };
 use picture_domain::{BoardId, BoardItem, BoardItemId, HexColor, ImageId, PredictionId, UserId};
 use picture_persistence::{
-    Database, DatabaseUrl, DieselBoardItemRepository, DieselGenerationRepository,
-    DieselImageRepository, PoolOptions,
+    Database, DatabaseUrl, DieselBoardItemRepository, DieselBoardRepository,
+    DieselGenerationRepository, DieselImageRepository, PoolOptions,
 };
 use picture_test_support::PgTestDb;
 
@@ -98,6 +99,8 @@ board_contract!(
     deleting_an_image_removes_its_items_and_closes_the_gaps,
     concurrent_moves_leave_the_stack_unique_and_dense,
     a_full_board_refuses_another_item,
+    deleting_images_while_they_are_added_to_boards_never_fails,
+    duplicating_a_board_while_its_images_are_deleted_never_fails,
 );
 
 impl Fixture {
@@ -543,4 +546,140 @@ async fn a_full_board_refuses_another_item(db: &Fixture) {
             .len(),
         MAX_BOARD_ITEMS
     );
+}
+
+/// Deletes `image` of alice's, checking it was there.
+async fn delete_image(images: &DieselImageRepository, image: ImageId) {
+    let deleted = images.delete_for_user(&user("alice"), image).await;
+    assert!(deleted.unwrap().is_some(), "image {image} was not deleted");
+}
+
+/// Rounds of each race below: a deadlock shows up in one of them at least.
+const RACE_ROUNDS: usize = 3;
+
+/// Images deleted while they are added to boards and the boards' texts are moved (the deletion
+/// locks the image, the boards showing it and their items; an addition the image and the board;
+/// a move the board and its items): every addition is added or finds no image, every deletion
+/// and move succeeds, no deadlock, and the stacks stay dense.
+async fn deleting_images_while_they_are_added_to_boards_never_fails(db: &Fixture) {
+    let items = Arc::new(db.items());
+    let images = Arc::new(DieselImageRepository::new(db.database.clone()));
+    let (mut boards, mut texts) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let board = db.board("alice", false).await;
+        for word in ["t0", "t1"] {
+            texts.push(add(&items, "alice", &text(board, word)).await.id);
+        }
+        boards.push(board);
+    }
+    for round in 0..RACE_ROUNDS {
+        let mut pictures = Vec::new();
+        for _ in 0..6 {
+            pictures.push(image(db, "alice").await);
+        }
+        let start = Arc::new(tokio::sync::Barrier::new(
+            pictures.len() * (boards.len() + 1) + texts.len(),
+        ));
+        let mut tasks = Vec::new();
+        for text_item in texts.iter().copied() {
+            let (items, start) = (Arc::clone(&items), Arc::clone(&start));
+            tasks.push(tokio::spawn(async move {
+                start.wait().await;
+                let moved = items
+                    .restack(&user("alice"), text_item, ZDirection::Top, at(30))
+                    .await;
+                assert!(moved.unwrap().is_some(), "text {text_item} not moved");
+            }));
+        }
+        for (n, picture_of) in pictures.iter().copied().enumerate() {
+            for (b, board) in boards.iter().copied().enumerate() {
+                let (items, start) = (Arc::clone(&items), Arc::clone(&start));
+                tasks.push(tokio::spawn(async move {
+                    start.wait().await;
+                    let outcome = items
+                        .add(&user("alice"), &picture(board, picture_of), at(30))
+                        .await;
+                    match outcome {
+                        Ok(AddOutcome::Added(_) | AddOutcome::ImageNotFound) => {}
+                        other => panic!("adding image {n} to board {b}: {other:?}"),
+                    }
+                }));
+            }
+            let (images, start) = (Arc::clone(&images), Arc::clone(&start));
+            tasks.push(tokio::spawn(async move {
+                start.wait().await;
+                delete_image(&images, picture_of).await;
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        for board in &boards {
+            let mut left = stack(&items, "alice", *board).await;
+            left.sort();
+            assert_eq!(left, ["t0", "t1"], "round {round}");
+        }
+    }
+}
+
+/// A board duplicated while the images on it are deleted: every copy is made, every deletion
+/// succeeds, no deadlock, and the copies' stacks are dense (once the images are gone, just the
+/// texts).
+async fn duplicating_a_board_while_its_images_are_deleted_never_fails(db: &Fixture) {
+    let items = Arc::new(db.items());
+    let images = Arc::new(DieselImageRepository::new(db.database.clone()));
+    let boards = Arc::new(DieselBoardRepository::new(db.database.clone()));
+    for round in 0..RACE_ROUNDS {
+        let board = db.board("alice", false).await;
+        let mut pictures = Vec::new();
+        add(&items, "alice", &text(board, "t0")).await;
+        for _ in 0..6 {
+            let picture_of = image(db, "alice").await;
+            add(&items, "alice", &picture(board, picture_of)).await;
+            pictures.push(picture_of);
+        }
+        add(&items, "alice", &text(board, "t1")).await;
+        let copies = 4;
+        let start = Arc::new(tokio::sync::Barrier::new(pictures.len() + copies));
+        let mut deletions = Vec::new();
+        for picture_of in pictures {
+            let (images, start) = (Arc::clone(&images), Arc::clone(&start));
+            deletions.push(tokio::spawn(async move {
+                start.wait().await;
+                delete_image(&images, picture_of).await;
+            }));
+        }
+        let mut duplicates = Vec::new();
+        for _ in 0..copies {
+            let (boards, start) = (Arc::clone(&boards), Arc::clone(&start));
+            duplicates.push(tokio::spawn(async move {
+                start.wait().await;
+                let copy = BoardCopy {
+                    id: BoardId::new_random(),
+                    owner: user("alice"),
+                    at: at(40),
+                };
+                boards.duplicate(board, &copy).await
+            }));
+        }
+        for task in deletions {
+            task.await.unwrap();
+        }
+        let mut made = vec![board];
+        for task in duplicates {
+            let copy = task.await.unwrap();
+            made.push(
+                copy.unwrap()
+                    .unwrap_or_else(|| panic!("round {round}: no copy"))
+                    .id,
+            );
+        }
+        for board in made {
+            assert_eq!(
+                stack(&items, "alice", board).await,
+                ["t0", "t1"],
+                "round {round}"
+            );
+        }
+    }
 }

@@ -260,21 +260,22 @@ async fn unknown_boards_and_items_are_404_and_a_full_board_is_409(fixture: Fixtu
     .await;
     assert_eq!(error["code"], "not_found");
     assert_eq!(listed(app, &token, &board).await, vec![item]);
-    // A full board: the 501st item is a 409.
-    let values: Vec<String> = (1..500)
-        .map(|n| {
-            format!(
-                "('{}', '{board}', 'text', {n}, 'x', 1)",
-                uuid::Uuid::new_v4()
-            )
-        })
-        .collect();
-    fixture
-        .sql(&format!(
-            "INSERT INTO board_items (id, board_id, item_type, z_index, text_content, created_at) VALUES {}",
-            values.join(", ")
-        ))
-        .await;
+    // A full board: the 501st item is a 409. The board is filled through the route, a few
+    // requests at a time.
+    let url = format!("{}/api/v1/board-items/board/{board}/text", app.address);
+    let mut filled = 1;
+    while filled < 500 {
+        let batch = (500 - filled).min(8);
+        let mut adds = tokio::task::JoinSet::new();
+        for _ in 0..batch {
+            let request = app.client.post(&url).bearer_auth(&token).json(&json!({}));
+            adds.spawn(async move { request.send().await.unwrap().status() });
+        }
+        while let Some(status) = adds.join_next().await {
+            assert_eq!(status.unwrap(), 201);
+        }
+        filled += batch;
+    }
     let error = json_of(
         send(
             app,

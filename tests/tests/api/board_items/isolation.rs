@@ -117,11 +117,15 @@ async fn another_user_gets_404_on_every_route_and_changes_nothing(fixture: Fixtu
     ];
     for public in [false, true] {
         if public {
-            fixture
-                .sql(&format!(
-                    "UPDATE boards SET is_public = TRUE WHERE id = '{board}'"
-                ))
-                .await;
+            let shared = send(
+                app,
+                Method::PATCH,
+                &format!("/api/v1/boards/{board}"),
+                &alice,
+                &json!({"isPublic": true}),
+            )
+            .await;
+            assert_eq!(shared.status(), 200);
         }
         for (method, path, body) in &writes {
             let error = json_of(send(app, method.clone(), path, &bob, body).await, 404).await;
