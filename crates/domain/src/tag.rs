@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::color::HexColor;
 use crate::ids::{TagId, UserId};
+use crate::text::trimmed_name;
 use crate::validation::ValidationErrors;
 
 /// Longest tag name, in characters (after trimming).
@@ -25,21 +26,7 @@ impl TagName {
     /// A [`ValidationErrors`] when the trimmed name is empty, longer than
     /// [`MAX_TAG_NAME_CHARS`] characters or holds control characters.
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(ValidationErrors::single("name should not be empty"));
-        }
-        if name.chars().count() > MAX_TAG_NAME_CHARS {
-            return Err(ValidationErrors::single(format!(
-                "name must be shorter than or equal to {MAX_TAG_NAME_CHARS} characters"
-            )));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(ValidationErrors::single(
-                "name must not contain control characters",
-            ));
-        }
-        Ok(Self(name.to_owned()))
+        trimmed_name(raw, MAX_TAG_NAME_CHARS).map(Self)
     }
 
     /// The name as the user wrote it (trimmed).

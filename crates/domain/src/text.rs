@@ -26,6 +26,30 @@ fn bounded(field: &str, raw: String, max: usize) -> Result<String, ValidationErr
     Ok(raw)
 }
 
+/// A short name (a tag's, a board's): `raw` trimmed, 1 to `max` characters, no control
+/// characters; errors name the field `name`, as the clients display them.
+///
+/// # Errors
+/// A [`ValidationErrors`] when the trimmed name is empty, longer than `max` characters or holds
+/// control characters.
+pub fn trimmed_name(raw: &str, max: usize) -> Result<String, ValidationErrors> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(ValidationErrors::single("name should not be empty"));
+    }
+    if name.chars().count() > max {
+        return Err(ValidationErrors::single(format!(
+            "name must be shorter than or equal to {max} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ValidationErrors::single(
+            "name must not contain control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $field:literal, $max:expr) => {
         $(#[$doc])*

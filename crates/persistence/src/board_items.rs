@@ -22,7 +22,8 @@ use picture_domain::{
 };
 
 use self::hold::HoldImage;
-use self::rows::{ItemChangeRow, ItemRow, into_items};
+pub(crate) use self::rows::ItemRow;
+use self::rows::{ItemChangeRow, into_items};
 use self::statements::ItemStatements;
 use crate::database::{Database, with_connection};
 use crate::error::{corrupt, query_error};

@@ -1,6 +1,7 @@
 //! The fields of a board as the clients send them, each parsed once (messages in the
 //! class-validator wording the clients display).
 
+use crate::text::trimmed_name;
 use crate::validation::ValidationErrors;
 
 use super::{
@@ -19,21 +20,7 @@ impl BoardName {
     /// A [`ValidationErrors`] when the trimmed name is empty, too long or holds control
     /// characters.
     pub fn parse(raw: &str) -> Result<Self, ValidationErrors> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(ValidationErrors::single("name should not be empty"));
-        }
-        if name.chars().count() > MAX_BOARD_NAME_CHARS {
-            return Err(ValidationErrors::single(format!(
-                "name must be shorter than or equal to {MAX_BOARD_NAME_CHARS} characters"
-            )));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(ValidationErrors::single(
-                "name must not contain control characters",
-            ));
-        }
-        Ok(Self(name.to_owned()))
+        trimmed_name(raw, MAX_BOARD_NAME_CHARS).map(Self)
     }
 
     /// The name.

@@ -13,7 +13,7 @@ use crate::time::{from_millis, to_millis};
 #[diesel(table_name = board_items)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 #[diesel(treat_none_as_default_value = false)]
-pub(super) struct ItemRow {
+pub(crate) struct ItemRow {
     pub(super) id: String,
     pub(super) board_id: String,
     image_id: Option<String>,
@@ -93,6 +93,23 @@ impl ItemChangeRow {
             color: change.color.as_ref().map(|c| c.as_str().to_owned()),
             properties: change.properties.as_ref().map(|p| p.as_str().to_owned()),
         })
+    }
+}
+
+impl ItemRow {
+    /// The same item on board `board`, created at `now` (ms), under a new id: a board's copy.
+    pub(crate) fn copied_to(self, board: &str, now: i64) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            board_id: board.to_owned(),
+            created_at: now,
+            ..self
+        }
+    }
+
+    /// The image the item shows, if any.
+    pub(crate) fn image_id(&self) -> Option<&str> {
+        self.image_id.as_deref()
     }
 }
 

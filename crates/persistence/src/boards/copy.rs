@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::board_items::ItemRow;
 use crate::database::SqliteAsync;
 use crate::schema::{board_items, images};
 
@@ -17,43 +18,12 @@ use crate::schema::{board_items, images};
 /// limit on binds per statement).
 const ROWS_PER_INSERT: usize = 500;
 
-/// A `board_items` row, read from the source and written to the copy.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = board_items)]
-#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-#[diesel(treat_none_as_default_value = false)]
-struct ItemRow {
-    id: String,
-    board_id: String,
-    image_id: Option<String>,
-    item_type: String,
-    position_x: f64,
-    position_y: f64,
-    scale_x: f64,
-    scale_y: f64,
-    rotation: f64,
-    z_index: i32,
-    opacity: f64,
-    width: Option<i32>,
-    height: Option<i32>,
-    text_content: Option<String>,
-    font_size: Option<i32>,
-    color: Option<String>,
-    properties: Option<String>,
-    created_at: i64,
-}
-
 /// The items of board `source` as items of board `copy` created at `now` (ms): new ids, every
 /// other field the same.
 fn copies(items: Vec<ItemRow>, copy: &str, now: i64) -> Vec<ItemRow> {
     items
         .into_iter()
-        .map(|item| ItemRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            board_id: copy.to_owned(),
-            created_at: now,
-            ..item
-        })
+        .map(|item| item.copied_to(copy, now))
         .collect()
 }
 
@@ -82,7 +52,7 @@ fn all_held(items: &[ItemRow], held: Option<&BTreeSet<String>>) -> bool {
     held.is_none_or(|held| {
         items
             .iter()
-            .filter_map(|item| item.image_id.as_ref())
+            .filter_map(ItemRow::image_id)
             .all(|image| held.contains(image))
     })
 }
