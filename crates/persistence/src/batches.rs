@@ -94,7 +94,7 @@ fn item_rows(
 impl BatchRepository for DieselBatchRepository {
     async fn queue(
         &self,
-        target: BatchTarget<'_>,
+        target: &BatchTarget,
         items: &[NewBatchItem],
         policy: &FreemiumPolicy,
         funds: Funds,
@@ -105,7 +105,7 @@ impl BatchRepository for DieselBatchRepository {
         let user = first.generation.user_id.as_str().to_owned();
         let (batch_id, new_batch) = match target {
             BatchTarget::New(batch) => (batch.id, Some(BatchRow::new(batch)?)),
-            BatchTarget::Retry { batch, .. } => (batch, None),
+            BatchTarget::Retry { batch, .. } => (*batch, None),
         };
         let replacing: Vec<String> = match target {
             BatchTarget::Retry { replacing, .. } => {

@@ -25,19 +25,19 @@ pub struct NewBatchItem {
 }
 
 /// Where queued items go.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum BatchTarget<'a> {
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchTarget {
     /// A new batch, recorded with its items.
-    New(&'a NewBatch),
+    New(NewBatch),
     /// Failed items of an existing batch of `user`, each replaced by a fresh generation: the
     /// failed generations in `replacing` leave the batch (they stay in the user's history).
     Retry {
         /// The batch's owner.
-        user: &'a UserId,
+        user: UserId,
         /// The batch.
         batch: BatchId,
         /// The failed generations replaced, one per new item.
-        replacing: &'a [GenerationId],
+        replacing: Vec<GenerationId>,
     },
 }
 
@@ -66,7 +66,7 @@ pub trait BatchRepository: Send + Sync {
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
     async fn queue(
         &self,
-        target: BatchTarget<'_>,
+        target: &BatchTarget,
         items: &[NewBatchItem],
         policy: &FreemiumPolicy,
         funds: Funds,

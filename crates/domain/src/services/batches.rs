@@ -154,7 +154,7 @@ impl BatchService {
             created_at: now,
         };
         let queued = self
-            .queue(user, BatchTarget::New(&batch), &items)
+            .queue(user, &BatchTarget::New(batch.clone()), &items)
             .await?
             .ok_or_else(|| RepositoryError::Other("a new batch was not recorded".into()))?;
         tracing::info!(batch_id = %batch.id, user_id = %user, items = items.len(), "batch queued");
@@ -174,7 +174,7 @@ impl BatchService {
     async fn queue(
         &self,
         user: &UserId,
-        target: BatchTarget<'_>,
+        target: &BatchTarget,
         items: &[NewBatchItem],
     ) -> Result<Option<Queued>, BatchError> {
         let policy = self.credits.policy();
@@ -276,11 +276,11 @@ impl BatchService {
             return Ok(0);
         }
         let target = BatchTarget::Retry {
-            user,
+            user: user.clone(),
             batch: id,
-            replacing: &replacing,
+            replacing,
         };
-        let Some(_) = self.queue(user, target, &items).await? else {
+        let Some(_) = self.queue(user, &target, &items).await? else {
             return Ok(0);
         };
         tracing::info!(batch_id = %id, user_id = %user, items = items.len(), "failed batch items queued again");
