@@ -91,9 +91,9 @@ const CLAIM_SQLITE: &str = concat!(
 const CANDIDATES_PG: &str = concat!(
     "SELECT g.user_id FROM image_generations g WHERE ",
     claimable!("$1"),
-    " GROUP BY g.user_id ORDER BY min(",
+    " GROUP BY g.user_id ORDER BY ",
     in_flight_of!("$1"),
-    "), min(g.created_at) LIMIT 16"
+    ", min(g.created_at) LIMIT 16"
 );
 
 /// PostgreSQL: the user's account row, unless another claim (or a money move) holds it.
