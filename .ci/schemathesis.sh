@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Contract fuzzing: schemathesis (from PyPI, installed into target/ci-tools/schemathesis) runs
 # against the OpenAPI document of a live server (the debug build, SQLite, limits off) with a
-# valid token and the admin key. Batches are queued but not run (BATCH_WORKERS=0): the fuzzer
-# creates hundreds of items, and rendering them would only slow the run down. It fails on any 5xx and any answer that breaks its documented
+# valid token and the admin key. It fails on any 5xx and any answer that breaks its documented
 # schema. Generation is deterministic so CI is repeatable. The hooks (.ci/schemathesis_hooks.py)
 # sign webhook requests with the server's test secret, give most generate requests a model that
 # exists and most id paths an id that exists, and print per operation how many cases reached a
-# 2xx.
+# 2xx. Batches are queued but not run (BATCH_WORKERS=0): the fuzzer creates hundreds of items,
+# and rendering them would only slow the run down.
 set -euo pipefail
 tools="$(pwd)/target/ci-tools"
 venv="$tools/schemathesis"
