@@ -10,7 +10,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 /// How often an idle worker looks for items queued on another instance.
-const IDLE_POLL: Duration = Duration::from_millis(500);
+const IDLE_POLL: Duration = Duration::from_secs(1);
 
 /// How long a worker pauses after the database failed.
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
