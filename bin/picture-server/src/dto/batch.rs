@@ -17,16 +17,9 @@ pub struct BatchDto {
     pub id: String,
     pub user_id: String,
     pub name: Option<String>,
-    pub total_count: u32,
-    pub completed_count: u32,
-    pub failed_count: u32,
-    pub processing_count: u32,
-    /// Items waiting in the queue (`pending` and `queued`).
-    pub pending_count: u32,
-    /// Items cancelled (by the user, or with their batch).
-    pub cancelled_count: u32,
-    /// `pending` | `processing` | `completed` | `partial` | `failed`.
-    pub status: String,
+    /// Its items counted by status, and its status.
+    #[serde(flatten)]
+    pub progress: BatchProgressDto,
     pub model_id: Option<String>,
     /// The provider model version asked for, or null (the catalogue's).
     pub model_version: Option<String>,
@@ -43,18 +36,11 @@ pub struct BatchDto {
 impl From<&BatchSummary> for BatchDto {
     fn from(summary: &BatchSummary) -> Self {
         let batch = &summary.batch;
-        let counts = &summary.counts;
         Self {
             id: batch.id.to_string(),
             user_id: batch.user_id.as_str().to_owned(),
             name: Some(batch.name.clone()),
-            total_count: counts.total,
-            completed_count: counts.completed,
-            failed_count: counts.failed,
-            processing_count: counts.processing,
-            pending_count: counts.pending,
-            cancelled_count: counts.cancelled,
-            status: counts.status().as_str().to_owned(),
+            progress: BatchProgressDto::from(summary),
             model_id: Some(batch.model_id.to_string()),
             model_version: batch.model_version.clone(),
             width: Some(batch.width),
