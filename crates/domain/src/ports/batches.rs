@@ -119,8 +119,9 @@ pub struct ClaimedItem {
     pub generation: Generation,
     /// Its batch's provider model version, if one was asked for.
     pub model_version: Option<String>,
-    /// When an earlier claim of this item began, if it had one whose worker stopped before
-    /// recording a prediction: a prediction may exist for it since then.
+    /// When the first of this item's earlier claims began, if it had any whose worker may have
+    /// submitted it (the worker stopped, or gave it back unsure): a prediction may exist for it
+    /// since then.
     pub earlier_claim: Option<DateTime<Utc>>,
 }
 
@@ -150,7 +151,10 @@ pub trait BatchQueue: Send + Sync {
 
     /// Gives the item `id` back to the queue, if `owner` still holds its claim and it is still
     /// `queued` (its worker did not submit it): claimable again from `not_before` (at once when
-    /// `None`), as an item never claimed — it no longer counts as in flight.
+    /// `None`), no longer in flight. With `forget_claim` the item is as if never claimed — for
+    /// a worker whose claim was the first (no [`ClaimedItem::earlier_claim`]) and who submitted
+    /// nothing, so no prediction can exist; without it the start of the earlier claims is kept
+    /// and the next claim reports it, so that worker looks for their prediction first.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
@@ -159,5 +163,6 @@ pub trait BatchQueue: Send + Sync {
         id: GenerationId,
         owner: &str,
         not_before: Option<DateTime<Utc>>,
+        forget_claim: bool,
     ) -> Result<(), RepositoryError>;
 }

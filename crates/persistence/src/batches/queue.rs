@@ -5,10 +5,10 @@
 //! in flight, and takes the row itself `FOR UPDATE SKIP LOCKED`. On SQLite one statement does
 //! it all under the database's single writer.
 //!
-//! `claimed_at` is when the first of an unbroken run of claims began: a claim that takes an
-//! item whose previous claim lapsed (its worker stopped) keeps it, so the new worker knows
-//! since when a prediction may exist for the item. [`release`](BatchQueue::release) ends the
-//! run.
+//! `claimed_at` is when the first claim that may have submitted the item began: a claim keeps
+//! it when set (an earlier claim lapsed — its worker stopped — or was given back unsure), so
+//! the new worker knows since when a prediction may exist for the item; a release with
+//! `forget_claim` clears it.
 
 use std::time::Duration;
 
@@ -64,7 +64,7 @@ macro_rules! claim_set {
             $owner,
             ", claim_until = ",
             $until,
-            ", claimed_at = CASE WHEN claim_owner IS NOT NULL AND claimed_at IS NOT NULL ",
+            ", claimed_at = CASE WHEN claimed_at IS NOT NULL ",
             "THEN claimed_at ELSE ",
             $now,
             " END"
@@ -259,23 +259,35 @@ impl BatchQueue for DieselBatchRepository {
         id: GenerationId,
         owner: &str,
         not_before: Option<DateTime<Utc>>,
+        forget_claim: bool,
     ) -> Result<(), RepositoryError> {
         let id = id.to_string();
         let not_before = not_before.map(to_millis);
-        with_connection!(self.database, |conn| diesel::update(
-            claims::table
+        let owner = owner.to_owned();
+        with_connection!(self.database, |conn| {
+            let held = claims::table
                 .filter(claims::id.eq(&id))
                 .filter(claims::status.eq(GenerationStatus::Queued.as_str()))
-                .filter(claims::claim_owner.eq(owner))
-        )
-        .set((
-            claims::claim_owner.eq(None::<String>),
-            claims::claimed_at.eq(None::<i64>),
-            claims::claim_until.eq(not_before),
-        ))
-        .execute(conn)
-        .await
-        .map(|_| ())
-        .map_err(query_error))
+                .filter(claims::claim_owner.eq(&owner));
+            let released = if forget_claim {
+                diesel::update(held)
+                    .set((
+                        claims::claim_owner.eq(None::<String>),
+                        claims::claimed_at.eq(None::<i64>),
+                        claims::claim_until.eq(not_before),
+                    ))
+                    .execute(conn)
+                    .await
+            } else {
+                diesel::update(held)
+                    .set((
+                        claims::claim_owner.eq(None::<String>),
+                        claims::claim_until.eq(not_before),
+                    ))
+                    .execute(conn)
+                    .await
+            };
+            released.map(|_| ()).map_err(query_error)
+        })
     }
 }

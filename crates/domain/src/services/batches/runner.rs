@@ -67,7 +67,8 @@ impl BatchRunner {
     /// item whose earlier prediction could not be looked for goes back for a while.
     ///
     /// # Errors
-    /// [`GenerateError::Repository`] (a claimed item not yet submitted is given back).
+    /// [`GenerateError::Repository`] (the item is left to its claim's lease: it may have been
+    /// submitted, and the next claim looks for the prediction first).
     pub async fn run_next(&self, owner: &str) -> Result<RunOutcome, GenerateError> {
         let now = self.clock.now();
         let Some(item) = self
@@ -83,7 +84,9 @@ impl BatchRunner {
             let later = now
                 + chrono::Duration::from_std(limited.retry_after)
                     .unwrap_or_else(|_| chrono::Duration::seconds(60));
-            self.queue.release(id, owner, Some(later)).await?;
+            // Nothing was submitted by this claim: only an earlier one may have.
+            let forget = item.earlier_claim.is_none();
+            self.queue.release(id, owner, Some(later), forget).await?;
             return Ok(RunOutcome::Ran);
         }
         match self.start.run_claimed(&item).await {
@@ -92,20 +95,19 @@ impl BatchRunner {
                 Ok(RunOutcome::Ran)
             }
             Err(GenerateError::Repository(error)) => {
-                // Still queued (not submitted) only if the failure came before the submit.
-                if let Err(release) = self.queue.release(id, owner, None).await {
-                    tracing::warn!(generation_id = %id, error = %ErrorChain(&release), "cannot give the item back; its lease will");
-                }
+                // The item may have been submitted before the database failed: it is left to
+                // its lease, and the next claim looks for the prediction first.
                 Err(GenerateError::Repository(error))
             }
             Err(error) => {
                 tracing::info!(generation_id = %id, error = %ErrorChain(&error), "batch item did not run");
                 // A refused submit failed the item (nothing to give back); an earlier
-                // prediction that could not be looked for leaves it queued: try again later.
+                // prediction that could not be looked for leaves it queued: try again later,
+                // still looking for that prediction first.
                 let later = self.clock.now()
                     + chrono::Duration::from_std(LOOKUP_RETRY)
                         .unwrap_or_else(|_| chrono::Duration::seconds(30));
-                self.queue.release(id, owner, Some(later)).await?;
+                self.queue.release(id, owner, Some(later), false).await?;
                 Ok(RunOutcome::Ran)
             }
         }
