@@ -92,9 +92,9 @@ fn item_rows(
 
 #[async_trait]
 impl BatchRepository for DieselBatchRepository {
-    async fn queue(
+    async fn queue<'a>(
         &self,
-        target: BatchTarget<'_>,
+        target: BatchTarget<'a>,
         items: &[NewBatchItem],
         policy: &FreemiumPolicy,
         funds: Funds,

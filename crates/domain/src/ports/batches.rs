@@ -64,9 +64,9 @@ pub trait BatchRepository: Send + Sync {
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] when the database cannot be reached.
-    async fn queue(
+    async fn queue<'a>(
         &self,
-        target: BatchTarget<'_>,
+        target: BatchTarget<'a>,
         items: &[NewBatchItem],
         policy: &FreemiumPolicy,
         funds: Funds,
