@@ -10,10 +10,6 @@ use crate::ports::{BatchQueue, Clock};
 use crate::services::generations::{GenerateError, StartGeneration};
 use crate::services::limits::GenerationLimits;
 
-/// How long an item whose earlier prediction could not be looked for waits before its next
-/// claim.
-const LOOKUP_RETRY: Duration = Duration::from_secs(30);
-
 /// How the runner claims.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunnerSettings {
@@ -64,7 +60,8 @@ impl BatchRunner {
     /// Claims the next item as `owner` (one worker's name) and runs it until it ends or the
     /// sync timeout passes (the webhook or the reconciler then finishes it). An item of a
     /// user over their generation limits goes back to the queue until the limit has room; an
-    /// item whose earlier prediction could not be looked for goes back for a while.
+    /// item whose earlier prediction could not be looked for keeps its claim until the lease
+    /// ends, so the next claim still knows since when a prediction may exist.
     ///
     /// # Errors
     /// [`GenerateError::Repository`] (a claimed item not yet submitted is given back).
@@ -100,12 +97,10 @@ impl BatchRunner {
             }
             Err(error) => {
                 tracing::info!(generation_id = %id, error = %ErrorChain(&error), "batch item did not run");
-                // A refused submit failed the item (nothing to give back); an earlier
-                // prediction that could not be looked for leaves it queued: try again later.
-                let later = self.clock.now()
-                    + chrono::Duration::from_std(LOOKUP_RETRY)
-                        .unwrap_or_else(|_| chrono::Duration::seconds(30));
-                self.queue.release(id, owner, Some(later)).await?;
+                // A refused submit failed the item (nothing to give back). An earlier
+                // prediction that could not be looked for leaves it queued and claimed: it is
+                // not released, as a release would forget when its claims began and the next
+                // claim would submit it a second time; it is taken again once the lease ends.
                 Ok(RunOutcome::Ran)
             }
         }
