@@ -15,6 +15,8 @@ use crate::services::credits::{CreditError, CreditService};
 use crate::services::generations::{CancelGeneration, GenerateError, new_generation};
 
 mod runner;
+#[cfg(test)]
+mod tests;
 
 pub use runner::{BatchRunner, RunOutcome, RunnerSettings};
 

@@ -72,28 +72,46 @@ macro_rules! claim_set {
     };
 }
 
+/// Rows `g` with their batch `b`: a retried item keeps its batch's place in the queue.
+macro_rules! with_batch {
+    () => {
+        "FROM image_generations g JOIN batch_generations b ON b.id = g.batch_id WHERE "
+    };
+}
+
+/// A user's claimable rows in order: the oldest batch first, then the lowest index.
+macro_rules! batch_order {
+    () => {
+        "b.created_at, g.batch_id, g.priority"
+    };
+}
+
 /// SQLite: the whole claim in one statement (`?1` owner, `?2` now, `?3` lease end, `?4` the
 /// per-user bound).
 const CLAIM_SQLITE: &str = concat!(
     "UPDATE image_generations ",
     claim_set!("?1", "?2", "?3"),
-    " WHERE id = (SELECT g.id FROM image_generations g WHERE ",
+    " WHERE id = (SELECT g.id ",
+    with_batch!(),
     claimable!("?2"),
     " AND ",
     in_flight_of!("?2"),
     " < ?4 ORDER BY ",
     in_flight_of!("?2"),
-    ", g.created_at, g.priority LIMIT 1) RETURNING id, claimed_at"
+    ", ",
+    batch_order!(),
+    " LIMIT 1) RETURNING id, claimed_at"
 );
 
-/// PostgreSQL: users with claimable items, fewest in flight first, then the oldest item
+/// PostgreSQL: users with claimable items, fewest in flight first, then the oldest batch
 /// (`$1` now).
 const CANDIDATES_PG: &str = concat!(
-    "SELECT g.user_id FROM image_generations g WHERE ",
+    "SELECT g.user_id ",
+    with_batch!(),
     claimable!("$1"),
     " GROUP BY g.user_id ORDER BY ",
     in_flight_of!("$1"),
-    ", min(g.created_at) LIMIT 16"
+    ", min(b.created_at) LIMIT 16"
 );
 
 /// PostgreSQL: the user's account row, unless another claim (or a money move) holds it.
@@ -111,9 +129,13 @@ const IN_FLIGHT_PG: &str = concat!(
 const CLAIM_PG: &str = concat!(
     "UPDATE image_generations ",
     claim_set!("$1", "$2", "$3"),
-    " WHERE id = (SELECT g.id FROM image_generations g WHERE g.user_id = $4 AND ",
+    " WHERE id = (SELECT g.id ",
+    with_batch!(),
+    "g.user_id = $4 AND ",
     claimable!("$2"),
-    " ORDER BY g.created_at, g.priority LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, claimed_at"
+    " ORDER BY ",
+    batch_order!(),
+    " LIMIT 1 FOR UPDATE OF g SKIP LOCKED) RETURNING id, claimed_at"
 );
 
 /// What a claim returns.

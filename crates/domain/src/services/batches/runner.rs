@@ -64,7 +64,8 @@ impl BatchRunner {
     /// Claims the next item as `owner` (one worker's name) and runs it until it ends or the
     /// sync timeout passes (the webhook or the reconciler then finishes it). An item of a
     /// user over their generation limits goes back to the queue until the limit has room; an
-    /// item whose earlier prediction could not be looked for goes back for a while.
+    /// item whose earlier prediction could not be looked for goes back for a while, still
+    /// knowing since when a prediction may exist.
     ///
     /// # Errors
     /// [`GenerateError::Repository`] (the item is left to its claim's lease: it may have been
@@ -101,13 +102,16 @@ impl BatchRunner {
             }
             Err(error) => {
                 tracing::info!(generation_id = %id, error = %ErrorChain(&error), "batch item did not run");
-                // A refused submit failed the item (nothing to give back); an earlier
-                // prediction that could not be looked for leaves it queued: try again later,
-                // still looking for that prediction first.
-                let later = self.clock.now()
-                    + chrono::Duration::from_std(LOOKUP_RETRY)
-                        .unwrap_or_else(|_| chrono::Duration::seconds(30));
-                self.queue.release(id, owner, Some(later), false).await?;
+                // A refused submit failed the item: nothing to give back. An earlier
+                // prediction that could not be looked for (only a re-claimed item looks)
+                // leaves it queued: it goes back for a while, the next claim still told since
+                // when a prediction may exist.
+                if item.earlier_claim.is_some() {
+                    let later = self.clock.now()
+                        + chrono::Duration::from_std(LOOKUP_RETRY)
+                            .unwrap_or_else(|_| chrono::Duration::seconds(30));
+                    self.queue.release(id, owner, Some(later), false).await?;
+                }
                 Ok(RunOutcome::Ran)
             }
         }

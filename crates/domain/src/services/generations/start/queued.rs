@@ -21,7 +21,7 @@ impl StartGeneration {
     /// # Errors
     /// [`GenerateError::ModelNotFound`] (the item failed), [`GenerateError::Provider`] when the
     /// submit was refused (the item failed) or the earlier prediction could not be looked for
-    /// (the item is untouched: the caller gives it back to the queue), or
+    /// (the item is untouched: the caller leaves it claimed until its lease ends), or
     /// [`GenerateError::Repository`].
     pub async fn run_claimed(&self, item: &ClaimedItem) -> Result<GenerationView, GenerateError> {
         let new = item.generation.record.clone();
