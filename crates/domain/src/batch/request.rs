@@ -106,6 +106,11 @@ impl BatchRequest {
                     "batchName must be shorter than or equal to {MAX_BATCH_NAME_CHARS} characters"
                 )))
             }
+            // PostgreSQL cannot store NUL. Other control characters stay: the mobile client
+            // names a batch after the start of its prompt, which may span lines.
+            Some(name) if name.contains('\u{0}') => Err(ValidationErrors::single(
+                "batchName must not contain NUL characters",
+            )),
             _ => Ok(()),
         };
         Collector::default()
@@ -213,6 +218,20 @@ mod tests {
         let many = BatchRequest::parse(raw(vec![prompt("x"); MAX_BATCH_PROMPTS + 1])).unwrap_err();
         assert!(many.messages()[0].contains("no more than 50"), "{many:?}");
         assert!(BatchRequest::parse(raw(vec![prompt("x"); MAX_BATCH_PROMPTS])).is_ok());
+    }
+
+    #[test]
+    fn a_name_with_nul_is_refused_and_one_with_a_line_break_kept() {
+        let mut bad = raw(vec![prompt("x")]);
+        bad.batch_name = Some("a\u{0}b".to_owned());
+        let errors = BatchRequest::parse(bad).unwrap_err();
+        assert!(errors.messages()[0].starts_with("batchName"), "{errors:?}");
+        let mut fine = raw(vec![prompt("x")]);
+        fine.batch_name = Some("  Quick: a fox\nin snow... (2x) ".to_owned());
+        assert_eq!(
+            BatchRequest::parse(fine).unwrap().name.as_deref(),
+            Some("Quick: a fox\nin snow... (2x)")
+        );
     }
 
     #[test]

@@ -16,12 +16,22 @@ pub const MAX_BATCH_PAGE: u32 = 100;
 pub struct BatchPromptBody {
     /// What to draw (required, not blank).
     #[serde(default)]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^[^\\u0000]*\\S[^\\u0000]*$",
+        example = "a lighthouse at dusk"
+    )]
     text: Option<String>,
     /// What not to draw.
     #[serde(default)]
+    #[schema(max_length = 10000, pattern = "^[^\\u0000]*$", example = "blurry")]
     negative_prompt: Option<String>,
     /// Seed for reproducible output.
     #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = -9007199254740991_i64,
+        maximum = 9007199254740991_i64, example = 42)]
     seed: Option<f64>,
     /// Accepted, as by the original backend; not applied to the images.
     #[serde(default)]
@@ -34,21 +44,27 @@ pub struct BatchPromptBody {
 pub struct SharedSettingsBody {
     /// A catalogue model's UUID (required).
     #[serde(default)]
+    #[schema(required = true, format = Uuid, example = "6f0c2b8e-3a1d-4c5e-9f7a-0b1c2d3e4f50")]
     model_id: Option<String>,
     /// A provider model version; `""` and `null` mean the catalogue's.
     #[serde(default)]
+    #[schema(max_length = 500, pattern = "^[^\\u0000]*$")]
     model_version: Option<String>,
     /// Pixels, 256 to 2048 (default: the model's).
     #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 256, maximum = 2048, example = 512)]
     width: Option<f64>,
     /// Pixels, 256 to 2048 (default: the model's).
     #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 256, maximum = 2048, example = 512)]
     height: Option<f64>,
     /// 1 to 150 (default: the model's).
     #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 150, example = 4)]
     steps: Option<f64>,
     /// A float, 0 to 30 (default: the model's).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 30, example = 7.5)]
     guidance_scale: Option<f64>,
 }
 
@@ -58,12 +74,19 @@ pub struct SharedSettingsBody {
 pub struct CreateBatchBody {
     /// 1 to 50 prompts.
     #[serde(default)]
+    #[schema(required = true, min_items = 1, max_items = 50)]
     prompts: Option<Vec<BatchPromptBody>>,
     /// The shared settings (required).
     #[serde(default)]
+    #[schema(required = true)]
     shared_settings: Option<SharedSettingsBody>,
     /// The batch's name (default: "Batch " and the creation time).
     #[serde(default)]
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000]*$",
+        example = "Quick: a fox (2x)"
+    )]
     batch_name: Option<String>,
 }
 
@@ -103,8 +126,10 @@ impl CreateBatchBody {
 #[serde(rename_all = "camelCase")]
 pub struct BatchListQuery {
     /// 1-based page (default 1).
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
     /// Batches per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
 }
 
