@@ -30,16 +30,17 @@ use crate::schema::{
 };
 use crate::time::{from_millis, to_millis};
 
-/// Whether a row `h` of the same user is in flight at `$now`: at the provider, or claimed
-/// under a live lease.
-macro_rules! in_flight_of {
+/// `WITH flight (user_id, n)`: each user's batch items in flight at `$now` (at the provider, or
+/// claimed under a live lease), counted in one pass over the unfinished items — not once per
+/// queued row, which made a claim's cost grow with the square of the queue's depth.
+macro_rules! with_flight {
     ($now:literal) => {
         concat!(
-            "(SELECT count(*) FROM image_generations h WHERE h.user_id = g.user_id ",
-            "AND h.batch_id IS NOT NULL AND h.status IN ('queued', 'processing') ",
+            "WITH flight AS (SELECT h.user_id, count(*) AS n FROM image_generations h ",
+            "WHERE h.batch_id IS NOT NULL AND h.status IN ('queued', 'processing') ",
             "AND (h.status = 'processing' OR (h.claim_owner IS NOT NULL AND h.claim_until >= ",
             $now,
-            ")))"
+            ")) GROUP BY h.user_id) "
         )
     };
 }
@@ -79,6 +80,16 @@ macro_rules! with_batch {
     };
 }
 
+/// Rows `g` with their batch `b` and their user's count in flight `f` (none: 0).
+macro_rules! with_batch_and_flight {
+    () => {
+        concat!(
+            "FROM image_generations g JOIN batch_generations b ON b.id = g.batch_id ",
+            "LEFT JOIN flight f ON f.user_id = g.user_id WHERE "
+        )
+    };
+}
+
 /// A user's claimable rows in order: the oldest batch first, then the lowest index.
 macro_rules! batch_order {
     () => {
@@ -91,14 +102,12 @@ macro_rules! batch_order {
 const CLAIM_SQLITE: &str = concat!(
     "UPDATE image_generations ",
     claim_set!("?1", "?2", "?3"),
-    " WHERE id = (SELECT g.id ",
-    with_batch!(),
+    " WHERE id = (",
+    with_flight!("?2"),
+    "SELECT g.id ",
+    with_batch_and_flight!(),
     claimable!("?2"),
-    " AND ",
-    in_flight_of!("?2"),
-    " < ?4 ORDER BY ",
-    in_flight_of!("?2"),
-    ", ",
+    " AND COALESCE(f.n, 0) < ?4 ORDER BY COALESCE(f.n, 0), ",
     batch_order!(),
     " LIMIT 1) RETURNING id, claimed_at"
 );
@@ -106,12 +115,11 @@ const CLAIM_SQLITE: &str = concat!(
 /// PostgreSQL: users with claimable items, fewest in flight first, then the oldest batch
 /// (`$1` now).
 const CANDIDATES_PG: &str = concat!(
+    with_flight!("$1"),
     "SELECT g.user_id ",
-    with_batch!(),
+    with_batch_and_flight!(),
     claimable!("$1"),
-    " GROUP BY g.user_id ORDER BY ",
-    in_flight_of!("$1"),
-    ", min(b.created_at) LIMIT 16"
+    " GROUP BY g.user_id, f.n ORDER BY COALESCE(f.n, 0), min(b.created_at) LIMIT 16"
 );
 
 /// PostgreSQL: the user's account row, unless another claim (or a money move) holds it.
