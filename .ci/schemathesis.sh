@@ -5,7 +5,8 @@
 # schema. Generation is deterministic so CI is repeatable. The hooks (.ci/schemathesis_hooks.py)
 # sign webhook requests with the server's test secret, give most generate requests a model that
 # exists and most id paths an id that exists, and print per operation how many cases reached a
-# 2xx.
+# 2xx. Batches are queued but not run (BATCH_WORKERS=0): the fuzzer creates hundreds of items,
+# and rendering them would only slow the run down.
 set -euo pipefail
 tools="$(pwd)/target/ci-tools"
 venv="$tools/schemathesis"
@@ -23,7 +24,7 @@ work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export DATA_DIR="$work/data" HOST=127.0.0.1 PORT="$port" RUST_LOG=warn \
     RATE_LIMIT_IP_PER_MINUTE=0 RATE_LIMIT_GENERATIONS_PER_MINUTE=0 \
-    RATE_LIMIT_GENERATIONS_PER_DAY=0 ADMIN_SERVICE_KEY=schemathesis-admin \
+    RATE_LIMIT_GENERATIONS_PER_DAY=0 ADMIN_SERVICE_KEY=schemathesis-admin BATCH_WORKERS=0 \
     REPLICATE_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 target/debug/picture-server serve >"$work/server.log" 2>&1 &
 server=$!

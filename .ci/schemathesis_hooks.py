@@ -9,6 +9,10 @@ SCHEMATHESIS_HOOKS).
 - Paths with an id or a file key: most cases use the id of a generation (two are made when the
   hooks load, more as the run goes), of its image, or the image's stored key, so the status,
   cancel, image, like and file routes are reached beyond 404.
+- Batches: a few are created when the hooks load (more from the run's own 201s), and most
+  `/api/v1/batch/{id}` cases use one of them, so reading, progress, retry, cancel and delete
+  reach a 2xx; most POST /api/v1/batch bodies name a model that exists and keep at most 5
+  prompts (each runs on the offline renderer).
 - POST /api/v1/generate/webhook: every request is signed as Replicate signs it (Standard Webhooks:
   HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{raw body}" with the base64 key after
   "whsec_", sent as "v1,<base64>") with the secret the script gives the server.
@@ -36,6 +40,8 @@ TOKEN = os.environ["PICTURE_TOKEN"]
 WEBHOOK_SECRET = os.environ["PICTURE_WEBHOOK_SECRET"]
 GENERATE = "POST /api/v1/generate"
 WEBHOOK = "POST /api/v1/generate/webhook"
+BATCH = "POST /api/v1/batch"
+BATCH_PROMPTS_KEPT = 5
 VALID_IDEMPOTENCY_KEY = re.compile(r"^[!-~]{1,255}$")
 
 statuses: defaultdict[str, Counter] = defaultdict(Counter)
@@ -45,6 +51,7 @@ known_keys: list[str] = []
 known_images: list[str] = []
 known_boards: list[str] = []
 known_items: list[str] = []
+known_batches: list[str] = []
 
 
 def _model_ids() -> list[str]:
@@ -109,8 +116,26 @@ for _name in ("fuzzed board", "second board", "third board", "fourth board"):
     _board(_name)
 
 
+def _batch(name: str) -> None:
+    """A batch of two prompts as the mobile client sends it, so batch routes reach a 2xx."""
+    body = {
+        "prompts": [{"text": "a teapot"}, {"text": "a kite", "seed": 7, "tags": ["sky"]}],
+        "sharedSettings": {"modelId": MODEL_IDS[0], "modelVersion": "", "width": 512,
+                           "height": 512, "steps": 4, "guidanceScale": 7.5},
+        "batchName": name,
+    }
+    known_batches.append(_post("/batch", body)["id"])
+
+
+# Several, as fuzzed deletes remove some of them along the way.
+for _name in ("fuzzed batch", "second batch", "third batch", "fourth batch"):
+    _batch(_name)
+
+
 def _ids_for(path: str) -> list[str]:
     """The known ids of the resource an `{id}` in `path` names."""
+    if "/batch/" in path:
+        return known_batches
     if "/board-items/" in path:
         return known_items
     if "/boards/" in path:
@@ -163,6 +188,21 @@ def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
+def _fix_batch(case) -> None:
+    """In three cases of four, a batch body with a model that exists and at most
+    `BATCH_PROMPTS_KEPT` prompts."""
+    body = case.body
+    if not isinstance(body, dict) or _pick(body, ["fix"]) is None:
+        return
+    shared = body.get("sharedSettings")
+    if isinstance(shared, dict):
+        body = {**body, "sharedSettings": {**shared, "modelId": _pick(shared, MODEL_IDS) or MODEL_IDS[0]}}
+    prompts = body.get("prompts")
+    if isinstance(prompts, list) and len(prompts) > BATCH_PROMPTS_KEPT:
+        body = {**body, "prompts": prompts[:BATCH_PROMPTS_KEPT]}
+    case.body = body
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     # Here rather than in map_* hooks, which the coverage phase does not run.
@@ -175,6 +215,8 @@ def before_call(context, case, kwargs):
             model = _pick(case.body, MODEL_IDS)
             if model is not None:
                 case.body = {**case.body, "modelId": model}
+    if _label(context) == BATCH:
+        _fix_batch(case)
     if _label(context) != WEBHOOK:
         return
     body = case.body
@@ -213,6 +255,8 @@ def after_call(context, case, response):
             refusals[label][str(message)[:80]] += 1
     elif label == GENERATE:
         _remember(answer)
+    elif label == BATCH and answer.get("id"):
+        known_batches.append(answer["id"])
 
 
 @atexit.register

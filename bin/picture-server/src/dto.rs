@@ -1,5 +1,6 @@
 //! JSON shapes of the HTTP contract, camelCase, field for field as the original backend.
 
+mod batch;
 mod board;
 mod board_item;
 mod explore;
@@ -12,6 +13,7 @@ mod profile_edit;
 mod responses;
 mod tag;
 
+pub use batch::{BatchDto, BatchItemDto, BatchProgressDto, BatchWithItemsDto};
 pub use board::{BoardDto, BoardWithCountDto};
 pub use board_item::{BoardItemDto, BoardItemImageDto, ImageOnBoardDto, IsOnBoardDto};
 pub use explore::ExploreImageDto;

@@ -12,12 +12,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error::JsonPayloadError, web};
+use picture_domain::money::BatchShortfall;
 use picture_domain::ports::ProviderError;
 use picture_domain::services::{CreditError, GenerateError};
 use picture_domain::{ErrorChain, InsufficientCredits, RepositoryError, ValidationErrors};
 
 use crate::dto::{ErrorDto, ErrorMessage, InsufficientDetails};
 
+mod batches;
 mod boards;
 mod uploads;
 
@@ -39,6 +41,10 @@ pub enum ApiError {
     /// 402 `insufficient_credits`, with `details {required, balance, freeGenerationsRemaining}`.
     #[error("{0}")]
     InsufficientCredits(InsufficientCredits),
+    /// 402 `insufficient_credits` for a batch, with `details {required, balance,
+    /// freeGenerationsRemaining, items}`.
+    #[error("insufficient credits for the batch")]
+    BatchInsufficient(BatchShortfall),
     /// 429 `rate_limited`, with `Retry-After`.
     #[error("rate limited")]
     RateLimited {
@@ -151,7 +157,7 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
-            Self::InsufficientCredits(_) => "insufficient_credits",
+            Self::InsufficientCredits(_) | Self::BatchInsufficient(_) => "insufficient_credits",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::InvalidImage(_) => "invalid_image",
@@ -177,6 +183,12 @@ impl ApiError {
             Self::Unauthorized(message) => text(message),
             Self::NotFound(message) | Self::Conflict(message) => text(message),
             Self::InsufficientCredits(refusal) => ErrorMessage::Text(refusal.to_string()),
+            Self::BatchInsufficient(shortfall) => ErrorMessage::Text(format!(
+                "Insufficient credits for the batch: its {} items need {} credits beyond the free generations, the balance is {}",
+                shortfall.items,
+                shortfall.required.get(),
+                shortfall.balance.get()
+            )),
             Self::PayloadTooLarge => text("Payload too large"),
             Self::UnsupportedMediaType(message)
             | Self::InvalidImage(message)
@@ -284,7 +296,9 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::InsufficientCredits(_) => StatusCode::PAYMENT_REQUIRED,
+            Self::InsufficientCredits(_) | Self::BatchInsufficient(_) => {
+                StatusCode::PAYMENT_REQUIRED
+            }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidImage(_) | Self::ImageTooLarge(_) => StatusCode::BAD_REQUEST,
@@ -334,6 +348,16 @@ impl ResponseError for ApiError {
                     required: refusal.required.get(),
                     balance: refusal.balance.get(),
                     free_generations_remaining: refusal.free_generations_remaining,
+                    items: None,
+                })
+            }
+            Self::BatchInsufficient(shortfall) => {
+                metrics::counter!("picture_insufficient_credits_total").increment(1);
+                Some(InsufficientDetails {
+                    required: shortfall.required.get(),
+                    balance: shortfall.balance.get(),
+                    free_generations_remaining: shortfall.free_generations_remaining,
+                    items: Some(shortfall.items),
                 })
             }
             _ => None,

@@ -26,6 +26,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "tags", description = "The caller's tags and the tags on their images"),
         (name = "boards", description = "Mood boards: the caller's, and public ones"),
         (name = "board-items", description = "The images and texts on mood boards"),
+        (name = "batch", description = "Batches of prompts generated with shared settings, run by a durable queue"),
         (name = "admin", description = "Operator routes (X-Service-Key)"),
         (name = "health", description = "Liveness and readiness"),
         (name = "files", description = "Locally stored images")

@@ -6,6 +6,7 @@
 //! Order matters where paths overlap (actix tries them in turn).
 
 pub(crate) mod admin;
+pub(crate) mod batches;
 pub(crate) mod board_items;
 pub(crate) mod boards;
 pub(crate) mod credits;
@@ -112,7 +113,14 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(board_items::get)
         .service(board_items::update)
         .service(board_items::restack)
-        .service(board_items::delete);
+        .service(board_items::delete)
+        .service(batches::create)
+        .service(batches::list)
+        .service(batches::get)
+        .service(batches::progress)
+        .service(batches::retry)
+        .service(batches::cancel)
+        .service(batches::remove);
 }
 
 /// [`api`] mounted on a plain actix scope: the `/api` alias serves the same routes without

@@ -8,6 +8,7 @@
 //! their lists. The rules that span groups are explicit where `Settings` reads the groups.
 
 pub mod auth;
+pub mod batches;
 pub mod credits;
 pub mod database;
 pub mod environment;
@@ -26,6 +27,7 @@ use picture_storage::{IngestConfig, S3Config};
 use picture_vars::{InvalidSetting, Source, Var};
 
 pub use auth::{AuthMode, AuthSettings};
+pub use batches::BatchSettings;
 pub use credits::CreditSettings;
 pub use database::DatabaseSettings;
 pub use environment::AppEnvironment;
@@ -47,6 +49,7 @@ const GROUPS: &[&[Var]] = &[
     logging::VARIABLES,
     generation::VARIABLES,
     orphan_sweep::VARIABLES,
+    batches::VARIABLES,
     credits::VARIABLES,
     picture_replicate::settings::VARIABLES,
     picture_openai::settings::VARIABLES,
@@ -84,6 +87,8 @@ pub struct Settings {
     pub generation: GenerationSettings,
     /// The orphan sweep.
     pub orphan_sweep: OrphanSweepTiming,
+    /// The batch workers.
+    pub batches: BatchSettings,
     /// The freemium rule and the ledger.
     pub credits: CreditSettings,
     /// The Replicate adapter and its webhooks.
@@ -156,6 +161,7 @@ impl Settings {
             log: LogSettings::from_source(source, environment)?,
             orphan_sweep: OrphanSweepTiming::from_source(source)?
                 .covering(generation.finalize_lease)?,
+            batches: BatchSettings::from_source(source)?,
             credits: CreditSettings::from_source(source, environment, auth.auth_url())?,
             replicate: ReplicateSettings::from_source(source)?,
             openai: openai(source)?,

@@ -4,6 +4,7 @@
 
 mod adapters;
 mod background;
+mod batch_workers;
 pub mod catalogue;
 mod services;
 
@@ -28,7 +29,8 @@ pub use adapters::local_tokens;
 
 use self::adapters::Outbound;
 use self::background::{Reconciler, spawn_bucket_cleaner};
-use self::services::{Services, reconciler};
+use self::batch_workers::BatchWorkers;
+use self::services::{Services, batch_runner, reconciler};
 use crate::body_deadline::BodyDeadline;
 use crate::connection_limit::ConnectionLimiter;
 use crate::error::{configure_extractors, route_not_found};
@@ -44,6 +46,7 @@ pub struct Application {
     port: u16,
     server: Server,
     reconciler: Reconciler,
+    batch_workers: BatchWorkers,
     orphan_sweep: JoinHandle<()>,
     idle_buckets: JoinHandle<()>,
     shutdown_timeout: Duration,
@@ -70,6 +73,16 @@ fn request_pool(workers: usize) -> PoolOptions {
             ConnectionHome::Database
         },
         ..PoolOptions::default()
+    }
+}
+
+/// The batch workers' pool: on the start-up runtime where they run, two connections per
+/// worker (a claim, and the pipeline's writes while it runs an item).
+fn batch_pool(settings: &Settings) -> PoolOptions {
+    PoolOptions {
+        max_size: (settings.batches.workers.max(1) * 2) as usize,
+        timeout: Duration::from_secs(5),
+        home: ConnectionHome::Caller,
     }
 }
 
@@ -114,7 +127,21 @@ impl Application {
 
         let outbound = Outbound::build(&settings)?;
 
-        let services = Services::build(&settings, &outbound, &database)?;
+        let wake_batch_workers = Arc::new(tokio::sync::Notify::new());
+        let services = Services::build(
+            &settings,
+            &outbound,
+            &database,
+            Arc::clone(&wake_batch_workers),
+        )?;
+        // The batch workers run on this start-up runtime, over a pool of their own.
+        let batch_database = Database::open(&settings.database.url, batch_pool(&settings))
+            .context("opening the batch workers' pool")?;
+        let batch_workers = BatchWorkers::spawn(
+            batch_runner(&settings, &outbound, &batch_database),
+            settings.batches.workers,
+            wake_batch_workers,
+        );
         // The background tasks work on a pool of their own and share the outside adapters:
         // only the reconciler (and the finaliser it uses) is built over that pool.
         let background_images = Arc::new(DieselImageRepository::new(background.clone()));
@@ -156,6 +183,7 @@ impl Application {
             port,
             server,
             reconciler,
+            batch_workers,
             orphan_sweep,
             idle_buckets,
             shutdown_timeout: settings.http.shutdown_timeout,
@@ -182,6 +210,7 @@ impl Application {
         let served = self.server.await;
         self.orphan_sweep.abort();
         self.idle_buckets.abort();
+        self.batch_workers.stop(self.shutdown_timeout).await;
         self.reconciler.stop(self.shutdown_timeout).await;
         served
     }

@@ -15,13 +15,13 @@ use crate::validation::ValidationErrors;
 /// Where a generation is in its lifecycle.
 ///
 /// `pending → processing → completed | failed | cancelled`; `pending` may also go straight to
-/// `failed` or `cancelled`. `queued` exists for compatibility with the original schema and is
-/// treated like `pending`. The last three are terminal: nothing moves a generation out of them.
+/// `failed` or `cancelled`. A batch item starts `queued` (waiting for a batch worker) and moves
+/// on like `pending`. The last three are terminal: nothing moves a generation out of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GenerationStatus {
     /// Recorded, not yet submitted to the provider.
     Pending,
-    /// Waiting in a queue (original schema; not written by Picture).
+    /// A batch item waiting for a batch worker to claim and submit it.
     Queued,
     /// Submitted; the provider is working on it.
     Processing,

@@ -126,6 +126,10 @@ uuid_id!(
     /// The id of an item (an image or a text) on a board.
     BoardItemId
 );
+uuid_id!(
+    /// The id of a batch: several prompts generated with shared settings.
+    BatchId
+);
 
 /// The provider's id for a prediction (Replicate's `id`). Opaque, non-empty, at most 128 chars.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod batch;
 pub mod board;
 pub mod board_item;
 pub mod catalog_seed;
@@ -26,6 +27,10 @@ pub mod text;
 pub mod upload;
 pub mod validation;
 
+pub use batch::{
+    BatchCounts, BatchDetail, BatchItem, BatchRequest, BatchStatus, BatchSummary, NewBatch,
+    RawBatchPrompt, RawBatchRequest,
+};
 pub use board::{Board, BoardChange, BoardDraft, BoardQuery, BoardScope, BoardWithCount, NewBoard};
 pub use board_item::{BoardItem, BoardItemChange, ItemImage, ItemKind, NewBoardItem};
 pub use color::HexColor;
@@ -36,7 +41,7 @@ pub use freemium::{AccessDecision, Enforcement, FreemiumPolicy, InsufficientCred
 pub use gallery_cursor::{GalleryCursor, InvalidCursor};
 pub use generation::{Billing, Generation, GenerationStatus, NewGeneration};
 pub use ids::TagId;
-pub use ids::{BoardId, BoardItemId};
+pub use ids::{BatchId, BoardId, BoardItemId};
 pub use ids::{GenerationId, ImageId, ModelId, PredictionId, UserId};
 pub use image::{Image, NewImage};
 pub use log_text::LogSafe;

@@ -22,10 +22,16 @@
 //! remote one), and a free generation's slot is given back. Capture and release are each
 //! written at most once per generation, never both.
 //!
+//! **A batch** ([`decide_batch_access`]) is decided at creation for all its items at once, each
+//! as a single generation on the account the previous item left: it is let in only when every
+//! item is, and then holds every paid item's price up front; each item is then settled on its
+//! own, exactly like a single generation.
+//!
 //! **Grants** ([`grant`]) add to the local balance, once per idempotency key.
 
 mod access;
 mod account;
+mod batch;
 mod charges;
 mod names;
 mod settlement;
@@ -34,6 +40,7 @@ pub use access::{Access, Funds, Refusal, decide_access};
 pub use account::{
     AccountChange, AccountDelta, CreditAccount, Entry, Inconsistent, Movement, Shortfall,
 };
+pub use batch::{BatchAccess, BatchRefusal, BatchShortfall, decide_batch_access};
 pub use charges::{ChargeOutcome, ChargeRecord, Granting, grant, grant_entry, record_charge};
 pub use names::{Billing, ChargeState, EntryKind, Ledger, MoneyOp};
 pub use settlement::{Hold, Outcome, Settlement, needs_hold, settle};

@@ -5,6 +5,7 @@
 //! generates `Mock<Port>` for each.
 
 pub mod background;
+pub mod batches;
 pub mod board_items;
 pub mod boards;
 pub mod clock;
@@ -28,6 +29,7 @@ pub mod upload_repository;
 
 pub use crate::money::{ChargeOutcome, Funds, Refusal};
 pub use background::{Background, BackgroundTask};
+pub use batches::{BatchQueue, BatchRepository, BatchTarget, ClaimedItem, NewBatchItem, Queued};
 pub use board_items::{AddOutcome, BoardItemRepository};
 pub use boards::{BoardCopy, BoardRepository, ChangedBoard};
 pub use clock::Clock;
@@ -58,6 +60,8 @@ pub use upload_repository::UploadRepository;
 
 #[cfg(any(test, feature = "mock"))]
 pub use background::MockBackground;
+#[cfg(any(test, feature = "mock"))]
+pub use batches::{MockBatchQueue, MockBatchRepository};
 #[cfg(any(test, feature = "mock"))]
 pub use board_items::MockBoardItemRepository;
 #[cfg(any(test, feature = "mock"))]

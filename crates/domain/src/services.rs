@@ -1,5 +1,6 @@
 //! Domain services: use cases built from ports. Each holds only the ports it calls.
 
+pub mod batches;
 pub mod board_items;
 pub mod boards;
 pub mod cached_catalog;

@@ -75,6 +75,8 @@ pub(crate) enum TxError {
     Corrupt(RepositoryError),
     /// The access decision refused the generation.
     Refused(picture_domain::ports::Refusal),
+    /// The access decision refused the batch.
+    BatchRefused(picture_domain::money::BatchRefusal),
 }
 
 impl From<DieselError> for TxError {
@@ -104,6 +106,19 @@ impl TxError {
             Self::Db(error) => Err(query_error(error)),
             Self::Corrupt(error) => Err(error),
             Self::Refused(refusal) => Ok(Err(refusal)),
+            Self::BatchRefused(refusal) => Err(RepositoryError::Other(
+                format!("unexpected batch refusal: {refusal:?}").into(),
+            )),
+        }
+    }
+
+    /// The repository error, or the batch's refusal.
+    pub(crate) fn into_batch_result<T>(
+        self,
+    ) -> Result<Result<T, picture_domain::money::BatchRefusal>, RepositoryError> {
+        match self {
+            Self::BatchRefused(refusal) => Ok(Err(refusal)),
+            other => Err(other.into_error()),
         }
     }
 
@@ -114,6 +129,9 @@ impl TxError {
             Self::Corrupt(error) => error,
             Self::Refused(refusal) => {
                 RepositoryError::Other(format!("unexpected refusal: {refusal:?}").into())
+            }
+            Self::BatchRefused(refusal) => {
+                RepositoryError::Other(format!("unexpected batch refusal: {refusal:?}").into())
             }
         }
     }

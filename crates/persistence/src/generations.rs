@@ -21,6 +21,7 @@ mod reconciler;
 mod record;
 mod remote_charges;
 mod row;
+pub(crate) use row::GenerationRow;
 mod settle;
 
 /// The generation ports stored in the `image_generations` table, with their money in

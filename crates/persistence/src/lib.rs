@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod batches;
 mod board_items;
 mod boards;
 mod cached_statement;
@@ -24,6 +25,7 @@ mod time;
 mod uploads;
 mod url;
 
+pub use batches::DieselBatchRepository;
 pub use board_items::DieselBoardItemRepository;
 pub use boards::DieselBoardRepository;
 pub use catalog::DieselModelCatalog;

@@ -81,6 +81,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The batch queue's claim columns of `image_generations` (diesel's tables stop at 32
+    /// columns): the same rows, seen through the columns a claim reads and writes.
+    #[sql_name = "image_generations"]
+    generation_claims (id) {
+        id -> Text,
+        status -> Text,
+        claim_owner -> Nullable<Text>,
+        claimed_at -> Nullable<BigInt>,
+        claim_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    batch_generations (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        model_id -> Nullable<Text>,
+        model_version -> Nullable<Text>,
+        width -> Integer,
+        height -> Integer,
+        steps -> Integer,
+        guidance_scale -> Double,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     images (id) {
         id -> Text,
         user_id -> Text,
@@ -137,6 +165,7 @@ diesel::table! {
 
 diesel::joinable!(image_generations -> models (model_id));
 diesel::allow_tables_to_appear_in_same_query!(
+    batch_generations,
     models,
     image_generations,
     images,

@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use picture_domain::PredictionId;
+use chrono::{DateTime, Utc};
 use picture_domain::ports::{
     ImageProvider, ProviderError, ProviderRequest, ProviderState, Submission,
 };
+use picture_domain::{GenerationId, PredictionId};
 use reqwest::RequestBuilder;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
@@ -15,6 +16,8 @@ use crate::config::ReplicateConfig;
 use crate::errors::{Call, from_status, from_transport};
 use crate::input::model_input;
 use crate::prediction::Prediction;
+
+mod listing;
 
 /// Talks to Replicate.
 pub struct ReplicateProvider {
@@ -69,8 +72,21 @@ impl ReplicateProvider {
         request: RequestBuilder,
         timeout: Duration,
     ) -> Result<Prediction, ProviderError> {
+        self.send_for(call, request, timeout, Prediction::parse)
+            .await
+    }
+
+    /// Sends `request` with our token and `timeout`, maps a refusal to the domain's error and
+    /// reads a successful answer with `parse` (a body it refuses is `Unavailable`).
+    async fn send_for<T, E: std::fmt::Display>(
+        &self,
+        call: Call,
+        request: RequestBuilder,
+        timeout: Duration,
+        parse: impl FnOnce(&[u8]) -> Result<T, E> + Send,
+    ) -> Result<T, ProviderError> {
         let started = std::time::Instant::now();
-        let result = self.send_timed(call, request, timeout).await;
+        let result = self.send_timed(call, request, timeout, parse).await;
         metrics::histogram!("picture_provider_request_duration_seconds", "call" => call.name())
             .record(started.elapsed().as_secs_f64());
         if let Err(error) = &result {
@@ -84,12 +100,13 @@ impl ReplicateProvider {
         result
     }
 
-    async fn send_timed(
+    async fn send_timed<T, E: std::fmt::Display>(
         &self,
         call: Call,
         request: RequestBuilder,
         timeout: Duration,
-    ) -> Result<Prediction, ProviderError> {
+        parse: impl FnOnce(&[u8]) -> Result<T, E> + Send,
+    ) -> Result<T, ProviderError> {
         let pending = request
             .bearer_auth(self.config.token.expose_secret())
             .timeout(timeout)
@@ -109,7 +126,7 @@ impl ReplicateProvider {
             tracing::warn!(%status, %error, "Replicate refused the call");
             return Err(error);
         }
-        Prediction::parse(&body).map_err(|e| {
+        parse(&body).map_err(|e| {
             ProviderError::Unavailable(format!("unexpected answer from Replicate: {e}"))
         })
     }
@@ -193,6 +210,14 @@ impl ImageProvider for ReplicateProvider {
         )
         .await
         .map(|_| ())
+    }
+
+    async fn find_submitted(
+        &self,
+        generation_id: GenerationId,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Submission>, ProviderError> {
+        self.find_listed(generation_id, since).await
     }
 }
 

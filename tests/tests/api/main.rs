@@ -5,6 +5,7 @@
 )]
 
 mod auth;
+mod batches;
 mod board_items;
 mod boards;
 mod credits;

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use picture_domain::{BoardId, GenerationId, ImageId, ModelId, TagId};
+use picture_domain::{BatchId, BoardId, GenerationId, ImageId, ModelId, TagId};
 
 use crate::error::ApiError;
 
@@ -35,6 +35,10 @@ impl PathResource for TagId {
 
 impl PathResource for BoardId {
     const NAME: &'static str = "Board";
+}
+
+impl PathResource for BatchId {
+    const NAME: &'static str = "Batch";
 }
 
 /// The route's one path parameter parsed as `T`, with the segment as the client sent it (for

@@ -208,6 +208,10 @@ pub struct InsufficientDetails {
     pub required: i64,
     /// The balance.
     pub balance: i64,
-    /// Always 0.
+    /// Free generations left (always 0 for a single generation).
     pub free_generations_remaining: u32,
+    /// For a batch: how many items it has (`required` is the price of those beyond the free
+    /// generations). Absent for a single generation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<u32>,
 }

@@ -8,6 +8,7 @@ use actix_web::web;
 use picture_domain::ports::{ImageRepository, ModelCatalog};
 use picture_domain::services::BoardItemService;
 use picture_domain::services::TagService;
+use picture_domain::services::batches::{BatchPorts, BatchRunner, BatchService, RunnerSettings};
 use picture_domain::services::{BoardPorts, BoardService};
 use picture_domain::services::{
     CATALOG_CACHE_TTL, CachedCatalog, CancelGeneration, CreditPorts, CreditService, DeliveryGuard,
@@ -16,6 +17,7 @@ use picture_domain::services::{
     ReconcileGenerations, StartGeneration,
 };
 use picture_domain::services::{UploadLimits, UploadPorts, UploadService};
+use picture_persistence::DieselBatchRepository;
 use picture_persistence::DieselBoardItemRepository;
 use picture_persistence::DieselBoardRepository;
 use picture_persistence::DieselTagRepository;
@@ -27,6 +29,7 @@ use picture_persistence::{
 };
 use picture_replicate::WebhookVerifier;
 use picture_storage::LocalStore;
+use tokio::sync::Notify;
 
 use super::adapters::{Outbound, verifier};
 use crate::auth::TokenVerifier;
@@ -57,6 +60,45 @@ pub(super) fn reconciler(
     let models = Arc::new(DieselModelCatalog::new(database.clone()));
     let (ports, credits, pipeline) = generation_parts(settings, outbound, database, models, images);
     GenerationServices::reconciler_only(ports, credits, &pipeline)
+}
+
+/// The batch runner over `database` (the batch workers' own pool): a generation pipeline of
+/// its own, claiming from the queue in that database, counting starts against the generation
+/// limits.
+pub(super) fn batch_runner(
+    settings: &Settings,
+    outbound: &Outbound,
+    database: &Database,
+) -> BatchRunner {
+    let models: Arc<dyn ModelCatalog> = Arc::new(CachedCatalog::new(
+        Arc::new(DieselModelCatalog::new(database.clone())),
+        CATALOG_CACHE_TTL,
+    ));
+    let images = Arc::new(DieselImageRepository::new(database.clone()));
+    let generations = generation_services(settings, outbound, database, models, images);
+    BatchRunner::new(
+        Arc::new(DieselBatchRepository::new(database.clone())),
+        generations.start,
+        generation_limits(settings, outbound, database),
+        Arc::clone(&outbound.clock),
+        RunnerSettings {
+            per_user: settings.batches.per_user,
+            lease: settings.batches.lease,
+        },
+    )
+}
+
+/// The per-user generation limits, counted in `database`.
+fn generation_limits(
+    settings: &Settings,
+    outbound: &Outbound,
+    database: &Database,
+) -> GenerationLimits {
+    GenerationLimits::new(
+        Arc::new(DieselRateCounter::new(database.clone())),
+        Arc::clone(&outbound.clock),
+        settings.limits.generation_quota,
+    )
 }
 
 /// What the generation services are built from: their ports over `database` and the shared
@@ -111,6 +153,7 @@ fn generation_parts(
 /// The services the handlers use, built once and shared by every HTTP worker.
 #[derive(Clone)]
 pub(super) struct Services {
+    batches: web::Data<BatchService>,
     start: web::Data<StartGeneration>,
     finalize: web::Data<FinalizeGeneration>,
     cancel: web::Data<CancelGeneration>,
@@ -144,6 +187,7 @@ impl Services {
         settings: &Settings,
         outbound: &Outbound,
         database: &Database,
+        wake_batch_workers: Arc<Notify>,
     ) -> anyhow::Result<Self> {
         let clock = &outbound.clock;
         let catalogue: Arc<dyn ModelCatalog> = Arc::new(CachedCatalog::new(
@@ -159,7 +203,19 @@ impl Services {
             Arc::clone(&catalogue),
             Arc::clone(&images),
         );
+        let batches = BatchService::new(
+            BatchPorts {
+                batches: Arc::new(DieselBatchRepository::new(database.clone())),
+                models: Arc::clone(&catalogue),
+                providers: outbound.providers.clone(),
+                clock: Arc::clone(clock),
+            },
+            generations.credits.clone(),
+            generations.cancel.clone(),
+            Arc::new(move || wake_batch_workers.notify_waiters()),
+        );
         Ok(Self {
+            batches: web::Data::new(batches),
             start: web::Data::new(generations.start),
             finalize: web::Data::new(generations.finalize),
             cancel: web::Data::new(generations.cancel),
@@ -206,11 +262,7 @@ impl Services {
                 Arc::new(DieselExploreRepository::new(database.clone())),
                 Arc::clone(clock),
             )),
-            limits: web::Data::new(GenerationLimits::new(
-                Arc::new(DieselRateCounter::new(database.clone())),
-                Arc::clone(clock),
-                settings.limits.generation_quota,
-            )),
+            limits: web::Data::new(generation_limits(settings, outbound, database)),
             deliveries: web::Data::new(DeliveryGuard::new(
                 Arc::new(DieselDeliveryLog::new(database.clone())),
                 Arc::clone(clock),
@@ -238,6 +290,7 @@ impl Services {
             .app_data(self.verifier.clone())
             .app_data(self.database.clone())
             .app_data(self.start.clone())
+            .app_data(self.batches.clone())
             .app_data(self.finalize.clone())
             .app_data(self.cancel.clone())
             .app_data(self.read.clone())

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::ids::{GenerationId, PredictionId};
 use crate::params::GenerationParams;
@@ -148,6 +149,25 @@ pub trait ImageProvider: Send + Sync {
     /// # Errors
     /// [`ProviderError::NotFound`] for an unknown id; otherwise as [`submit`](Self::submit).
     async fn cancel(&self, prediction_id: &PredictionId) -> Result<(), ProviderError>;
+
+    /// The prediction already started for generation `generation_id` at or after `since`, if
+    /// the provider can tell: a submit whose server stopped before it recorded the answer
+    /// (the prediction may or may not have been created). A queued batch item claimed again
+    /// after such a stop asks this first and follows what it finds instead of starting the
+    /// prediction a second time. Read-only and safe to repeat. Default: `Ok(None)` (the
+    /// provider cannot tell; the item is submitted again).
+    ///
+    /// # Errors
+    /// As [`fetch`](Self::fetch); the caller then leaves the item for a later claim rather
+    /// than risk a second prediction.
+    async fn find_submitted(
+        &self,
+        generation_id: GenerationId,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Submission>, ProviderError> {
+        let _ = (generation_id, since);
+        Ok(None)
+    }
 
     /// Whether [`submit`](Self::submit) returns only once the image is made, with it in
     /// [`ProviderState::Succeeded`] (OpenAI's images API), rather than a

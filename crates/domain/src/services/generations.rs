@@ -42,6 +42,7 @@ pub use finalize::FinalizeGeneration;
 pub use once::{IdempotencyKey, KeyedStart};
 pub use read::{HistoryPage, ReadGenerations};
 pub use reconcile::ReconcileGenerations;
+pub(crate) use start::new_generation;
 pub use start::{StartGeneration, Started};
 
 /// The URL the provider calls back about a generation. The server builds it (it knows its

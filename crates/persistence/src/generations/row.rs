@@ -17,8 +17,8 @@ use crate::time::{from_millis, to_millis};
 // `None` is written as NULL (every such column defaults to NULL anyway), so the insert's SQL
 // is the same for every row and its prepared statement is cached.
 #[diesel(treat_none_as_default_value = false)]
-pub(super) struct GenerationRow {
-    pub(super) id: String,
+pub(crate) struct GenerationRow {
+    pub(crate) id: String,
     user_id: String,
     model_id: Option<String>,
     prompt: String,
@@ -43,6 +43,9 @@ pub(super) struct GenerationRow {
     created_at: i64,
     updated_at: i64,
     completed_at: Option<i64>,
+    batch_id: Option<String>,
+    priority: i32,
+    retry_count: i32,
 }
 
 fn stored(value: u32, what: &str) -> Result<i32, RepositoryError> {
@@ -61,7 +64,7 @@ impl GenerationRow {
         self.created_at
     }
 
-    pub(super) fn new(
+    pub(crate) fn new(
         generation: &NewGeneration,
         billing: Billing,
         ledger: Ledger,
@@ -94,10 +97,36 @@ impl GenerationRow {
             created_at: at,
             updated_at: at,
             completed_at: None,
+            batch_id: None,
+            priority: 0,
+            retry_count: 0,
         })
     }
 
-    pub(super) fn into_generation(self) -> Result<Generation, RepositoryError> {
+    /// This row as item `index` of batch `batch`, retried `retry_count` times before: `queued`
+    /// until a batch worker claims it.
+    pub(crate) fn queued_in(
+        mut self,
+        batch: &str,
+        index: u32,
+        retry_count: u32,
+    ) -> Result<Self, RepositoryError> {
+        self.status = GenerationStatus::Queued.as_str().to_owned();
+        self.batch_id = Some(batch.to_owned());
+        self.priority = stored(index, "batch index")?;
+        self.retry_count = stored(retry_count, "retry count")?;
+        Ok(self)
+    }
+
+    /// Its place in its batch: the index and how often it was retried.
+    pub(crate) fn batch_position(&self) -> Result<(u32, u32), RepositoryError> {
+        Ok((
+            loaded(Some(self.priority), "batch index")?,
+            loaded(Some(self.retry_count), "retry count")?,
+        ))
+    }
+
+    pub(crate) fn into_generation(self) -> Result<Generation, RepositoryError> {
         if self.credits_used < 0 {
             return Err(corrupt("credits used", self.credits_used));
         }

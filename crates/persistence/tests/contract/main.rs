@@ -78,6 +78,7 @@ macro_rules! contract {
 }
 
 mod abuse;
+mod batches;
 mod board_items;
 mod boards;
 mod explore;

@@ -118,28 +118,49 @@ impl FinalizeGeneration {
             Some(_) => return Ok(None),
             None => {
                 let Some(hinted) = hint else { return Ok(None) };
-                let Some(generation) = self.reads.find(hinted).await? else {
-                    return Ok(None);
-                };
-                if generation.prediction_id.is_some() || generation.record.provider != *from {
-                    return Ok(None);
+                match self.record_reported(hinted, from, prediction_id).await? {
+                    Some(generation) => generation,
+                    None => return Ok(None),
                 }
-                let processing = Transition::Processing {
-                    prediction_id: prediction_id.clone(),
-                };
-                if !self
-                    .lifecycle
-                    .transition(hinted, &processing, self.clock.now())
-                    .await?
-                {
-                    return Ok(None);
-                }
-                generation
             }
         };
         self.settle(&generation.record, prediction_id, state)
             .await?;
         Ok(Some(generation.record.id))
+    }
+
+    /// The generation `hinted` (from the webhook URL), recorded as submitted as
+    /// `prediction_id` by this report when its submit call has not returned yet — or by that
+    /// call meanwhile (the two race: either records it, and the report settles it either way).
+    /// `None` when it does not exist, another provider runs it, or it has another prediction.
+    async fn record_reported(
+        &self,
+        hinted: GenerationId,
+        from: &ProviderName,
+        prediction_id: &PredictionId,
+    ) -> Result<Option<Generation>, GenerateError> {
+        let Some(generation) = self.reads.find(hinted).await? else {
+            return Ok(None);
+        };
+        if generation.record.provider != *from {
+            return Ok(None);
+        }
+        let ours = |g: &Generation| g.prediction_id.as_ref() == Some(prediction_id);
+        if generation.prediction_id.is_some() {
+            return Ok(ours(&generation).then_some(generation));
+        }
+        let processing = Transition::Processing {
+            prediction_id: prediction_id.clone(),
+        };
+        if self
+            .lifecycle
+            .transition(hinted, &processing, self.clock.now())
+            .await?
+        {
+            return Ok(Some(generation));
+        }
+        // The submit call recorded it first (or the generation ended): read it again.
+        Ok(self.reads.find(hinted).await?.filter(ours))
     }
 
     /// Asks the provider where `generation` stands and settles it there, unless someone (on

@@ -22,6 +22,7 @@ use crate::services::credits::CreditService;
 use super::finalize::Settled;
 
 mod inline;
+mod queued;
 use super::shared::{end, view_of};
 use super::{FinalizeGeneration, GenerateError, GenerationView, PipelineSettings};
 
@@ -133,12 +134,41 @@ impl StartGeneration {
         .increment(1);
         let webhook_url = self.settings.callbacks.as_ref().map(|c| c.url_for(id));
         let provider_request = provider_request(&new, &request, &model, webhook_url);
+        let view = self
+            .run(
+                provider,
+                new,
+                created.generation.clone(),
+                provider_request,
+                None,
+            )
+            .await?;
+        Ok(Started {
+            view,
+            free_generations_remaining: created.free_generations_remaining,
+            credit_balance: created.balance_after,
+        })
+    }
+
+    /// Runs the recorded `generation` (described by `new`) on `provider` with `request`:
+    /// submits it — or follows `found`, a prediction already started for it — records the
+    /// prediction and settles what the provider answered; an inline provider's call is made
+    /// as [`start_inline`](Self::start_inline) makes it. Answers where it stands then (after
+    /// waiting for its end when `request.wait`).
+    pub(super) async fn run(
+        &self,
+        provider: Arc<dyn ImageProvider>,
+        new: NewGeneration,
+        generation: Generation,
+        request: ProviderRequest,
+        found: Option<Submission>,
+    ) -> Result<GenerationView, GenerateError> {
+        let id = new.id;
+        let wait = request.wait;
         if provider.answers_in_submit() {
-            return self
-                .start_inline(provider, new, created, provider_request)
-                .await;
+            return self.start_inline(provider, new, generation, request).await;
         }
-        let (submission, recorded) = self.submit(&*provider, &new, &provider_request).await?;
+        let (submission, recorded) = self.submit(&*provider, &new, &request, found).await?;
         let running = recorded
             && matches!(
                 submission.state,
@@ -148,41 +178,42 @@ impl StartGeneration {
             .finalize
             .settle(&new, &submission.prediction_id, submission.state)
             .await?;
-        let view = match settled {
+        Ok(match settled {
             // This request completed it: answer with what completing it returned.
             Settled::Completed(view) => *view,
             // Nothing this request did moved it past `processing`: answer with what it wrote
             // instead of reading it back (a webhook that finished it meanwhile shows on the
             // next read).
-            Settled::Other if running && !request.wait_for_result => GenerationView {
+            Settled::Other if running && !wait => GenerationView {
                 generation: Generation {
                     status: GenerationStatus::Processing,
                     prediction_id: Some(submission.prediction_id),
-                    ..created.generation
+                    ..generation
                 },
                 image: None,
             },
-            Settled::Other => self.read_back(id, request.wait_for_result).await?,
-        };
-        Ok(Started {
-            view,
-            free_generations_remaining: created.free_generations_remaining,
-            credit_balance: created.balance_after,
+            Settled::Other => self.read_back(id, wait).await?,
         })
     }
 
-    /// Submits the generation `new` describes and records its prediction: the provider's
-    /// answer, and whether this call moved it to `processing` (`false` when it ended
-    /// meanwhile, or a webhook recorded the prediction first). A refused submit, or a
-    /// prediction that cannot be recorded, fails the generation (its access is given back).
+    /// Submits the generation `new` describes — unless `found` is a prediction already
+    /// started for it — and records its prediction: the provider's answer, and whether this
+    /// call moved it to `processing` (`false` when it ended meanwhile, or a webhook recorded
+    /// the prediction first). A refused submit, or a prediction that cannot be recorded, fails
+    /// the generation (its access is given back).
     async fn submit(
         &self,
         provider: &dyn ImageProvider,
         new: &NewGeneration,
         request: &ProviderRequest,
+        found: Option<Submission>,
     ) -> Result<(Submission, bool), GenerateError> {
         let id = new.id;
-        let submission = match provider.submit(request).await {
+        let submitted = match found {
+            Some(found) => Ok(found),
+            None => provider.submit(request).await,
+        };
+        let submission = match submitted {
             Ok(submission) => submission,
             Err(error) => {
                 tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "provider refused the generation");
@@ -321,7 +352,7 @@ impl StartGeneration {
 }
 
 /// The generation `user` asks for with `request`, on `model`, as it is recorded.
-fn new_generation(
+pub(crate) fn new_generation(
     user: &UserId,
     request: &GenerationRequest,
     model: &Model,

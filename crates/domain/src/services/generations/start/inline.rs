@@ -12,24 +12,24 @@ use std::task::Poll;
 use crate::error::{ErrorChain, RepositoryError};
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::PredictionId;
-use crate::ports::{Created, ImageProvider, ProviderRequest, Transition};
+use crate::ports::{ImageProvider, ProviderRequest, Transition};
 
 use super::super::finalize::{Inline, Settled};
 use super::super::{GenerateError, GenerationView};
-use super::{StartGeneration, Started};
+use super::StartGeneration;
 
 impl StartGeneration {
-    /// Runs the call of the inline `provider` for the generation `new` describes, just
-    /// `created`: waits for it up to the sync timeout when the client waits (a refusal is
+    /// Runs the call of the inline `provider` for the generation `new` describes, recorded as
+    /// `generation`: waits for it up to the sync timeout when the client waits (a refusal is
     /// then this request's error, as a refused submit of any provider), otherwise — or when
     /// the call outlasts the timeout — leaves it to the background and answers `processing`.
     pub(super) async fn start_inline(
         &self,
         provider: Arc<dyn ImageProvider>,
         new: NewGeneration,
-        created: Created,
+        generation: Generation,
         request: ProviderRequest,
-    ) -> Result<Started, GenerateError> {
+    ) -> Result<GenerationView, GenerateError> {
         let id = new.id;
         let wait = request.wait;
         let prediction_id = PredictionId::parse(format!("{}-{id}", new.provider))
@@ -53,14 +53,13 @@ impl StartGeneration {
         };
         let Some(token) = token else {
             // Cancelled (or failed by the reconciler) before the call: nothing is asked for.
-            let view = self.read_back(id, false).await?;
-            return Ok(self.started(view, &created));
+            return self.read_back(id, false).await;
         };
         let processing_view = GenerationView {
             generation: Generation {
                 status: GenerationStatus::Processing,
                 prediction_id: Some(prediction_id.clone()),
-                ..created.generation.clone()
+                ..generation
             },
             image: None,
         };
@@ -76,35 +75,23 @@ impl StartGeneration {
                     tracing::error!(generation_id = %id, error = %ErrorChain(&error), "inline generation left for the reconciler");
                 }
             }));
-            return Ok(self.started(processing_view, &created));
+            return Ok(processing_view);
         }
         let timeout = self.ports.clock.sleep(self.settings.sync_timeout);
         match within(call.as_mut(), timeout).await {
-            Some(outcome) => {
-                let view = match outcome? {
-                    Inline::Settled(Settled::Completed(view)) => *view,
-                    Inline::Settled(Settled::Other) => self.read_back(id, false).await?,
-                    Inline::Refused(error) => return Err(GenerateError::Provider(error)),
-                };
-                Ok(self.started(view, &created))
-            }
+            Some(outcome) => match outcome? {
+                Inline::Settled(Settled::Completed(view)) => Ok(*view),
+                Inline::Settled(Settled::Other) => self.read_back(id, false).await,
+                Inline::Refused(error) => Err(GenerateError::Provider(error)),
+            },
             None => {
                 self.ports.background.spawn(Box::pin(async move {
                     if let Err(error) = call.await {
                         tracing::error!(generation_id = %id, error = %ErrorChain(&error), "inline generation left for the reconciler");
                     }
                 }));
-                Ok(self.started(processing_view, &created))
+                Ok(processing_view)
             }
-        }
-    }
-
-    /// The answer for a generation `created` that stands as `view`.
-    fn started(&self, view: GenerationView, created: &Created) -> Started {
-        Started {
-            view,
-            free_generations_remaining: created.free_generations_remaining,
-            credit_balance: created.balance_after,
         }
     }
 }

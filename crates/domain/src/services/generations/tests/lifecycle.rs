@@ -436,3 +436,60 @@ async fn the_reconciler_uses_the_pending_timeout_and_takes_rows_for_its_interval
         0
     );
 }
+
+#[tokio::test]
+async fn a_webhook_racing_the_submit_that_recorded_its_prediction_still_settles_it() {
+    // The report looks its prediction up before the submit call records it, and its
+    // generation up after: recorded as this very prediction, it is settled all the same.
+    let new = new_generation();
+    let mut mocks = Mocks::new();
+    mocks
+        .generations
+        .expect_find_by_prediction()
+        .times(1)
+        .returning(|_| Ok(None));
+    find_answers(&mut mocks, in_status(&new, GenerationStatus::Processing));
+    mocks.generations.expect_transition().times(0);
+    mocks
+        .generations
+        .expect_claim_finalization()
+        .times(1)
+        .returning(|_, _, _| Ok(None));
+    let settled = mocks
+        .service()
+        .finalize
+        .on_provider_report(
+            &crate::ProviderName::REPLICATE,
+            &PredictionId::parse("pred-1").unwrap(),
+            success(),
+            Some(new.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(settled, Some(new.id));
+}
+
+#[tokio::test]
+async fn a_webhook_for_another_prediction_of_its_generation_changes_nothing() {
+    let new = new_generation();
+    let mut mocks = Mocks::new();
+    mocks
+        .generations
+        .expect_find_by_prediction()
+        .returning(|_| Ok(None));
+    find_answers(&mut mocks, in_status(&new, GenerationStatus::Processing));
+    mocks.generations.expect_transition().times(0);
+    mocks.generations.expect_claim_finalization().times(0);
+    let settled = mocks
+        .service()
+        .finalize
+        .on_provider_report(
+            &crate::ProviderName::REPLICATE,
+            &PredictionId::parse("pred-other").unwrap(),
+            success(),
+            Some(new.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(settled, None);
+}
