@@ -30,16 +30,19 @@ use crate::schema::{
 };
 use crate::time::{from_millis, to_millis};
 
-/// Whether a row `h` of the same user is in flight at `$now`: at the provider, or claimed
-/// under a live lease.
-macro_rules! in_flight_of {
+/// `WITH flight (user_id, n)`: each user's batch items in flight at `$now` (at the provider, or
+/// claimed under a live lease), counted in one pass over the unfinished items — not once per
+/// queued row, which made a claim's cost grow with the square of the queue's depth.
+/// `MATERIALIZED`: computed once even when the planner's statistics predate the queue (a
+/// nested loop then recomputed it for every queued row: 17 s at 10,000 items).
+macro_rules! with_flight {
     ($now:literal) => {
         concat!(
-            "(SELECT count(*) FROM image_generations h WHERE h.user_id = g.user_id ",
-            "AND h.batch_id IS NOT NULL AND h.status IN ('queued', 'processing') ",
+            "WITH flight AS MATERIALIZED (SELECT h.user_id, count(*) AS n FROM image_generations h ",
+            "WHERE h.batch_id IS NOT NULL AND h.status IN ('queued', 'processing') ",
             "AND (h.status = 'processing' OR (h.claim_owner IS NOT NULL AND h.claim_until >= ",
             $now,
-            ")))"
+            ")) GROUP BY h.user_id) "
         )
     };
 }
@@ -77,23 +80,23 @@ macro_rules! claim_set {
 const CLAIM_SQLITE: &str = concat!(
     "UPDATE image_generations ",
     claim_set!("?1", "?2", "?3"),
-    " WHERE id = (SELECT g.id FROM image_generations g WHERE ",
+    " WHERE id = (",
+    with_flight!("?2"),
+    "SELECT g.id FROM image_generations g LEFT JOIN flight f ON f.user_id = g.user_id WHERE ",
     claimable!("?2"),
-    " AND ",
-    in_flight_of!("?2"),
-    " < ?4 ORDER BY ",
-    in_flight_of!("?2"),
-    ", g.created_at, g.priority LIMIT 1) RETURNING id, claimed_at"
+    " AND COALESCE(f.n, 0) < ?4 ORDER BY COALESCE(f.n, 0), g.created_at, g.priority LIMIT 1) ",
+    "RETURNING id, claimed_at"
 );
 
 /// PostgreSQL: users with claimable items, fewest in flight first, then the oldest item
-/// (`$1` now).
+/// (`$1` now). Both sides are grouped by user before they are joined.
 const CANDIDATES_PG: &str = concat!(
-    "SELECT g.user_id FROM image_generations g WHERE ",
+    with_flight!("$1"),
+    ", waiting AS MATERIALIZED (SELECT g.user_id, min(g.created_at) AS oldest ",
+    "FROM image_generations g WHERE ",
     claimable!("$1"),
-    " GROUP BY g.user_id ORDER BY min(",
-    in_flight_of!("$1"),
-    "), min(g.created_at) LIMIT 16"
+    " GROUP BY g.user_id) SELECT w.user_id FROM waiting w LEFT JOIN flight f ",
+    "ON f.user_id = w.user_id ORDER BY COALESCE(f.n, 0), w.oldest LIMIT 16"
 );
 
 /// PostgreSQL: the user's account row, unless another claim (or a money move) holds it.
