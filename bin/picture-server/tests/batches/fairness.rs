@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use picture_test_support::PgTestDb;
 
-use crate::support::{Api, FakeReplicate, Launch, SERIAL};
+use crate::fake_replicate::FakeReplicate;
+use crate::support::{Api, Launch, SERIAL};
 
 const A: &str = "batch-fair-a";
 const B: &str = "batch-fair-b";

@@ -9,7 +9,8 @@ use std::time::Duration;
 use picture_test_support::PgTestDb;
 
 use crate::database::{book, items};
-use crate::support::{Api, FREE, FakeReplicate, Launch, PRICE, SERIAL};
+use crate::fake_replicate::FakeReplicate;
+use crate::support::{Api, FREE, Launch, PRICE, SERIAL};
 
 const USER: &str = "batch-killed";
 const ITEMS: usize = 20;

@@ -11,6 +11,7 @@
 
 mod database;
 mod fairness;
+mod fake_replicate;
 mod kill;
 mod share;
 mod support;

@@ -6,7 +6,8 @@ use std::time::Duration;
 use picture_test_support::PgTestDb;
 
 use crate::database::{book, items};
-use crate::support::{Api, FREE, FakeReplicate, Launch, PRICE, SERIAL};
+use crate::fake_replicate::FakeReplicate;
+use crate::support::{Api, FREE, Launch, PRICE, SERIAL};
 
 const USER: &str = "batch-shared";
 const ITEMS: usize = 40;
