@@ -62,6 +62,9 @@ struct Options {
     /// The server's `RUST_LOG` (`info` logs one line per request, as in production).
     #[arg(long, default_value = "info")]
     log_filter: String,
+    /// `BATCH_WORKERS` of each instance in the batch queue scenarios.
+    #[arg(long, default_value_t = 4)]
+    batch_workers: u32,
     /// Do not place the server and PostgreSQL on their own cores.
     #[arg(long)]
     no_pin: bool,

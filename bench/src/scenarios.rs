@@ -21,6 +21,7 @@ use crate::report::RunFigures;
 use crate::report::{Report, Row};
 use crate::server::{Server, ServerConfig, clear_stored_images};
 
+mod batches;
 mod boards;
 mod explore;
 
@@ -51,6 +52,7 @@ pub async fn run(options: &Options, placement: Option<Placement>) -> anyhow::Res
         replicate_base: fake.api_base(),
         placement,
         log_filter: options.log_filter.clone(),
+        env: Vec::new(),
     };
     let mut report = Report::default();
     let result = Bench {
@@ -133,6 +135,7 @@ impl Bench<'_> {
             format!("{:.1} MiB", mib(rss(server.pid()?))),
         );
         server.stop().await?;
+        self.batches(&fixtures.model).await?;
         self.check_ratios();
         self.check_explore();
         self.check_boards();

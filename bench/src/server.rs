@@ -35,6 +35,8 @@ pub struct ServerConfig {
     pub placement: Option<Placement>,
     /// Its `RUST_LOG`.
     pub log_filter: String,
+    /// Further variables, set last (a scenario's own settings).
+    pub env: Vec<(String, String)>,
 }
 
 impl ServerConfig {
@@ -64,6 +66,9 @@ impl ServerConfig {
             .env("RECONCILER_INTERVAL_SECS", "3600")
             .env("RUST_LOG", &self.log_filter)
             .env("LOG_FORMAT", "json");
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
         command
     }
 

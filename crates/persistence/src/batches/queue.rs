@@ -33,10 +33,12 @@ use crate::time::{from_millis, to_millis};
 /// `WITH flight (user_id, n)`: each user's batch items in flight at `$now` (at the provider, or
 /// claimed under a live lease), counted in one pass over the unfinished items — not once per
 /// queued row, which made a claim's cost grow with the square of the queue's depth.
+/// `MATERIALIZED`: computed once even when the planner's statistics predate the queue (a
+/// nested loop then recomputed it for every queued row: 17 s at 10,000 items).
 macro_rules! with_flight {
     ($now:literal) => {
         concat!(
-            "WITH flight AS (SELECT h.user_id, count(*) AS n FROM image_generations h ",
+            "WITH flight AS MATERIALIZED (SELECT h.user_id, count(*) AS n FROM image_generations h ",
             "WHERE h.batch_id IS NOT NULL AND h.status IN ('queued', 'processing') ",
             "AND (h.status = 'processing' OR (h.claim_owner IS NOT NULL AND h.claim_until >= ",
             $now,
@@ -113,13 +115,14 @@ const CLAIM_SQLITE: &str = concat!(
 );
 
 /// PostgreSQL: users with claimable items, fewest in flight first, then the oldest batch
-/// (`$1` now).
+/// (`$1` now). Both sides are grouped by user before they are joined.
 const CANDIDATES_PG: &str = concat!(
     with_flight!("$1"),
-    "SELECT g.user_id ",
-    with_batch_and_flight!(),
+    ", waiting AS MATERIALIZED (SELECT g.user_id, min(b.created_at) AS oldest ",
+    with_batch!(),
     claimable!("$1"),
-    " GROUP BY g.user_id, f.n ORDER BY COALESCE(f.n, 0), min(b.created_at) LIMIT 16"
+    " GROUP BY g.user_id) SELECT w.user_id FROM waiting w LEFT JOIN flight f ",
+    "ON f.user_id = w.user_id ORDER BY COALESCE(f.n, 0), w.oldest LIMIT 16"
 );
 
 /// PostgreSQL: the user's account row, unless another claim (or a money move) holds it.
