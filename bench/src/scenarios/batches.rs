@@ -323,8 +323,9 @@ async fn claim_loop(queue: Arc<DieselBatchRepository>, claimers: usize) -> anyho
                 match claimed {
                     Ok(Some(item)) => {
                         outcome.record(took);
+                        // Given back as never claimed: nothing was submitted.
                         queue
-                            .release(item.generation.record.id, &owner, None)
+                            .release(item.generation.record.id, &owner, None, true)
                             .await?;
                     }
                     Ok(None) => outcome.fail("no item to claim".into()),
