@@ -380,36 +380,62 @@ pub(crate) fn new_generation(
     }
 }
 
-/// What the provider is asked for the generation `new` describes: the model's reference and
-/// version (the request's version first), the negative prompt only where the model takes one,
-/// and where to call back.
+/// What the provider is asked for the generation `new` describes, from `request`.
 fn provider_request(
     new: &NewGeneration,
     request: &GenerationRequest,
     model: &Model,
     webhook_url: Option<String>,
 ) -> ProviderRequest {
-    ProviderRequest {
-        generation_id: new.id,
-        model_ref: model.spec.model_ref.clone(),
+    let asked = Asked {
         model_version: request
             .model_version
             .as_ref()
-            .map(|v| v.as_str().to_owned())
-            .or_else(|| model.spec.version.clone()),
-        prompt: new.prompt.clone(),
-        negative_prompt: new
-            .negative_prompt
-            .clone()
-            .filter(|_| model.spec.supports_negative_prompt),
+            .map(|v| v.as_str().to_owned()),
         // The URL the generation records, or what stands in for it (a data URI of one of
         // this server's own files the provider could not reach).
         source_image_url: request
             .source_image_url
             .as_ref()
             .map(|source| source.for_provider().to_owned()),
-        params: new.params.clone(),
-        webhook_url,
         wait: request.wait_for_result,
+    };
+    asked.of(new, model, webhook_url)
+}
+
+/// What a client asked for beyond what a generation records.
+pub(super) struct Asked {
+    /// The provider model version asked for, if any.
+    pub(super) model_version: Option<String>,
+    /// The source image as the provider is to fetch it, if any.
+    pub(super) source_image_url: Option<String>,
+    /// Whether the caller waits for the result.
+    pub(super) wait: bool,
+}
+
+impl Asked {
+    /// What the provider is asked for the generation `new` describes: the model's reference
+    /// and version (the asked version first), the negative prompt only where the model takes
+    /// one, and where to call back.
+    pub(super) fn of(
+        self,
+        new: &NewGeneration,
+        model: &Model,
+        webhook_url: Option<String>,
+    ) -> ProviderRequest {
+        ProviderRequest {
+            generation_id: new.id,
+            model_ref: model.spec.model_ref.clone(),
+            model_version: self.model_version.or_else(|| model.spec.version.clone()),
+            prompt: new.prompt.clone(),
+            negative_prompt: new
+                .negative_prompt
+                .clone()
+                .filter(|_| model.spec.supports_negative_prompt),
+            source_image_url: self.source_image_url,
+            params: new.params.clone(),
+            webhook_url,
+            wait: self.wait,
+        }
     }
 }

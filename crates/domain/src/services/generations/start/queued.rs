@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use crate::error::ErrorChain;
-use crate::ports::{ClaimedItem, ProviderRequest, Transition};
+use crate::ports::{ClaimedItem, Transition};
 
 use super::super::shared::end;
 use super::super::{GenerateError, GenerationView};
-use super::StartGeneration;
+use super::{Asked, StartGeneration};
 
 impl StartGeneration {
     /// Runs the claimed batch `item` and waits for its end up to the sync timeout: the
@@ -64,23 +64,13 @@ impl StartGeneration {
         if let Some(found) = &found {
             tracing::warn!(generation_id = %id, prediction_id = %found.prediction_id, "following the prediction a stopped worker started");
         }
-        let request = ProviderRequest {
-            generation_id: id,
-            model_ref: model.spec.model_ref.clone(),
-            model_version: item
-                .model_version
-                .clone()
-                .or_else(|| model.spec.version.clone()),
-            prompt: new.prompt.clone(),
-            negative_prompt: new
-                .negative_prompt
-                .clone()
-                .filter(|_| model.spec.supports_negative_prompt),
+        let asked = Asked {
+            model_version: item.model_version.clone(),
             source_image_url: None,
-            params: new.params.clone(),
-            webhook_url: self.settings.callbacks.as_ref().map(|c| c.url_for(id)),
             wait: false,
         };
+        let webhook_url = self.settings.callbacks.as_ref().map(|c| c.url_for(id));
+        let request = asked.of(&new, &model, webhook_url);
         metrics::counter!(
             "picture_generations_started_total",
             "model" => model.spec.name.clone(),
