@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod image_inspector;
 pub mod image_provider;
 pub mod image_repository;
+pub mod live_events;
 pub mod model_catalog;
 pub mod object_store;
 pub mod output_fetcher;
@@ -47,6 +48,7 @@ pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
 };
 pub use image_repository::{BatchAction, ImageChange, ImageQuery, ImageRepository, Likes};
+pub use live_events::{EventLog, StreamLeases};
 pub use model_catalog::ModelCatalog;
 pub use object_store::{
     IMAGE_KEY_PREFIX, ListedObject, MAX_LIST_PAGE, ObjectKey, ObjectPage, ObjectStore, StoreError,
@@ -89,6 +91,8 @@ pub use image_inspector::MockImageInspector;
 pub use image_provider::MockImageProvider;
 #[cfg(any(test, feature = "mock"))]
 pub use image_repository::MockImageRepository;
+#[cfg(any(test, feature = "mock"))]
+pub use live_events::{MockEventLog, MockStreamLeases};
 #[cfg(any(test, feature = "mock"))]
 pub use model_catalog::MockModelCatalog;
 #[cfg(any(test, feature = "mock"))]

@@ -15,6 +15,7 @@ use crate::database::Database;
 mod complete;
 mod create;
 mod lifecycle;
+mod progress;
 mod provider_check;
 mod reads;
 mod reconciler;

@@ -299,3 +299,47 @@ diesel::table! {
 diesel::joinable!(board_items -> boards (board_id));
 diesel::joinable!(board_items -> images (image_id));
 diesel::allow_tables_to_appear_in_same_query!(boards, board_items, images);
+
+diesel::table! {
+    /// The event log of live progress (issue 20): written by triggers; `seq` is the SSE id.
+    live_events (id) {
+        id -> BigInt,
+        seq -> Nullable<BigInt>,
+        user_id -> Text,
+        kind -> Text,
+        generation_id -> Nullable<Text>,
+        batch_id -> Nullable<Text>,
+        status -> Nullable<Text>,
+        progress -> Nullable<Double>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The open event streams of every instance (the per-user cap).
+    live_streams (id) {
+        id -> BigInt,
+        user_id -> Text,
+        instance_id -> Text,
+        opened_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The instances holding streams, and until when they count as alive.
+    live_instances (instance_id) {
+        instance_id -> Text,
+        alive_until -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Secrets shared by the instances.
+    server_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(image_generations, live_events);
+diesel::allow_tables_to_appear_in_same_query!(live_streams, live_instances);

@@ -127,7 +127,7 @@ impl Prediction {
             },
             "canceled" | "aborted" => ProviderState::Canceled,
             // `processing`, and any status Replicate may add: not final.
-            _ => ProviderState::Processing,
+            _ => ProviderState::Processing { progress: None },
         }
     }
 }
@@ -179,7 +179,7 @@ mod tests {
                 "processing",
                 json!({"output": ["https://replicate.delivery/a.png"]})
             ),
-            ProviderState::Processing
+            ProviderState::Processing { progress: None }
         );
         assert_eq!(
             state(
@@ -212,7 +212,10 @@ mod tests {
         );
         assert_eq!(state("canceled", json!({})), ProviderState::Canceled);
         assert_eq!(state("aborted", json!({})), ProviderState::Canceled);
-        assert_eq!(state("brand-new", json!({})), ProviderState::Processing);
+        assert_eq!(
+            state("brand-new", json!({})),
+            ProviderState::Processing { progress: None }
+        );
     }
 
     #[test]

@@ -140,7 +140,10 @@ async fn an_official_model_waits_with_prefer_and_may_answer_processing_with_outp
         submission.prediction_id.as_str(),
         "dapztkbwgxrg20cfgsmrz2gm38"
     );
-    assert_eq!(submission.state, ProviderState::Processing);
+    assert_eq!(
+        submission.state,
+        ProviderState::Processing { progress: None }
+    );
 }
 
 #[tokio::test]

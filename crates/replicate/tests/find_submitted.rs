@@ -161,7 +161,7 @@ async fn the_next_page_is_followed_through_its_cursor() {
         .unwrap()
         .unwrap();
     assert_eq!(found.prediction_id.as_str(), "ours");
-    assert_eq!(found.state, ProviderState::Processing);
+    assert_eq!(found.state, ProviderState::Processing { progress: None });
 }
 
 #[tokio::test]

@@ -111,6 +111,12 @@ mod mock {
                 min_interval: Duration,
                 at: DateTime<Utc>,
             ) -> Result<bool, RepositoryError>;
+            async fn record_progress(
+                &self,
+                id: GenerationId,
+                progress: crate::live::Progress,
+                at: DateTime<Utc>,
+            ) -> Result<bool, RepositoryError>;
         }
 
         #[async_trait]

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::ids::{GenerationId, PredictionId};
+use crate::live::Progress;
 use crate::params::GenerationParams;
 
 /// Where a finished prediction's image can be fetched from.
@@ -47,7 +48,10 @@ pub enum ProviderState {
     /// Accepted, not started.
     Starting,
     /// Running.
-    Processing,
+    Processing {
+        /// How far it is, when the provider reports it (Replicate: step counters in its logs).
+        progress: Option<Progress>,
+    },
     /// Done; at least one image.
     Succeeded {
         /// The images, in the provider's order.

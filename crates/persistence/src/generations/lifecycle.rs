@@ -12,7 +12,8 @@ use picture_domain::ports::{
     Completion, Created, Funds, GenerationLifecycle, LeaseToken, Refusal, Transition,
 };
 use picture_domain::{
-    FreemiumPolicy, GenerationId, GenerationStatus, NewGeneration, NewImage, RepositoryError,
+    FreemiumPolicy, GenerationId, GenerationStatus, NewGeneration, NewImage, Progress,
+    RepositoryError,
 };
 
 use super::{DieselGenerationRepository, lease_end, predecessors};
@@ -182,5 +183,14 @@ impl GenerationLifecycle for DieselGenerationRepository {
         at: DateTime<Utc>,
     ) -> Result<bool, RepositoryError> {
         self.claim_check(id, min_interval, at).await
+    }
+
+    async fn record_progress(
+        &self,
+        id: GenerationId,
+        progress: Progress,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        self.insert_progress(id, progress, at).await
     }
 }

@@ -13,6 +13,7 @@ use crate::freemium::{AccessDecision, FreemiumPolicy};
 use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::{GenerationId, PredictionId};
 use crate::image::{Image, NewImage};
+use crate::live::Progress;
 use crate::money::{Funds, Refusal};
 use crate::ports::generations::DueCharge;
 
@@ -221,6 +222,20 @@ pub trait GenerationLifecycle: Send + Sync {
         &self,
         id: GenerationId,
         min_interval: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// Records that the provider reports `progress` for a `processing` generation, as an event
+    /// in the event log (see [`crate::ports::EventLog`]) with the generation's status. `true`
+    /// when recorded; `false` when the generation is not processing or an event at least this
+    /// far along is already recorded for it (a repeated or late report changes nothing).
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn record_progress(
+        &self,
+        id: GenerationId,
+        progress: Progress,
         at: DateTime<Utc>,
     ) -> Result<bool, RepositoryError>;
 }

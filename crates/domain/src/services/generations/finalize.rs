@@ -216,7 +216,18 @@ impl FinalizeGeneration {
         let id = record.id;
         let now = self.clock.now();
         match state {
-            ProviderState::Starting | ProviderState::Processing => Ok(Settled::Other),
+            ProviderState::Starting | ProviderState::Processing { progress: None } => {
+                Ok(Settled::Other)
+            }
+            ProviderState::Processing {
+                progress: Some(progress),
+            } => {
+                // Progress is shown, never acted on: a failure to record it loses nothing.
+                if let Err(error) = self.lifecycle.record_progress(id, progress, now).await {
+                    tracing::warn!(generation_id = %id, error = %ErrorChain(&error), "progress not recorded");
+                }
+                Ok(Settled::Other)
+            }
             ProviderState::Failed { message } => {
                 end(
                     &*self.lifecycle,

@@ -172,7 +172,7 @@ impl StartGeneration {
         let running = recorded
             && matches!(
                 submission.state,
-                ProviderState::Starting | ProviderState::Processing
+                ProviderState::Starting | ProviderState::Processing { .. }
             );
         let settled = self
             .finalize

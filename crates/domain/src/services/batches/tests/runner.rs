@@ -195,7 +195,7 @@ async fn an_item_claimed_again_follows_the_prediction_its_stopped_worker_started
         .returning(|_, _| {
             Ok(Some(Submission {
                 prediction_id: PredictionId::parse("pred-earlier").unwrap(),
-                state: ProviderState::Processing,
+                state: ProviderState::Processing { progress: None },
             }))
         });
     mocks.provider.expect_submit().times(0);

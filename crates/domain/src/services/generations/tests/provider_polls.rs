@@ -72,7 +72,7 @@ async fn a_status_poll_that_wins_the_check_asks_the_provider_once() {
         .provider
         .expect_fetch()
         .times(1)
-        .returning(|_| Ok(ProviderState::Processing));
+        .returning(|_| Ok(ProviderState::Processing { progress: None }));
     let view = mocks
         .service()
         .read

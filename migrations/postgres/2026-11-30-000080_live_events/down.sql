@@ -1,0 +1,11 @@
+DROP TABLE server_secrets;
+DROP TABLE live_instances;
+DROP TABLE live_streams;
+DROP TRIGGER credit_accounts_live ON credit_accounts;
+DROP TRIGGER image_generations_live ON image_generations;
+DROP TABLE live_events;
+DROP FUNCTION live_event_commit();
+DROP FUNCTION live_credits_event();
+DROP FUNCTION live_generation_event();
+DROP FUNCTION live_now_ms();
+DROP SEQUENCE live_event_seq;
