@@ -137,6 +137,7 @@ mod mock {
                 offset: u64,
                 limit: u32,
             ) -> Result<(Vec<Generation>, u64), RepositoryError>;
+            async fn active(&self, user: &UserId, limit: u32) -> Result<Vec<Generation>, RepositoryError>;
         }
 
         #[async_trait]

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use picture_domain::ports::GenerationReads;
-use picture_domain::{Generation, GenerationId, PredictionId, RepositoryError, UserId};
+use picture_domain::{
+    Generation, GenerationId, GenerationStatus, PredictionId, RepositoryError, UserId,
+};
 
 use super::DieselGenerationRepository;
 use super::row::GenerationRow;
@@ -97,5 +99,30 @@ impl GenerationReads for DieselGenerationRepository {
             .map(GenerationRow::into_generation)
             .collect::<Result<_, _>>()?;
         Ok((generations, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn active(&self, user: &UserId, limit: u32) -> Result<Vec<Generation>, RepositoryError> {
+        let user = user.as_str();
+        let unfinished = [
+            GenerationStatus::Pending.as_str(),
+            GenerationStatus::Queued.as_str(),
+            GenerationStatus::Processing.as_str(),
+        ];
+        let rows: Vec<GenerationRow> = with_connection!(self.database, |conn| generations::table
+            .filter(generations::user_id.eq(user))
+            .filter(generations::status.eq_any(unfinished))
+            .order((
+                generations::created_at.asc(),
+                generations::priority.asc(),
+                generations::id.asc()
+            ))
+            .limit(i64::from(limit))
+            .select(GenerationRow::as_select())
+            .load(conn)
+            .await
+            .map_err(query_error))?;
+        rows.into_iter()
+            .map(GenerationRow::into_generation)
+            .collect()
     }
 }

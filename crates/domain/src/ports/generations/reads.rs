@@ -47,4 +47,11 @@ pub trait GenerationReads: Send + Sync {
         offset: u64,
         limit: u32,
     ) -> Result<(Vec<Generation>, u64), RepositoryError>;
+
+    /// `user`'s unfinished generations (`pending`, `queued`, `processing`, batch items
+    /// included), oldest first, at most `limit`: the first paint of a queue view.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Unavailable`] when the database cannot be reached.
+    async fn active(&self, user: &UserId, limit: u32) -> Result<Vec<Generation>, RepositoryError>;
 }

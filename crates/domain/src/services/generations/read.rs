@@ -120,4 +120,24 @@ impl ReadGenerations {
             .collect();
         Ok(HistoryPage { items, total })
     }
+
+    /// `user`'s unfinished generations (pending, queued, processing), oldest first, at most
+    /// `limit` (none of them has an image yet).
+    ///
+    /// # Errors
+    /// [`GenerateError::Repository`].
+    pub async fn active(
+        &self,
+        user: &UserId,
+        limit: u32,
+    ) -> Result<Vec<GenerationView>, GenerateError> {
+        let generations = self.reads.active(user, limit).await?;
+        Ok(generations
+            .into_iter()
+            .map(|generation| GenerationView {
+                generation,
+                image: None,
+            })
+            .collect())
+    }
 }
