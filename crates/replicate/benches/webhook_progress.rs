@@ -55,14 +55,14 @@ fn deliveries_with_progress(run: Duration, steps: u32) -> u32 {
     logs + 2
 }
 
-/// A processing SDXL prediction as a webhook body, its logs about `logs_bytes` long: the
-/// set-up lines and the tqdm bar redrawn with `\r` at every step.
-fn processing_prediction(logs_bytes: usize) -> Vec<u8> {
+/// A processing SDXL prediction as a webhook body, its logs about `logs_bytes` long (at least
+/// one bar): the set-up lines and the tqdm bar redrawn with `\r` at every step.
+fn processing_prediction(logs_bytes: usize) -> (Vec<u8>, usize) {
     let mut logs = String::from(
         "Using seed: 42069\nPrompt: a studio photo of a rainbow colored corgi\ntxt2img mode\n",
     );
     let mut step = 0;
-    while logs.len() < logs_bytes {
+    while step == 0 || logs.len() < logs_bytes {
         let filled = step * 10 / 30;
         let bar: String = "█".repeat(filled) + &" ".repeat(10 - filled);
         logs.push_str(&format!(
@@ -73,7 +73,7 @@ fn processing_prediction(logs_bytes: usize) -> Vec<u8> {
         ));
         step = (step + 1) % 31;
     }
-    json!({"id": "vgcm4plb7tgzlyznry5d5jkgvu", "model": "stability-ai/sdxl",
+    let body = json!({"id": "vgcm4plb7tgzlyznry5d5jkgvu", "model": "stability-ai/sdxl",
            "version": "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b",
            "input": {"prompt": "a studio photo of a rainbow colored corgi", "width": 1024,
                      "height": 1024, "num_inference_steps": 30, "seed": 42069},
@@ -86,9 +86,8 @@ fn processing_prediction(logs_bytes: usize) -> Vec<u8> {
                     "web": "https://replicate.com/p/vgcm4plb7tgzlyznry5d5jkgvu"},
            "webhook": "https://picture.example/api/v1/generate/webhook?generation=0193a1c2-7d4e-7000-8000-000000000000",
            "webhook_events_filter": ["start", "logs", "completed"],
-           "metrics": {}})
-    .to_string()
-    .into_bytes()
+           "metrics": {}});
+    (body.to_string().into_bytes(), logs.len())
 }
 
 /// What the webhook route computes from a delivery before it touches the database.
@@ -106,7 +105,7 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 fn time_deliveries(logs_bytes: usize) {
     const RUNS: usize = 200_000;
     let verifier = WebhookVerifier::new(SECRET).unwrap();
-    let body = processing_prediction(logs_bytes);
+    let (body, logs_len) = processing_prediction(logs_bytes);
     let now = 1_764_000_000;
     let signature = verifier.sign("msg_2LvTrFjk4eJ1Lrrp6dENmnQNr7R", now, &body);
     let headers = WebhookHeaders {
@@ -140,11 +139,34 @@ fn time_deliveries(logs_bytes: usize) {
     println!(
         "| {:>5} B ({} B of logs) | {:.2} µs | {:.2} µs | {:.2} µs | {:.2} µs |",
         body.len(),
-        logs_bytes,
+        logs_len,
         micros(percentile(&times, 50)),
         micros(percentile(&times, 90)),
         micros(percentile(&times, 99)),
         micros(progress_only),
+    );
+}
+
+/// The progress parse's worst case: logs of `bytes` without a bar, every line tried.
+fn time_logs_without_a_bar(bytes: usize) {
+    const RUNS: u32 = 20_000;
+    let line = "Loading pipeline components...: 100% 7/7 done, moving to cuda:0\n";
+    let logs = line.repeat(bytes / line.len() + 1);
+    let prediction = Prediction::parse(
+        json!({"id": "a", "status": "processing", "logs": logs})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    assert!(prediction.progress().is_none());
+    let started = Instant::now();
+    for _ in 0..RUNS {
+        black_box(black_box(&prediction).progress());
+    }
+    println!(
+        "| {} B of logs, no bar | {:.2} µs |",
+        logs.len(),
+        micros(started.elapsed() / RUNS)
     );
 }
 
@@ -174,7 +196,12 @@ fn main() {
     println!("\nOur CPU per delivery (verify + parse + state with progress), one core:\n");
     println!("| body | p50 | p90 | p99 | progress parse alone |");
     println!("|---|---|---|---|---|");
-    for logs_bytes in [0, 2_048, 16_384] {
+    for logs_bytes in [0, 2_048, 16_384, 131_072] {
         time_deliveries(logs_bytes);
+    }
+    println!("\n| progress parse, worst case | mean |");
+    println!("|---|---|");
+    for bytes in [2_048, 131_072] {
+        time_logs_without_a_bar(bytes);
     }
 }
