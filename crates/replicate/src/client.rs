@@ -147,7 +147,10 @@ impl ImageProvider for ReplicateProvider {
         body.insert("input".into(), model_input(request));
         if let Some(webhook) = &request.webhook_url {
             body.insert("webhook".into(), json!(webhook));
-            body.insert("webhook_events_filter".into(), json!(["completed"]));
+            body.insert(
+                "webhook_events_filter".into(),
+                json!(self.config.webhook_events()),
+            );
         }
         let path = match &request.model_version {
             Some(version) => {

@@ -19,6 +19,9 @@ pub struct ReplicateConfig {
     pub cancel_timeout: Duration,
     /// How long Replicate may hold a create open when the caller waits (1–60 s).
     pub sync_wait: Duration,
+    /// Whether webhooks also report a running prediction's start and its logs (its progress),
+    /// not only its end: see [`webhook_events`](Self::webhook_events).
+    pub webhook_progress: bool,
 }
 
 impl ReplicateConfig {
@@ -37,8 +40,11 @@ impl ReplicateConfig {
         Self::DEFAULT_CREATE_TIMEOUT.as_secs() + Self::DEFAULT_SYNC_WAIT.as_secs(),
     );
 
+    /// Whether webhooks report progress by default (the crate's README measures what it costs).
+    pub const DEFAULT_WEBHOOK_PROGRESS: bool = true;
+
     /// The defaults for `token`: the public API, 30 s create (plus the wait), 30 s get, 10 s
-    /// cancel, 10 s sync wait.
+    /// cancel, 10 s sync wait, webhooks with progress ([`Self::DEFAULT_WEBHOOK_PROGRESS`]).
     pub fn new(token: SecretString) -> Self {
         Self {
             base_url: Self::DEFAULT_BASE_URL.to_owned(),
@@ -47,6 +53,18 @@ impl ReplicateConfig {
             get_timeout: Duration::from_secs(30),
             cancel_timeout: Duration::from_secs(10),
             sync_wait: Self::DEFAULT_SYNC_WAIT,
+            webhook_progress: Self::DEFAULT_WEBHOOK_PROGRESS,
+        }
+    }
+
+    /// The `webhook_events_filter` of a create: `start`, `logs` and `completed` with
+    /// [`webhook_progress`](Self::webhook_progress) (Replicate sends `logs` at most every
+    /// 500 ms, `start` and `completed` always), else `completed` only.
+    pub fn webhook_events(&self) -> &'static [&'static str] {
+        if self.webhook_progress {
+            &["start", "logs", "completed"]
+        } else {
+            &["completed"]
         }
     }
 }

@@ -5,6 +5,7 @@ mod config;
 mod errors;
 mod input;
 mod prediction;
+mod progress;
 pub mod settings;
 mod webhook;
 

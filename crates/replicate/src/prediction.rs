@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use picture_domain::PredictionId;
 use picture_domain::ports::{ImageSource, ProviderState};
+use picture_domain::{PredictionId, Progress};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -24,8 +24,22 @@ pub struct Prediction {
     /// The failure text, if any.
     #[serde(default)]
     pub error: Option<Value>,
+    /// What the model printed so far (progress bars included); `None` before it ran (and for
+    /// anything but a string, which never makes the prediction unusable).
+    #[serde(default, deserialize_with = "text_or_none")]
+    pub logs: Option<String>,
     #[serde(default)]
     metrics: Option<Metrics>,
+}
+
+/// A string as itself, any other JSON value as `None`.
+fn text_or_none<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(text) => Some(text),
+        _ => None,
+    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -90,6 +104,12 @@ impl Prediction {
             .collect()
     }
 
+    /// The step counter of the last progress bar in its [`logs`](Self::logs), if any
+    /// (see the crate's README).
+    pub fn progress(&self) -> Option<Progress> {
+        self.logs.as_deref().and_then(crate::progress::parse)
+    }
+
     fn error_message(&self) -> String {
         let text = match &self.error {
             Some(Value::String(text)) if !text.trim().is_empty() => text.trim().to_owned(),
@@ -100,7 +120,9 @@ impl Prediction {
     }
 
     /// The domain's view of it. `processing` stays processing even when outputs are already
-    /// present (Replicate's sync answers): the result is settled by a terminal status.
+    /// present (Replicate's sync answers): the result is settled by a terminal status. A
+    /// `processing` prediction carries its [`progress`](Self::progress); `starting` and
+    /// statuses Replicate may add carry none.
     pub fn state(&self) -> ProviderState {
         match self.status.as_str() {
             "starting" => ProviderState::Starting,
@@ -126,7 +148,10 @@ impl Prediction {
                 message: self.error_message(),
             },
             "canceled" | "aborted" => ProviderState::Canceled,
-            // `processing`, and any status Replicate may add: not final.
+            "processing" => ProviderState::Processing {
+                progress: self.progress(),
+            },
+            // Any status Replicate may add: not final.
             _ => ProviderState::Processing { progress: None },
         }
     }
@@ -214,6 +239,44 @@ mod tests {
         assert_eq!(state("aborted", json!({})), ProviderState::Canceled);
         assert_eq!(
             state("brand-new", json!({})),
+            ProviderState::Processing { progress: None }
+        );
+    }
+
+    #[test]
+    fn a_processing_prediction_carries_the_progress_of_its_logs() {
+        let processing = |logs: Value| {
+            prediction(json!({"id": "a", "status": "processing", "logs": logs})).state()
+        };
+        assert_eq!(
+            processing(json!(
+                "Using seed: 42\n  0%|          | 0/4 [00:00<?, ?it/s]\r 25%|██▌       | 1/4 [00:00<00:01,  2.61it/s]\r 50%|█████     | 2/4 [00:00<00:00,  2.93it/s]\n"
+            )),
+            ProviderState::Processing {
+                progress: Some(Progress::new(2, 4).unwrap())
+            }
+        );
+        assert_eq!(
+            processing(json!("Using seed: 42\n")),
+            ProviderState::Processing { progress: None }
+        );
+        assert_eq!(
+            processing(Value::Null),
+            ProviderState::Processing { progress: None }
+        );
+        let starting = prediction(json!({"id": "a", "status": "starting",
+            "logs": "100%|██████████| 30/30 [00:05<00:00,  5.32it/s]"}));
+        assert_eq!(starting.state(), ProviderState::Starting);
+        assert_eq!(starting.progress(), Some(Progress::new(30, 30).unwrap()));
+        let odd_logs = prediction(json!({"id": "a", "status": "processing", "logs": {"x": 1}}));
+        assert_eq!(
+            odd_logs.state(),
+            ProviderState::Processing { progress: None }
+        );
+        let unknown = prediction(json!({"id": "a", "status": "brand-new",
+            "logs": "100%|██████████| 30/30 [00:05<00:00,  5.32it/s]"}));
+        assert_eq!(
+            unknown.state(),
             ProviderState::Processing { progress: None }
         );
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use picture_domain::ports::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState,
 };
-use picture_domain::{GenerationId, GenerationParams, PredictionId};
+use picture_domain::{GenerationId, GenerationParams, PredictionId, Progress};
 use picture_replicate::{ReplicateConfig, ReplicateProvider};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -85,8 +85,9 @@ fn f3_succeeded() -> Value {
     prediction
 }
 
-#[tokio::test]
-async fn a_versioned_model_is_created_on_the_predictions_endpoint_with_its_webhook() {
+/// Creates a versioned prediction with a webhook through a provider whose webhooks report
+/// progress or not, and answers the `webhook_events_filter` it sent.
+async fn created_with_webhook(webhook_progress: Option<bool>) -> Value {
     let server = MockServer::start().await;
     let version = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b";
     Mock::given(method("POST"))
@@ -97,20 +98,65 @@ async fn a_versioned_model_is_created_on_the_predictions_endpoint_with_its_webho
             "input": {"prompt": "a studio photo of a rainbow colored corgi", "width": 512,
                       "height": 512, "seed": 42069},
             "webhook": "https://picture.example/api/v1/generate/webhook?generation=x",
-            "webhook_events_filter": ["completed"],
         })))
         .respond_with(ResponseTemplate::new(201).set_body_json(f1_created()))
         .expect(1)
         .mount(&server)
         .await;
+    let mut config = ReplicateConfig::new(SecretString::from(TOKEN));
+    config.base_url = format!("{}/v1", server.uri());
+    if let Some(progress) = webhook_progress {
+        config.webhook_progress = progress;
+    }
     let mut r = request("stability-ai/sdxl", Some(version));
     r.webhook_url = Some("https://picture.example/api/v1/generate/webhook?generation=x".into());
-    let submission = provider(&server).submit(&r).await.unwrap();
+    let submission = ReplicateProvider::new(config)
+        .unwrap()
+        .submit(&r)
+        .await
+        .unwrap();
     assert_eq!(
         submission.prediction_id.as_str(),
         "vgcm4plb7tgzlyznry5d5jkgvu"
     );
     assert_eq!(submission.state, ProviderState::Starting);
+    let sent = server.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&sent[0].body).unwrap();
+    body["webhook_events_filter"].clone()
+}
+
+#[tokio::test]
+async fn a_versioned_model_is_created_on_the_predictions_endpoint_with_its_webhook() {
+    let with_progress = json!(["start", "logs", "completed"]);
+    let default = if ReplicateConfig::DEFAULT_WEBHOOK_PROGRESS {
+        with_progress.clone()
+    } else {
+        json!(["completed"])
+    };
+    assert_eq!(created_with_webhook(None).await, default);
+    assert_eq!(created_with_webhook(Some(true)).await, with_progress);
+    assert_eq!(
+        created_with_webhook(Some(false)).await,
+        json!(["completed"])
+    );
+}
+
+#[tokio::test]
+async fn a_prediction_without_a_webhook_asks_for_no_events() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(f1_created()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    provider(&server)
+        .submit(&request("owner/model", Some("v1")))
+        .await
+        .unwrap();
+    let sent = server.received_requests().await.unwrap();
+    let body: Value = serde_json::from_slice(&sent[0].body).unwrap();
+    assert!(body.get("webhook").is_none());
+    assert!(body.get("webhook_events_filter").is_none());
 }
 
 #[tokio::test]
@@ -164,6 +210,31 @@ async fn get_normalises_a_succeeded_prediction() {
                     .into()
             )],
             predict_time: Some(Duration::from_secs_f64(3.804328)),
+        }
+    );
+}
+
+#[tokio::test]
+async fn get_of_a_processing_prediction_carries_the_progress_of_its_logs() {
+    let server = MockServer::start().await;
+    let mut processing = f1_created();
+    processing["status"] = json!("processing");
+    processing["started_at"] = json!("2023-08-16T18:57:08.366092Z");
+    processing["logs"] = json!(
+        "Using seed: 42069\nPrompt: a studio photo of a rainbow colored corgi\ntxt2img mode\n  0%|          | 0/30 [00:00<?, ?it/s]\r  3%|▎         | 1/30 [00:00<00:05,  5.30it/s]\r 40%|████      | 12/30 [00:02<00:03,  5.32it/s]"
+    );
+    Mock::given(method("GET"))
+        .and(path("/v1/predictions/vgcm4plb7tgzlyznry5d5jkgvu"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(processing))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let id = PredictionId::parse("vgcm4plb7tgzlyznry5d5jkgvu").unwrap();
+    let state = provider(&server).fetch(&id).await.unwrap();
+    assert_eq!(
+        state,
+        ProviderState::Processing {
+            progress: Some(Progress::new(12, 30).unwrap())
         }
     );
 }

@@ -1,6 +1,7 @@
 //! Property tests of what arrives from outside: prediction bodies (API answers and webhook
 //! bodies) and webhook headers. None panics; only a correctly signed, fresh body verifies.
 
+use picture_domain::ports::ProviderState;
 use picture_replicate::{Prediction, WebhookHeaders, WebhookVerifier};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -39,8 +40,14 @@ prop_compose! {
         output in json_value(),
         error in json_leaf(),
         metrics in json_value(),
+        logs in prop_oneof![
+            json_leaf(),
+            "([ \t\r\n]{0,2}[0-9]{0,11}%[ ]?\\|[█▌ |]{0,4}\\|[ ]?[0-9]{0,11}/[0-9]{0,11}[a-z ]{0,3}){0,4}"
+                .prop_map(Value::from),
+        ],
     ) -> Value {
-        json!({"id": id, "status": status, "output": output, "error": error, "metrics": metrics})
+        json!({"id": id, "status": status, "output": output, "error": error, "metrics": metrics,
+               "logs": logs})
     }
 }
 
@@ -57,7 +64,9 @@ proptest! {
     fn prediction_shaped_bodies_give_a_state_without_panicking(body in prediction_like()) {
         if let Ok(prediction) = Prediction::parse(body.to_string().as_bytes()) {
             let _ = prediction.prediction_id();
-            let _ = prediction.state();
+            if let ProviderState::Processing { progress: Some(progress) } = prediction.state() {
+                prop_assert!(progress.total() > 0 && progress.done() <= progress.total());
+            }
         }
     }
 

@@ -241,6 +241,30 @@ fn fail_open_and_the_admin_key_are_read() {
 }
 
 #[test]
+fn replicate_webhook_progress_is_read_and_checked() {
+    let default = load(&[("REPLICATE_API_TOKEN", "r8_secret")]).unwrap();
+    assert_eq!(
+        default.replicate().unwrap().webhook_progress,
+        ReplicateConfig::DEFAULT_WEBHOOK_PROGRESS
+    );
+    for (value, expected) in [("true", true), ("false", false)] {
+        let s = load(&[
+            ("REPLICATE_API_TOKEN", "r8_secret"),
+            ("REPLICATE_WEBHOOK_PROGRESS", value),
+        ])
+        .unwrap();
+        assert_eq!(s.replicate().unwrap().webhook_progress, expected);
+    }
+    let error = load(&[("REPLICATE_WEBHOOK_PROGRESS", "sometimes")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("invalid setting REPLICATE_WEBHOOK_PROGRESS"),
+        "{error}"
+    );
+}
+
+#[test]
 fn the_orphan_sweep_defaults_and_a_grace_shorter_than_two_leases_is_refused() {
     let s = load(&[]).unwrap();
     assert_eq!(
