@@ -58,6 +58,8 @@ pub(crate) enum Pools {
 #[derive(Clone)]
 pub struct Database {
     pools: Pools,
+    /// Where it is, for the connections opened outside the pool (the live feed's).
+    url: DatabaseUrl,
 }
 
 /// Runs `$body` with `$conn` bound to a `&mut` pooled connection of whichever backend the
@@ -152,7 +154,10 @@ impl Database {
                 Pools::Sqlite(build_pool(manager, options)?)
             }
         };
-        Ok(Self { pools })
+        Ok(Self {
+            pools,
+            url: url.clone(),
+        })
     }
 
     /// Applies the pending embedded migrations (under an advisory lock on PostgreSQL, so
@@ -195,6 +200,10 @@ impl Database {
 
     pub(crate) fn pools(&self) -> &Pools {
         &self.pools
+    }
+
+    pub(crate) fn url(&self) -> &DatabaseUrl {
+        &self.url
     }
 }
 

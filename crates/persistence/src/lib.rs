@@ -14,12 +14,14 @@ mod generations;
 mod idempotency;
 mod images;
 mod ledger;
+mod live_events;
 mod migrations;
 mod money_events;
 mod money_rows;
 mod profiles;
 mod rate_counters;
 mod schema;
+mod server_secrets;
 mod tags;
 mod time;
 mod uploads;
@@ -38,6 +40,10 @@ pub use generations::DieselGenerationRepository;
 pub use idempotency::DieselIdempotencyStore;
 pub use images::DieselImageRepository;
 pub use ledger::DieselLedger;
+pub use live_events::{
+    DieselEventLog, DieselStreamLeases, FeedItem, FeedOptions, LIVE_FEED_APPLICATION_NAME,
+    LiveFeed, STREAM_OPEN_GRACE,
+};
 pub use profiles::DieselProfileRepository;
 pub use rate_counters::DieselRateCounter;
 pub use tags::DieselTagRepository;

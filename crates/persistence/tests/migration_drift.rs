@@ -201,11 +201,16 @@ fn compare<T: PartialEq + std::fmt::Debug>(
 
 /// SQLite's schema. A primary-key column counts as NOT NULL, as in PostgreSQL (SQLite lets a
 /// non-`INTEGER` primary key hold NULL unless it says NOT NULL; the repositories never write one).
+/// A lone `INTEGER PRIMARY KEY` is the rowid, a 64-bit integer (and the only column SQLite lets
+/// be `AUTOINCREMENT`): it counts as `BIGINT`, PostgreSQL's `BIGSERIAL`.
 fn sqlite_schema(path: &str) -> Schema {
     use diesel::RunQueryDsl;
     let mut conn = SqliteConnection::establish(path).unwrap();
     let columns = diesel::sql_query(
-        "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type,
+        "SELECT m.name AS table_name, p.name AS column_name,
+                CASE WHEN upper(p.type) = 'INTEGER' AND p.pk = 1
+                          AND (SELECT count(*) FROM pragma_table_info(m.name) k WHERE k.pk > 0) = 1
+                     THEN 'BIGINT' ELSE p.type END AS data_type,
                 (p.\"notnull\" OR p.pk > 0) AS not_null
          FROM sqlite_master m, pragma_table_info(m.name) p
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",

@@ -86,6 +86,7 @@ mod generations;
 mod idempotency;
 mod image_keys;
 mod images;
+mod live_events;
 mod models;
 mod money;
 mod profile_edits;
