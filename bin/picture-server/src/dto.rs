@@ -6,6 +6,7 @@ mod board_item;
 mod explore;
 mod generation;
 mod image;
+mod live;
 mod model;
 mod path_id;
 mod profile;
@@ -19,6 +20,7 @@ pub use board_item::{BoardItemDto, BoardItemImageDto, ImageOnBoardDto, IsOnBoard
 pub use explore::ExploreImageDto;
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;
+pub use live::{ActiveDto, GenerationEventDto, ReadyEventDto, ResyncEventDto, StreamTokenDto};
 pub use model::ModelDto;
 pub use path_id::{PathId, PathResource};
 pub use profile::ProfileDto;

@@ -51,6 +51,10 @@ pub enum ApiError {
         /// Seconds until a retry may succeed.
         retry_after: u64,
     },
+    /// 429 `too_many_streams`, with `Retry-After`: the caller (or this instance) holds as many
+    /// event streams as allowed.
+    #[error("too many event streams")]
+    TooManyStreams(&'static str),
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -139,6 +143,11 @@ impl ApiError {
         Self::Internal(Cause(cause.into()))
     }
 
+    /// A 503 `service_unavailable` for `cause` (logged, never shown).
+    pub fn unavailable(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Unavailable(Cause(cause.into()))
+    }
+
     /// An internal error while `doing` something, caused by `cause`.
     pub fn internal_while(
         doing: &'static str,
@@ -171,6 +180,7 @@ impl ApiError {
             Self::ProviderUnavailable { .. } => "provider_unavailable",
             Self::CreditsUnavailable => "credits_unavailable",
             Self::RateLimited { .. } => "rate_limited",
+            Self::TooManyStreams(_) => "too_many_streams",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -206,6 +216,7 @@ impl ApiError {
             Self::RateLimited { retry_after } => {
                 ErrorMessage::Text(format!("Too many requests, retry in {retry_after} s"))
             }
+            Self::TooManyStreams(message) => text(message),
             Self::Unavailable(_) => text("Service temporarily unavailable, please retry"),
             Self::Internal(_) => text("Internal server error"),
         }
@@ -307,7 +318,7 @@ impl ResponseError for ApiError {
             Self::MalformedRequest => StatusCode::BAD_REQUEST,
             Self::UriTooLong => StatusCode::URI_TOO_LONG,
             Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
             Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) | Self::CreditsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -330,6 +341,9 @@ impl ResponseError for ApiError {
         }
         if let Self::RateLimited { retry_after } = self {
             response.insert_header(("Retry-After", retry_after.to_string()));
+        }
+        if let Self::TooManyStreams(_) = self {
+            response.insert_header(("Retry-After", "5"));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             let seconds = match self {

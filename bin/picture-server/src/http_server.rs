@@ -46,7 +46,9 @@ pub struct ServerOptions {
 }
 
 /// Serves `app` on `listener` with each connection guarded; `on_connect` is called with each
-/// accepted `TcpStream` and the connection's data, as `HttpServer::on_connect` would.
+/// accepted `TcpStream` and the connection's data, as `HttpServer::on_connect` would;
+/// `on_stopping` once when a graceful stop begins (SIGTERM), before in-flight requests get the
+/// shutdown timeout (open event streams end there, so they do not hold the stop up).
 ///
 /// # Errors
 /// When the listener cannot be set up.
@@ -54,6 +56,7 @@ pub fn serve<F, I, S, B, C>(
     listener: TcpListener,
     options: ServerOptions,
     on_connect: C,
+    on_stopping: impl FnOnce() + Send + 'static,
     app: F,
 ) -> std::io::Result<Server>
 where
@@ -74,6 +77,11 @@ where
         .max_concurrent_connections(options.max_connections_per_worker)
         .shutdown_timeout(options.shutdown_timeout.as_secs());
     let stopping = builder.graceful_shutdown_signal();
+    let told = stopping.clone();
+    tokio::spawn(async move {
+        told.notified().await;
+        on_stopping();
+    });
     let builder = builder.listen("picture-http", listener, move || {
         let stopping = stopping.clone();
         let on_connect = on_connect.clone();

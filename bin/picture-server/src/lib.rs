@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod http_server;
 pub mod ip_limit;
+pub mod live;
 #[cfg(test)]
 mod log_capture;
 pub mod metrics;

@@ -3,7 +3,7 @@
 //! [`crate::routes`]). Served at `/api/docs/openapi.json` with Swagger UI at `/api/docs/` (its assets
 //! are compiled into the binary: the page works without internet access).
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -17,6 +17,11 @@ use utoipa_swagger_ui::SwaggerUi;
         license(name = "MIT")
     ),
     modifiers(&BearerAuth),
+    components(schemas(
+        crate::dto::ReadyEventDto,
+        crate::dto::ResyncEventDto,
+        crate::dto::CreditBalanceDto
+    )),
     tags(
         (name = "generate", description = "Start, follow and cancel generations"),
         (name = "images", description = "The caller's gallery"),
@@ -26,6 +31,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "tags", description = "The caller's tags and the tags on their images"),
         (name = "boards", description = "Mood boards: the caller's, and public ones"),
         (name = "board-items", description = "The images and texts on mood boards"),
+        (name = "events", description = "Live progress over Server-Sent Events: one generation's events, the caller's events, stream tokens, the unfinished generations"),
         (name = "batch", description = "Batches of prompts generated with shared settings, run by a durable queue"),
         (name = "admin", description = "Operator routes (X-Service-Key)"),
         (name = "health", description = "Liveness and readiness"),
@@ -34,7 +40,8 @@ use utoipa_swagger_ui::SwaggerUi;
 )]
 pub struct ApiDoc;
 
-/// Declares the bearer-token scheme the handlers refer to as `bearer`.
+/// Declares the bearer-token scheme the handlers refer to as `bearer`, and the stream token
+/// (`?access_token=`) the event streams also take as `stream_token`.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -48,6 +55,13 @@ impl Modify for BearerAuth {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "stream_token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "access_token",
+                "A short-lived token from POST /generate/events/token (event streams only)",
+            ))),
         );
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod batches;
 pub(crate) mod board_items;
 pub(crate) mod boards;
 pub(crate) mod credits;
+pub(crate) mod events;
 pub(crate) mod explore;
 pub(crate) mod files;
 pub(crate) mod generate;
@@ -60,6 +61,10 @@ pub fn api(config: &mut ServiceConfig<'_>) {
         .service(history::history)
         .service(credits::balance)
         .service(admin::grant)
+        .service(events::user_events)
+        .service(events::stream_token)
+        .service(events::active)
+        .service(events::generation_events)
         .service(generate::status)
         .service(generate::cancel_post)
         .service(generate::cancel)

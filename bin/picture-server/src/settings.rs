@@ -12,6 +12,7 @@ pub mod batches;
 pub mod credits;
 pub mod database;
 pub mod environment;
+pub mod events;
 pub mod generation;
 pub mod http;
 pub mod limits;
@@ -31,6 +32,7 @@ pub use batches::BatchSettings;
 pub use credits::CreditSettings;
 pub use database::DatabaseSettings;
 pub use environment::AppEnvironment;
+pub use events::EventSettings;
 pub use generation::GenerationSettings;
 pub use http::{DEFAULT_CORS_ORIGINS, HttpSettings};
 pub use limits::LimitSettings;
@@ -50,6 +52,7 @@ const GROUPS: &[&[Var]] = &[
     generation::VARIABLES,
     orphan_sweep::VARIABLES,
     batches::VARIABLES,
+    events::VARIABLES,
     credits::VARIABLES,
     picture_replicate::settings::VARIABLES,
     picture_openai::settings::VARIABLES,
@@ -89,6 +92,8 @@ pub struct Settings {
     pub orphan_sweep: OrphanSweepTiming,
     /// The batch workers.
     pub batches: BatchSettings,
+    /// The event streams (live progress).
+    pub events: EventSettings,
     /// The freemium rule and the ledger.
     pub credits: CreditSettings,
     /// The Replicate adapter and its webhooks.
@@ -162,6 +167,7 @@ impl Settings {
             orphan_sweep: OrphanSweepTiming::from_source(source)?
                 .covering(generation.finalize_lease)?,
             batches: BatchSettings::from_source(source)?,
+            events: EventSettings::from_source(source)?,
             credits: CreditSettings::from_source(source, environment, auth.auth_url())?,
             replicate: ReplicateSettings::from_source(source)?,
             openai: openai(source)?,

@@ -6,6 +6,7 @@ mod adapters;
 mod background;
 mod batch_workers;
 pub mod catalogue;
+mod live;
 mod services;
 
 use std::any::Any;
@@ -47,6 +48,7 @@ pub struct Application {
     server: Server,
     reconciler: Reconciler,
     batch_workers: BatchWorkers,
+    live: crate::live::upkeep::LiveUpkeep,
     orphan_sweep: JoinHandle<()>,
     idle_buckets: JoinHandle<()>,
     shutdown_timeout: Duration,
@@ -128,11 +130,20 @@ impl Application {
         let outbound = Outbound::build(&settings)?;
 
         let wake_batch_workers = Arc::new(tokio::sync::Notify::new());
+        let (live_parts, live) = live::build(
+            &settings,
+            &database,
+            &background,
+            Arc::clone(&outbound.clock),
+        )
+        .await?;
+        let hub = live_parts.hub.clone();
         let services = Services::build(
             &settings,
             &outbound,
             &database,
             Arc::clone(&wake_batch_workers),
+            live_parts,
         )?;
         // The batch workers run on this start-up runtime, over a pool of their own.
         let batch_database = Database::open(&settings.database.url, batch_pool(&settings))
@@ -175,15 +186,20 @@ impl Application {
         let on_connect = move |connection: &dyn Any, data: &mut Extensions| {
             connections.on_connect(connection, data);
         };
-        let server = serve(listener, options, on_connect, move || {
-            app(services.clone(), layers.clone())
-        })?;
+        let server = serve(
+            listener,
+            options,
+            on_connect,
+            move || hub.shutdown(),
+            move || app(services.clone(), layers.clone()),
+        )?;
         tracing::info!(port, environment = %settings.environment, "listening");
         Ok(Self {
             port,
             server,
             reconciler,
             batch_workers,
+            live,
             orphan_sweep,
             idle_buckets,
             shutdown_timeout: settings.http.shutdown_timeout,
@@ -210,6 +226,7 @@ impl Application {
         let served = self.server.await;
         self.orphan_sweep.abort();
         self.idle_buckets.abort();
+        self.live.stop().await;
         self.batch_workers.stop(self.shutdown_timeout).await;
         self.reconciler.stop(self.shutdown_timeout).await;
         served

@@ -96,6 +96,19 @@ impl EventLog for DieselEventLog {
         row.map(EventRow::into_event).transpose()
     }
 
+    async fn newest(&self, user: &UserId) -> Result<Option<EventSeq>, RepositoryError> {
+        let user = user.as_str();
+        let newest: Option<i64> = with_connection!(self.database, |conn| {
+            events::table
+                .filter(events::user_id.eq(user))
+                .select(diesel::dsl::max(events::seq))
+                .get_result(conn)
+                .await
+                .map_err(query_error)
+        })?;
+        Ok(newest.map(EventSeq::new))
+    }
+
     async fn horizon(&self) -> Result<Option<EventSeq>, RepositoryError> {
         let oldest: Option<i64> = with_connection!(self.database, |conn| {
             events::table

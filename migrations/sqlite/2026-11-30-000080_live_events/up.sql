@@ -16,6 +16,8 @@ CREATE INDEX live_events_user_seq_idx ON live_events (user_id, seq);
 CREATE INDEX live_events_generation_seq_idx ON live_events (generation_id, seq)
     WHERE generation_id IS NOT NULL;
 CREATE INDEX live_events_created_idx ON live_events (created_at);
+-- The oldest retained event (`horizon`: a reconnect older than it may have missed some).
+CREATE INDEX live_events_seq_idx ON live_events (seq);
 
 CREATE TRIGGER live_events_seq AFTER INSERT ON live_events
 BEGIN

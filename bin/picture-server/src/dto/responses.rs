@@ -49,6 +49,22 @@ pub struct CreditBalanceDto {
     pub enforcement: &'static str,
 }
 
+impl CreditBalanceDto {
+    /// What `overview` says under `policy`.
+    pub fn new(
+        overview: &picture_domain::services::CreditOverview,
+        policy: &picture_domain::FreemiumPolicy,
+    ) -> Self {
+        Self {
+            balance: overview.credits.balance.get(),
+            free_generations_remaining: overview.free_generations_remaining,
+            free_generations_limit: policy.free_generations(),
+            credits_per_generation: policy.credits_per_generation().get(),
+            enforcement: policy.enforcement().as_str(),
+        }
+    }
+}
+
 /// `GET /generate/credits`.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

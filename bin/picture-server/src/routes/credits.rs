@@ -16,14 +16,7 @@ pub async fn balance(
     credits: web::Data<CreditService>,
 ) -> Result<HttpResponse, ApiError> {
     let overview = credits.overview(&user.id).await?;
-    let policy = credits.policy();
-    Ok(HttpResponse::Ok().json(CreditBalanceDto {
-        balance: overview.credits.balance.get(),
-        free_generations_remaining: overview.free_generations_remaining,
-        free_generations_limit: policy.free_generations(),
-        credits_per_generation: policy.credits_per_generation().get(),
-        enforcement: policy.enforcement().as_str(),
-    }))
+    Ok(HttpResponse::Ok().json(CreditBalanceDto::new(&overview, credits.policy())))
 }
 
 /// The final version's shape: balance, earned, spent and the price.

@@ -33,6 +33,7 @@ use tokio::sync::Notify;
 
 use super::adapters::{Outbound, verifier};
 use crate::auth::TokenVerifier;
+use crate::live::LiveStreams;
 use crate::routes::AdminKey;
 use crate::settings::Settings;
 
@@ -153,6 +154,7 @@ fn generation_parts(
 /// The services the handlers use, built once and shared by every HTTP worker.
 #[derive(Clone)]
 pub(super) struct Services {
+    live: web::Data<LiveStreams>,
     batches: web::Data<BatchService>,
     start: web::Data<StartGeneration>,
     finalize: web::Data<FinalizeGeneration>,
@@ -188,6 +190,7 @@ impl Services {
         outbound: &Outbound,
         database: &Database,
         wake_batch_workers: Arc<Notify>,
+        live: super::live::LiveParts,
     ) -> anyhow::Result<Self> {
         let clock = &outbound.clock;
         let catalogue: Arc<dyn ModelCatalog> = Arc::new(CachedCatalog::new(
@@ -214,7 +217,20 @@ impl Services {
             generations.cancel.clone(),
             Arc::new(move || wake_batch_workers.notify_waiters()),
         );
+        let live = web::Data::new(LiveStreams {
+            hub: live.hub,
+            log: live.log,
+            leases: live.leases,
+            read: generations.read.clone(),
+            credits: generations.credits.clone(),
+            tokens: live.tokens,
+            clock: Arc::clone(clock),
+            instance: live.instance,
+            per_user: settings.events.per_user,
+            heartbeat: settings.events.heartbeat,
+        });
         Ok(Self {
+            live,
             batches: web::Data::new(batches),
             start: web::Data::new(generations.start),
             finalize: web::Data::new(generations.finalize),
@@ -290,6 +306,7 @@ impl Services {
             .app_data(self.verifier.clone())
             .app_data(self.database.clone())
             .app_data(self.start.clone())
+            .app_data(self.live.clone())
             .app_data(self.batches.clone())
             .app_data(self.finalize.clone())
             .app_data(self.cancel.clone())

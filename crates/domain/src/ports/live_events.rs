@@ -37,6 +37,13 @@ pub trait EventLog: Send + Sync {
     /// [`RepositoryError`] when the database fails.
     async fn latest(&self, generation: GenerationId) -> Result<Option<LiveEvent>, RepositoryError>;
 
+    /// The number of `user`'s newest event, if any is retained: where a stream opened now
+    /// starts (replaying after it later misses nothing that happens from now on).
+    ///
+    /// # Errors
+    /// [`RepositoryError`] when the database fails.
+    async fn newest(&self, user: &UserId) -> Result<Option<EventSeq>, RepositoryError>;
+
     /// The oldest event still retained, if any: a client whose `Last-Event-ID` is older than
     /// this may have missed pruned events.
     ///
