@@ -106,3 +106,60 @@ async fn the_reconciler_leaves_a_generation_just_checked_by_someone_else_alone()
         .unwrap();
     assert_eq!(finished, 0);
 }
+
+#[tokio::test]
+async fn progress_the_provider_reports_is_recorded_and_changes_nothing_else() {
+    let generation = processing(GenerationId::new_random());
+    let id = generation.record.id;
+    let mut mocks = Mocks::new();
+    mocks.generations = repository(&generation, true);
+    let three_of_four = crate::Progress::new(3, 4).unwrap();
+    mocks
+        .provider
+        .expect_fetch()
+        .times(1)
+        .returning(move |_| {
+            Ok(ProviderState::Processing {
+                progress: Some(three_of_four),
+            })
+        });
+    mocks
+        .generations
+        .expect_record_progress()
+        .withf(move |recorded, progress, _| *recorded == id && *progress == three_of_four)
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    mocks.generations.expect_transition().times(0);
+    let view = mocks
+        .service()
+        .read
+        .status(&user(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.generation.status, GenerationStatus::Processing);
+}
+
+#[tokio::test]
+async fn progress_that_cannot_be_recorded_is_only_logged() {
+    let generation = processing(GenerationId::new_random());
+    let mut mocks = Mocks::new();
+    mocks.generations = repository(&generation, true);
+    mocks.provider.expect_fetch().returning(|_| {
+        Ok(ProviderState::Processing {
+            progress: crate::Progress::new(1, 2).ok(),
+        })
+    });
+    mocks
+        .generations
+        .expect_record_progress()
+        .times(1)
+        .returning(|_, _, _| Err(RepositoryError::Unavailable("down".into())));
+    let view = mocks
+        .service()
+        .read
+        .status(&user(), generation.record.id)
+        .await
+        .unwrap();
+    assert!(view.is_some(), "the poll still answers");
+}
