@@ -8,7 +8,7 @@ mod tests;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use picture_domain::{GenerationId, LiveEvent, UserId};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use self::registry::Registry;
 
@@ -63,6 +63,8 @@ impl Drop for Subscription {
 #[derive(Debug, Clone)]
 pub struct LiveHub {
     registry: Arc<Mutex<Registry>>,
+    /// Told on every subscription, for [`watched`](LiveHub::watched).
+    subscribed: Arc<Notify>,
 }
 
 impl LiveHub {
@@ -70,6 +72,7 @@ impl LiveHub {
     pub fn new(per_instance: usize, buffer: usize) -> Self {
         Self {
             registry: Arc::new(Mutex::new(Registry::new(per_instance, buffer.max(1)))),
+            subscribed: Arc::new(Notify::new()),
         }
     }
 
@@ -88,6 +91,7 @@ impl LiveHub {
         generation: Option<GenerationId>,
     ) -> Result<Subscription, SubscribeError> {
         let (id, receiver) = self.registry().add(user, generation)?;
+        self.subscribed.notify_one();
         Ok(Subscription {
             id,
             user: user.clone(),
@@ -118,6 +122,13 @@ impl LiveHub {
     /// Whether `user` has a subscriber on this instance.
     pub fn watches(&self, user: &UserId) -> bool {
         self.registry().watches(user)
+    }
+
+    /// Resolves once at least one stream is open (at once if one is).
+    pub async fn watched(&self) {
+        while self.open_streams() == 0 {
+            self.subscribed.notified().await;
+        }
     }
 
     /// Streams open on this instance.

@@ -13,6 +13,8 @@ use tokio::task::JoinHandle;
 const ALIVE_EVERY: Duration = Duration::from_secs(10);
 /// How long after its last word an instance's streams stop counting.
 const ALIVE_FOR: Duration = Duration::from_secs(30);
+/// How often a feed read on demand checks whether any stream is still open.
+const RECHECK_STREAMS: Duration = Duration::from_secs(1);
 /// How often the event log is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -75,7 +77,18 @@ impl LiveUpkeep {
         } = parts;
         let pump = tokio::spawn(async move {
             loop {
-                match feed.next().await {
+                let item = if feed.needs_draining() {
+                    feed.next().await
+                } else {
+                    // SQLite: the log is read on demand, so it is not read while no stream is
+                    // open (checked again at least once a second; `next` is cancel-safe).
+                    hub.watched().await;
+                    match tokio::time::timeout(RECHECK_STREAMS, feed.next()).await {
+                        Ok(item) => item,
+                        Err(_) => continue,
+                    }
+                };
+                match item {
                     FeedItem::Event(event) => hub.dispatch(event),
                     FeedItem::Gap => hub.resync(),
                 }

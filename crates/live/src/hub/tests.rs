@@ -82,3 +82,20 @@ async fn the_instance_cap_and_shutdown_are_enforced() {
     );
     assert_eq!(hub.open_streams(), 0);
 }
+
+#[tokio::test]
+async fn watched_resolves_once_a_stream_opens() {
+    let hub = LiveHub::new(4, 4);
+    let waiting = tokio::spawn({
+        let hub = hub.clone();
+        async move { hub.watched().await }
+    });
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished());
+    let _stream = hub.subscribe(&user("a"), None).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    hub.watched().await;
+}

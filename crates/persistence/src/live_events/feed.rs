@@ -66,6 +66,14 @@ enum Source {
 }
 
 impl LiveFeed {
+    /// Whether events pile up in memory until [`next`](Self::next) takes them (PostgreSQL's
+    /// notifications), so `next` must be called even when nobody listens; `false` when the
+    /// feed reads the log on demand (SQLite), so a relay with no stream open may stop asking
+    /// (and the database is not polled for nothing).
+    pub fn needs_draining(&self) -> bool {
+        matches!(self.source, Source::Postgres(_))
+    }
+
     /// The next event, or a [`FeedItem::Gap`]. Never fails: a lost PostgreSQL connection is
     /// reopened with backoff (100 ms doubling to 5 s) and followed by one `Gap`; a failed
     /// SQLite poll is logged and tried again. A malformed event is logged and skipped.

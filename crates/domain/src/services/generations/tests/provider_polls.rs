@@ -114,15 +114,11 @@ async fn progress_the_provider_reports_is_recorded_and_changes_nothing_else() {
     let mut mocks = Mocks::new();
     mocks.generations = repository(&generation, true);
     let three_of_four = crate::Progress::new(3, 4).unwrap();
-    mocks
-        .provider
-        .expect_fetch()
-        .times(1)
-        .returning(move |_| {
-            Ok(ProviderState::Processing {
-                progress: Some(three_of_four),
-            })
-        });
+    mocks.provider.expect_fetch().times(1).returning(move |_| {
+        Ok(ProviderState::Processing {
+            progress: Some(three_of_four),
+        })
+    });
     mocks
         .generations
         .expect_record_progress()
