@@ -27,6 +27,16 @@ const RECONNECT_MILLIS: u64 = 2_000;
 /// Frames waiting to be written to one client.
 const BODY_BUFFER: usize = 8;
 
+/// The stream tokens and the clock they are checked against; registered as app data (the
+/// [`StreamUser`](crate::routes::events::StreamUser) extractor reads it).
+#[derive(Clone)]
+pub struct StreamAuth {
+    /// Mints and checks the tokens.
+    pub tokens: StreamTokens,
+    /// Their clock.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// What every event stream of this instance shares; registered as app data.
 #[derive(Clone)]
 pub struct LiveStreams {
@@ -40,8 +50,8 @@ pub struct LiveStreams {
     pub read: ReadGenerations,
     /// Credits, for the credits events.
     pub credits: CreditService,
-    /// Stream tokens (`?access_token=`).
-    pub tokens: StreamTokens,
+    /// Stream tokens (`?access_token=`), minted and checked.
+    pub auth: StreamAuth,
     /// The clock.
     pub clock: Arc<dyn Clock>,
     /// This instance's name in the stream leases.

@@ -5,11 +5,12 @@
 
 mod stream_user;
 
+pub use stream_user::StreamUser;
+
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use picture_domain::{EventSeq, GenerationId};
 use serde::Deserialize;
 
-use self::stream_user::StreamUser;
 use super::responses::{NotFound, Unauthorized};
 use crate::auth::AuthenticatedUser;
 use crate::dto::{
@@ -129,8 +130,8 @@ pub async fn stream_token(
     user: AuthenticatedUser,
     streams: web::Data<LiveStreams>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = streams.clock.now();
-    let minted = streams.tokens.mint(&user.id, now);
+    let now = streams.auth.clock.now();
+    let minted = streams.auth.tokens.mint(&user.id, now);
     let expires_in = (minted.expires_at - now).num_seconds().max(0);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -33,7 +33,7 @@ use tokio::sync::Notify;
 
 use super::adapters::{Outbound, verifier};
 use crate::auth::TokenVerifier;
-use crate::live::LiveStreams;
+use crate::live::{LiveStreams, StreamAuth};
 use crate::routes::AdminKey;
 use crate::settings::Settings;
 
@@ -155,6 +155,7 @@ fn generation_parts(
 #[derive(Clone)]
 pub(super) struct Services {
     live: web::Data<LiveStreams>,
+    stream_auth: web::Data<StreamAuth>,
     batches: web::Data<BatchService>,
     start: web::Data<StartGeneration>,
     finalize: web::Data<FinalizeGeneration>,
@@ -223,13 +224,17 @@ impl Services {
             leases: live.leases,
             read: generations.read.clone(),
             credits: generations.credits.clone(),
-            tokens: live.tokens,
+            auth: StreamAuth {
+                tokens: live.tokens,
+                clock: Arc::clone(clock),
+            },
             clock: Arc::clone(clock),
             instance: live.instance,
             per_user: settings.events.per_user,
             heartbeat: settings.events.heartbeat,
         });
         Ok(Self {
+            stream_auth: web::Data::new(live.auth.clone()),
             live,
             batches: web::Data::new(batches),
             start: web::Data::new(generations.start),
@@ -307,6 +312,7 @@ impl Services {
             .app_data(self.database.clone())
             .app_data(self.start.clone())
             .app_data(self.live.clone())
+            .app_data(self.stream_auth.clone())
             .app_data(self.batches.clone())
             .app_data(self.finalize.clone())
             .app_data(self.cancel.clone())

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::auth::AuthenticatedUser;
 use crate::error::ApiError;
-use crate::live::LiveStreams;
+use crate::live::StreamAuth;
 
 /// The user a stream is for.
 #[derive(Debug, Clone)]
@@ -35,10 +35,10 @@ impl FromRequest for StreamUser {
             let bearer = AuthenticatedUser::from_request(request, payload);
             return Box::pin(async move { Ok(Self(bearer.await?.id)) });
         };
-        let streams = request.app_data::<web::Data<LiveStreams>>().cloned();
+        let auth = request.app_data::<web::Data<StreamAuth>>().cloned();
         Box::pin(async move {
-            let streams = streams.ok_or_else(|| ApiError::internal("no live streams"))?;
-            match streams.tokens.verify(&token, streams.clock.now()) {
+            let auth = auth.ok_or_else(|| ApiError::internal("no stream tokens"))?;
+            match auth.tokens.verify(&token, auth.clock.now()) {
                 Ok(user) => {
                     tracing::Span::current().record("user_id", tracing::field::display(&user));
                     Ok(Self(user))
@@ -49,5 +49,64 @@ impl FromRequest for StreamUser {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use actix_web::{App, HttpResponse, test};
+    use picture_live::StreamTokens;
+    use tracing_actix_web::TracingLogger;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::log_capture::LogCapture;
+    use crate::telemetry::PictureRootSpan;
+
+    async fn handler(user: StreamUser) -> HttpResponse {
+        tracing::info!(user = %user.0, "streaming");
+        HttpResponse::Ok().finish()
+    }
+
+    #[actix_web::test]
+    async fn a_stream_token_opens_streams_and_never_reaches_the_log() {
+        let tokens = StreamTokens::new(b"k".repeat(32), Duration::from_secs(60));
+        let clock = Arc::new(SystemClock);
+        let user = UserId::parse("alice").unwrap();
+        let good = tokens.mint(&user, picture_domain::ports::Clock::now(&*clock));
+        let expired = tokens.mint(&user, chrono::Utc::now() - chrono::Duration::seconds(120));
+        let app = test::init_service(
+            App::new()
+                .wrap(crate::metrics::RequestMetrics)
+                .wrap(TracingLogger::<PictureRootSpan>::new())
+                .app_data(web::Data::new(StreamAuth { tokens, clock }))
+                .route("/events", web::get().to(handler)),
+        )
+        .await;
+        let (logs, _guard) = LogCapture::start();
+        let call = |token: &str| {
+            test::TestRequest::get()
+                .uri(&format!("/events?access_token={token}&lastEventId=3"))
+                .to_request()
+        };
+        assert_eq!(
+            test::call_service(&app, call(&good.token)).await.status(),
+            200
+        );
+        for refused in [expired.token.as_str(), "st1.garbage.1.x", "nonsense"] {
+            let answer = test::call_service(&app, call(refused)).await;
+            assert_eq!(answer.status(), 401, "{refused}");
+        }
+        let text = logs.text();
+        assert!(text.contains("streaming"), "{text}");
+        assert!(text.contains("request finished"), "{text}");
+        for secret in [&good.token, &expired.token] {
+            let signature = secret.rsplit('.').next().unwrap();
+            assert!(!text.contains(signature), "a token reached the log: {text}");
+        }
+        assert!(!text.contains("access_token"), "{text}");
     }
 }
