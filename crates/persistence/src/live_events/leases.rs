@@ -23,7 +23,7 @@ const OPEN_LOCK_KEY: i32 = 1_885_695_080;
 
 /// How long an instance counts as alive after it opens a stream, unless its last
 /// [`keep_alive`](StreamLeases::keep_alive) said longer.
-pub const STREAM_OPEN_GRACE: Duration = Duration::from_secs(60);
+pub const STREAM_OPEN_GRACE: Duration = Duration::from_secs(30);
 
 /// [`StreamLeases`] in the `live_streams` and `live_instances` tables.
 ///
