@@ -38,7 +38,7 @@ async fn a_watched_generation_shows_its_state_progress_and_completion_then_ends(
     fake.half_way("p-live").await;
     let answered = Instant::now();
     let progress = stream.event().await;
-    report("progress", answered);
+    report("progress", db, answered);
     assert_generation(&progress, &id);
     assert_eq!(progress.data["status"], "processing");
     assert_eq!(progress.data["progress"], 0.5);
@@ -46,7 +46,7 @@ async fn a_watched_generation_shows_its_state_progress_and_completion_then_ends(
     fake.succeed("p-live").await;
     let answered = Instant::now();
     let done = stream.event().await;
-    report("completed", answered);
+    report("completed", db, answered);
     assert_completed(&done, &id);
     assert_eq!(done.data["result"]["creditsUsed"], 0, "a free generation");
     assert_eq!(done.data["result"]["replicatePredictionId"], "p-live");
@@ -58,9 +58,12 @@ async fn a_watched_generation_shows_its_state_progress_and_completion_then_ends(
 }
 
 /// Prints how long the event took after the webhook's 200, and bounds it generously.
-fn report(what: &str, answered: Instant) {
+fn report(what: &str, db: Db, answered: Instant) {
     let delay = answered.elapsed();
-    eprintln!("webhook 200 → `{what}` event: {} ms", delay.as_millis());
+    eprintln!(
+        "{db:?}: webhook 200 → `{what}` event: {} ms",
+        delay.as_millis()
+    );
     assert!(delay < WITHIN, "{what} took {delay:?}");
 }
 
