@@ -7,10 +7,13 @@
 //! Everything else is `HttpServer`'s: the same timeouts and defaults (keep-alive 5 s, 5 s for a
 //! first request head, 1 s for a client to take a closing connection), graceful shutdown
 //! (connections are told when the server stops; workers get the shutdown timeout), signals,
-//! per-worker connection caps and the `on_connect` hook. Like `HttpServer::listen`, it speaks
-//! HTTP/1.x only (no h2c). The app's [`AppConfig`] is the default one (`HttpServer` fills in the
-//! bound address, which `AppConfig` cannot be given from outside actix-web); the app reads
-//! neither its host nor its address.
+//! per-worker connection caps and the `on_connect` hook — except that a client closing its side
+//! of the connection ends the connection at once (`h1_allow_half_closed(false)`): an idle event
+//! stream whose client left is otherwise only noticed when a heartbeat write fails, up to two
+//! heartbeats (30 s) later, and holds its place under `EVENT_STREAMS_PER_USER` until then.
+//! Like `HttpServer::listen`, it speaks HTTP/1.x only (no h2c). The app's [`AppConfig`] is the
+//! default one (`HttpServer` fills in the bound address, which `AppConfig` cannot be given from
+//! outside actix-web); the app reads neither its host nor its address.
 
 use std::any::Any;
 use std::fmt;
@@ -91,6 +94,7 @@ where
         let http = HttpService::build()
             .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
             .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+            .h1_allow_half_closed(false)
             .local_addr(local_addr)
             .graceful_shutdown_signal(move || {
                 let stopping = stopping.clone();

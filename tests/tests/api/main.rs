@@ -9,6 +9,7 @@ mod batches;
 mod board_items;
 mod boards;
 mod credits;
+mod events;
 mod explore;
 mod files;
 mod generate;

@@ -1,0 +1,143 @@
+//! The Replicate fake of the event tests, as in `replicate.rs`: a wiremock API and output
+//! host, and webhooks signed like Replicate signs them.
+
+use chrono::Utc;
+use picture_replicate::WebhookVerifier;
+use picture_server::settings::RawSettings;
+use picture_tests::{Db, TestApp};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// A cog progress bar at 2 of 4 steps, as flux-schnell prints it.
+pub(super) const HALF_WAY_LOGS: &str = "Using seed: 42\n  0%|          | 0/4 [00:00<?, ?it/s]\r 25%|██▌       | 1/4 [00:00<00:01,  2.61it/s]\r 50%|█████     | 2/4 [00:00<00:00,  2.93it/s]";
+
+/// A server talking to a fake Replicate.
+pub(super) struct Fake {
+    pub app: TestApp,
+    pub replicate: MockServer,
+    pub token: String,
+    pub model: String,
+}
+
+/// A server on `db` with a fresh fake Replicate; `None` when PostgreSQL is absent on a
+/// developer's machine.
+pub(super) async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> Option<Fake> {
+    let replicate = MockServer::start().await;
+    let base = replicate.uri();
+    let app = TestApp::spawn_with(db, |raw| {
+        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
+        raw.set("REPLICATE_API_BASE_URL", format!("{base}/v1"));
+        raw.set("REPLICATE_WEBHOOK_SECRET", SECRET);
+        raw.set("WEBHOOK_BASE_URL", "https://picture.example");
+        raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
+        raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+        raw.set("RECONCILER_INTERVAL_SECS", "3600");
+        raw.set("RECONCILER_MIN_AGE_SECS", "3600");
+        configure(raw);
+    })
+    .await?;
+    let token = app.token("events-user", None);
+    let model = app.default_model_id().await;
+    Some(Fake {
+        app,
+        replicate,
+        token,
+        model,
+    })
+}
+
+/// A prediction as Replicate answers and posts it.
+pub(super) fn prediction(id: &str, status: &str, output: Value, logs: &str) -> Value {
+    json!({"id": id, "model": "black-forest-labs/flux-schnell", "version": "hidden",
+           "status": status, "output": output, "error": null, "logs": logs,
+           "metrics": {"predict_time": 0.83}})
+}
+
+impl Fake {
+    /// Where the fake serves the output image.
+    pub(super) fn output_url(&self) -> String {
+        format!("{}/delivery/out-0.png", self.replicate.uri())
+    }
+
+    /// Creates answer `id` as `starting`, reads answer it `processing` (no logs), and the
+    /// output is served.
+    pub(super) async fn mount_prediction(&self, id: &str) {
+        Mock::given(method("POST"))
+            .and(path("/v1/predictions"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(prediction(
+                id,
+                "starting",
+                Value::Null,
+                "",
+            )))
+            .mount(&self.replicate)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/predictions/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(prediction(
+                id,
+                "processing",
+                Value::Null,
+                "",
+            )))
+            .mount(&self.replicate)
+            .await;
+        let png = picture_offline::render_png("replicate fake", Some(1), 320, 240).unwrap();
+        Mock::given(method("GET"))
+            .and(path("/delivery/out-0.png"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "image/png")
+                    .set_body_bytes(png),
+            )
+            .mount(&self.replicate)
+            .await;
+    }
+
+    /// `POST /api/v1/generate` without waiting: the new generation's id (it is processing).
+    pub(super) async fn start_generation(&self) -> String {
+        let response = self.app.generate(&self.token, &self.model, false).await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "processing", "{body}");
+        body["generationId"].as_str().unwrap().to_owned()
+    }
+
+    /// The webhook of prediction `id` at 2 of 4 steps.
+    pub(super) async fn half_way(&self, id: &str) {
+        let body = prediction(id, "processing", Value::Null, HALF_WAY_LOGS);
+        assert_eq!(self.signed(&body).await, 200);
+    }
+
+    /// The webhook of prediction `id` succeeding with the fake's output.
+    pub(super) async fn succeed(&self, id: &str) {
+        let body = prediction(id, "succeeded", json!([self.output_url()]), HALF_WAY_LOGS);
+        assert_eq!(self.signed(&body).await, 200);
+    }
+
+    /// Posts `body` to the webhook route, signed now with the server's secret: the status.
+    pub(super) async fn signed(&self, body: &Value) -> u16 {
+        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        let timestamp = Utc::now().timestamp();
+        let signature =
+            WebhookVerifier::new(SECRET)
+                .unwrap()
+                .sign(&id, timestamp, body.to_string().as_bytes());
+        self.app
+            .client
+            .post(format!("{}/api/v1/generate/webhook", self.app.address))
+            .header("content-type", "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
