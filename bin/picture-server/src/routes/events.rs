@@ -97,7 +97,7 @@ pub async fn generation_events(
         ("lastEventId" = Option<String>, Query, description = "The last event received (e.g. `lastEventId` of `GET /generate/active`), when the header cannot be sent"),
         ("Last-Event-ID" = Option<String>, Header, description = "The last event received: replay what came after it")),
     responses(
-        (status = 200, description = "`text/event-stream` of `ready` (ReadyEventDto), `generation` (GenerationEventDto), `credits` (CreditBalanceDto) and `resync` (ResyncEventDto) events, each generation and credits event with `id:`; `: heartbeat` comments when idle", content_type = "text/event-stream", body = GenerationEventDto),
+        (status = 200, description = "`text/event-stream` of `ready` (ReadyEventDto), `generation` (GenerationEventDto), `credits` (CreditBalanceDto) and `resync` (ResyncEventDto) events; `ready` and every event caused by a change carry `id:` (the opening credits event, the balance as of `ready`, and `resync` do not); `: heartbeat` comments when idle", content_type = "text/event-stream", body = GenerationEventDto),
         (status = 400, description = "Last-Event-ID is not an event number", body = ErrorDto),
         Unauthorized,
         (status = 429, description = "too_many_streams", body = ErrorDto)))]
