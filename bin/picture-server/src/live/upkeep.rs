@@ -11,8 +11,9 @@ use tokio::task::JoinHandle;
 
 /// How often the instance says it is alive.
 const ALIVE_EVERY: Duration = Duration::from_secs(10);
-/// How long after its last word an instance's streams stop counting.
-const ALIVE_FOR: Duration = Duration::from_secs(30);
+/// How long after its last word (a renewal, or a stream opened) an instance's streams stop
+/// counting: the leases' own span for an open, so both words say the same.
+const ALIVE_FOR: Duration = picture_persistence::STREAM_OPEN_GRACE;
 /// How often the event log is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 

@@ -42,8 +42,8 @@ async fn sigterm_ends_the_streams_and_the_server_exits_at_once(database: Option<
     let (_, ready) = user.event(WAIT).await;
     assert_eq!(ready.name, "ready", "{ready:?}");
 
-    server.sigterm();
     let signalled = Instant::now();
+    server.sigterm();
     for (name, stream) in [("generation", &mut watch), ("user", &mut user)] {
         let (ended, clean) = stream
             .end(EXIT_WITHIN)
