@@ -11,8 +11,8 @@ use tokio::task::JoinHandle;
 
 /// How often the instance says it is alive.
 const ALIVE_EVERY: Duration = Duration::from_secs(10);
-/// How long after its last word an instance's streams stop counting (as long as an open
-/// stream marks it alive for).
+/// How long after its last word (a renewal, or a stream opened) an instance's streams stop
+/// counting: the leases' own span for an open, so both words say the same.
 const ALIVE_FOR: Duration = picture_persistence::STREAM_OPEN_GRACE;
 /// How often a feed read on demand checks whether any stream is still open.
 const RECHECK_STREAMS: Duration = Duration::from_secs(1);

@@ -22,7 +22,9 @@ use crate::url::Backend;
 const OPEN_LOCK_KEY: i32 = 1_885_695_080;
 
 /// How long an instance counts as alive after it opens a stream, unless its last
-/// [`keep_alive`](StreamLeases::keep_alive) said longer.
+/// [`keep_alive`](StreamLeases::keep_alive) said longer. No longer than the server's own
+/// liveness span (30 s), so a killed instance's streams stop counting as soon after its last
+/// open as after its last renewal.
 pub const STREAM_OPEN_GRACE: Duration = Duration::from_secs(30);
 
 /// [`StreamLeases`] in the `live_streams` and `live_instances` tables.
