@@ -6,19 +6,23 @@
     reason = "in a test, a failed unwrap is a failed assertion"
 )]
 
+#[path = "common/process.rs"]
+#[expect(
+    dead_code,
+    reason = "the shared process plumbing: this test only starts and kills servers"
+)]
+mod process;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use diesel::sql_types::BigInt;
 use diesel::{QueryableByName, SqliteConnection, sql_query};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use picture_domain::UserId;
-use picture_server::Settings;
-use picture_server::settings::RawSettings;
 use picture_test_support::PgTestDb;
 use serde_json::{Value, json};
+
+use crate::process::Launch;
 
 const JWT_SECRET: &str = "duplicate-kill-secret-of-at-least-32-bytes";
 const ITEMS: usize = 500;
@@ -28,91 +32,6 @@ const ITEMS: usize = 500;
 const KILLS: u32 = 10;
 /// Duplicates sent at once before each kill.
 const CONCURRENT: usize = 4;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The server as a child process; killed when dropped.
-struct Server {
-    port: u16,
-    child: Child,
-}
-
-impl Server {
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn kill(&mut self) {
-        // `Child::kill` sends SIGKILL on Unix: no shutdown, no rollback by the server.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-async fn start(database: &str, data_dir: &Path, log: &Path) -> Server {
-    let port = free_port();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_picture-server"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database)
-        .env("DATA_DIR", data_dir)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .env("HTTP_WORKERS", "2")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
-        .env("JWT_SECRET", JWT_SECRET)
-        .env("RATE_LIMIT_IP_PER_MINUTE", "0")
-        .env("MAX_CONNECTIONS_PER_IP", "0")
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let server = Server { port, child };
-    let client = reqwest::Client::new();
-    for _ in 0..400 {
-        if let Ok(answer) = client.get(format!("{}/ready", server.base())).send().await
-            && answer.status() == 200
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
-
-fn token(data_dir: &Path, user: &str) -> String {
-    let mut raw = RawSettings::default();
-    raw.set("DATA_DIR", data_dir.display().to_string())
-        .set("JWT_SECRET", JWT_SECRET);
-    let settings = Settings::from_raw(raw).unwrap();
-    picture_server::startup::local_tokens(&settings)
-        .unwrap()
-        .issue(
-            &UserId::parse(user).unwrap(),
-            None,
-            Duration::from_secs(600),
-        )
-        .unwrap()
-}
 
 #[derive(QueryableByName, Debug)]
 struct Count {
@@ -187,12 +106,10 @@ async fn duplicate(client: &reqwest::Client, base: &str, board: &str, token: &st
 }
 
 async fn duplicates_survive_kills_whole_or_not_at_all(database: &str, dir: &Path) {
-    let data_dir = dir.join("data");
-    std::fs::create_dir_all(&data_dir).unwrap();
-    let log = dir.join("server.log");
-    let owner = token(&data_dir, "owner");
+    let launch = Launch::new(Some(database), dir, JWT_SECRET);
+    let owner = launch.token("owner");
     let client = reqwest::Client::new();
-    let mut server = start(database, &data_dir, &log).await;
+    let mut server = launch.start("server").await;
     let board: Value = client
         .post(format!("{}/api/v1/boards", server.base()))
         .bearer_auth(&owner)
@@ -231,7 +148,7 @@ async fn duplicates_survive_kills_whole_or_not_at_all(database: &str, dir: &Path
                 answered += 1;
             }
         }
-        server = start(database, &data_dir, &log).await;
+        server = launch.start("server").await;
         let (all, partial) = copies(database, &board).await;
         assert_eq!(
             partial, 0,

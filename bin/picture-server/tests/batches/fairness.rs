@@ -9,7 +9,7 @@ use std::time::Duration;
 use picture_test_support::PgTestDb;
 
 use crate::fake_replicate::FakeReplicate;
-use crate::support::{Api, Launch, SERIAL};
+use crate::support::{Api, SERIAL, launch};
 
 const A: &str = "batch-fair-a";
 const B: &str = "batch-fair-b";
@@ -19,7 +19,7 @@ const A_ITEMS: u64 = 50;
 async fn another_users_work_is_not_held_back_by_a_big_batch(database: &str, dir: &Path) {
     // Each prediction takes 150 ms.
     let fake = FakeReplicate::start(Duration::from_millis(150), Duration::ZERO, 0).await;
-    let launch = Launch::new(database, dir, &fake)
+    let launch = launch(database, dir, &fake)
         .with("BATCH_WORKERS", "2")
         .with("BATCH_CONCURRENCY_PER_USER", "2");
     let tokens = [launch.token(A), launch.token(B), launch.token(C)];

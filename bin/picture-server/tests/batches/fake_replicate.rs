@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::output_host::mount_output_png;
+
 /// Predictions per page of Replicate's list (§A.2).
 const PAGE: usize = 100;
 
@@ -232,15 +234,7 @@ impl FakeReplicate {
             .respond_with(Read(Arc::clone(&predictions)))
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path("/delivery/out.png"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("content-type", "image/png")
-                    .set_body_bytes(picture_offline::render_png("batch", Some(1), 64, 64).unwrap()),
-            )
-            .mount(&server)
-            .await;
+        mount_output_png(&server, "batch").await;
         Self {
             server,
             predictions,

@@ -10,7 +10,7 @@ use picture_test_support::PgTestDb;
 
 use crate::database::{book, items};
 use crate::fake_replicate::FakeReplicate;
-use crate::support::{Api, FREE, Launch, PRICE, SERIAL};
+use crate::support::{Api, FREE, PRICE, SERIAL, launch};
 
 const USER: &str = "batch-killed";
 const ITEMS: usize = 20;
@@ -22,7 +22,7 @@ async fn a_batch_killed_mid_way_completes_once_each(database: &str, dir: &Path) 
     // provider and its answer has not reached the server.
     let fake =
         FakeReplicate::start(Duration::from_millis(700), Duration::from_millis(400), 2).await;
-    let launch = Launch::new(database, dir, &fake)
+    let launch = launch(database, dir, &fake)
         .with("BATCH_WORKERS", "4")
         .with("BATCH_CONCURRENCY_PER_USER", "4");
     let token = launch.token(USER);

@@ -13,5 +13,13 @@ mod database;
 mod fairness;
 mod fake_replicate;
 mod kill;
+#[path = "../common/output_host.rs"]
+mod output_host;
+#[path = "../common/process.rs"]
+#[expect(
+    dead_code,
+    reason = "the shared process plumbing: these tests send no SIGTERM"
+)]
+mod process;
 mod share;
 mod support;

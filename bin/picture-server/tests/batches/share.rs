@@ -7,7 +7,7 @@ use picture_test_support::PgTestDb;
 
 use crate::database::{book, items};
 use crate::fake_replicate::FakeReplicate;
-use crate::support::{Api, FREE, Launch, PRICE, SERIAL};
+use crate::support::{Api, FREE, PRICE, SERIAL, launch};
 
 const USER: &str = "batch-shared";
 const ITEMS: usize = 40;
@@ -22,7 +22,7 @@ async fn two_servers_share_a_batch_and_run_each_item_once() {
     let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeReplicate::start(Duration::from_millis(300), Duration::ZERO, 0).await;
-    let launch = Launch::new(pg.url(), dir.path(), &fake)
+    let launch = launch(pg.url(), dir.path(), &fake)
         .with("BATCH_WORKERS", "2")
         .with("BATCH_CONCURRENCY_PER_USER", "4");
     let token = launch.token(USER);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use picture_test_support::PgTestDb;
 
 use crate::fake_replicate::FakeReplicate;
-use crate::support::{Api, Launch};
+use crate::support::{Api, launch};
 
 const USER: &str = "live-cap";
 /// How long the test waits for the killed instance's stream to stop counting.
@@ -23,7 +23,7 @@ async fn the_per_user_cap_spans_instances_and_forgets_a_killed_one() {
     };
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeReplicate::start().await;
-    let launch = Launch::new(Some(pg.url()), dir.path(), &fake).with("EVENT_STREAMS_PER_USER", "2");
+    let launch = launch(Some(pg.url()), dir.path(), &fake).with("EVENT_STREAMS_PER_USER", "2");
     let token = launch.token(USER);
     let mut a = launch.start("a").await;
     let b = launch.start("b").await;

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::support::{Server, WEBHOOK_SECRET};
+use crate::output_host::mount_output_png;
+use crate::process::{Server, WEBHOOK_SECRET};
 
 /// Logs of a prediction half-way through its steps (tqdm's bar): progress 0.5.
 pub const HALF_WAY_LOGS: &str = "Loading model\n 50%|█████     | 2/4 [00:00<00:00,  2.93it/s]\n";
@@ -80,15 +81,7 @@ impl FakeReplicate {
             .respond_with(Reads)
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path("/delivery/out.png"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("content-type", "image/png")
-                    .set_body_bytes(picture_offline::render_png("live", Some(1), 64, 64).unwrap()),
-            )
-            .mount(&server)
-            .await;
+        mount_output_png(&server, "live").await;
         Self { server, created }
     }
 

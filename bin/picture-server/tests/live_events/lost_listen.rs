@@ -12,7 +12,7 @@ use picture_persistence::LIVE_FEED_APPLICATION_NAME;
 use picture_test_support::PgTestDb;
 
 use crate::fake_replicate::FakeReplicate;
-use crate::support::{Api, Launch, SERIAL};
+use crate::support::{Api, SERIAL, launch};
 
 const USER: &str = "live-lost";
 const WAIT: Duration = Duration::from_secs(10);
@@ -49,7 +49,7 @@ async fn a_stream_gets_its_events_after_the_listen_connection_is_lost() {
     let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeReplicate::start().await;
-    let launch = Launch::new(Some(pg.url()), dir.path(), &fake);
+    let launch = launch(Some(pg.url()), dir.path(), &fake);
     let token = launch.token(USER);
     let server = launch.start("server").await;
     let api = Api::on(&server);

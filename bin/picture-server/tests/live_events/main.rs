@@ -13,6 +13,14 @@
 mod cap;
 mod fake_replicate;
 mod lost_listen;
+#[path = "../common/output_host.rs"]
+mod output_host;
+#[path = "../common/process.rs"]
+#[expect(
+    dead_code,
+    reason = "the shared process plumbing: these tests read no log lines"
+)]
+mod process;
 mod sigterm;
 mod sse;
 mod support;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use picture_test_support::PgTestDb;
 
 use crate::fake_replicate::{FakeReplicate, HALF_WAY_LOGS};
-use crate::support::{Api, Launch, SERIAL};
+use crate::support::{Api, SERIAL, launch};
 
 const USER: &str = "live-sigterm";
 /// The exit must come well before `SHUTDOWN_TIMEOUT_SECS` (30).
@@ -17,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(5);
 async fn sigterm_ends_the_streams_and_the_server_exits_at_once(database: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeReplicate::start().await;
-    let launch = Launch::new(database, dir.path(), &fake);
+    let launch = launch(database, dir.path(), &fake);
     let token = launch.token(USER);
     let mut server = launch.start("server").await;
     let api = Api::on(&server);

@@ -9,7 +9,7 @@ use picture_test_support::PgTestDb;
 
 use crate::fake_replicate::{FakeReplicate, HALF_WAY_LOGS};
 use crate::sse::Event;
-use crate::support::{Api, Launch, SERIAL};
+use crate::support::{Api, SERIAL, launch};
 
 const USER: &str = "live-two";
 /// A generous bound on a webhook applied on B reaching a stream on A.
@@ -40,7 +40,7 @@ async fn a_stream_on_a_sees_webhooks_and_grants_applied_on_b() {
     let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeReplicate::start().await;
-    let launch = Launch::new(Some(pg.url()), dir.path(), &fake);
+    let launch = launch(Some(pg.url()), dir.path(), &fake);
     let token = launch.token(USER);
     let a = launch.start("a").await;
     let b = launch.start("b").await;
