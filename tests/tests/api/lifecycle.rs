@@ -12,7 +12,6 @@ use picture_domain::{
     PredictionId, UserId,
 };
 use picture_persistence::{Database, DatabaseUrl, DieselGenerationRepository, PoolOptions};
-use picture_replicate::WebhookVerifier;
 use picture_server::settings::RawSettings;
 use picture_tests::{Db, SharedDatabase, TestApp};
 use reqwest::Method;
@@ -20,7 +19,11 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use crate::fake_replicate::{
+    WEBHOOK_SECRET, output_response, post_webhook, prediction, signature_headers, signed_webhook,
+    use_fake_replicate,
+};
+
 const USER: &str = "lifecycle-user";
 
 picture_tests::for_both_databases!(
@@ -28,16 +31,6 @@ picture_tests::for_both_databases!(
     a_pending_generation_of_a_stopped_instance_is_failed_by_one_pass_and_its_slot_returned,
     a_dead_finalisers_lease_is_taken_over_by_the_reconciler_after_the_lease,
 );
-
-fn png() -> Vec<u8> {
-    picture_offline::render_png("lifecycle fake", Some(1), 320, 240).unwrap()
-}
-
-fn prediction(id: &str, status: &str, output: Value) -> Value {
-    json!({"id": id, "model": "black-forest-labs/flux-schnell", "version": "hidden",
-           "status": status, "output": output, "error": null, "logs": "",
-           "metrics": {"predict_time": 0.83}})
-}
 
 /// A server on `db` talking to `replicate`, with a reconciler that runs at start only.
 async fn server(
@@ -47,39 +40,12 @@ async fn server(
 ) -> Option<TestApp> {
     let base = replicate.uri();
     TestApp::spawn_with(db, |raw| {
-        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
-        raw.set("REPLICATE_API_BASE_URL", format!("{base}/v1"));
-        raw.set("REPLICATE_WEBHOOK_SECRET", SECRET);
-        raw.set("WEBHOOK_BASE_URL", "https://picture.example");
-        raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
-        raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+        use_fake_replicate(raw, &base);
         raw.set("GENERATION_POLL_INTERVAL_MS", "50");
         raw.set("RECONCILER_INTERVAL_SECS", "3600");
         configure(raw);
     })
     .await
-}
-
-/// Posts `body` to the webhook route, signed now.
-async fn signed_webhook(app: &TestApp, body: &Value) -> u16 {
-    let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-    let now = Utc::now().timestamp();
-    let signature =
-        WebhookVerifier::new(SECRET)
-            .unwrap()
-            .sign(&id, now, body.to_string().as_bytes());
-    app.client
-        .post(format!("{}/api/v1/generate/webhook", app.address))
-        .header("content-type", "application/json")
-        .header("webhook-id", id)
-        .header("webhook-timestamp", now.to_string())
-        .header("webhook-signature", signature)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
 }
 
 /// How many files lie under `dir`, however deep.
@@ -143,12 +109,7 @@ async fn a_cancel_during_the_download_waits_for_the_finaliser_and_leaves_no_orph
     // The output download is held open while the cancel arrives.
     Mock::given(method("GET"))
         .and(path("/delivery/out-0.png"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", "image/png")
-                .set_body_bytes(png())
-                .set_delay(Duration::from_millis(1_500)),
-        )
+        .respond_with(output_response().set_delay(Duration::from_millis(1_500)))
         .expect(1)
         .mount(&replicate)
         .await;
@@ -170,23 +131,8 @@ async fn a_cancel_during_the_download_waits_for_the_finaliser_and_leaves_no_orph
     let webhook = {
         let (client, address) = (app.client.clone(), app.address.clone());
         let done = done.clone();
-        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let now = Utc::now().timestamp();
-        let signature =
-            WebhookVerifier::new(SECRET)
-                .unwrap()
-                .sign(&id, now, done.to_string().as_bytes());
-        tokio::spawn(async move {
-            client
-                .post(format!("{address}/api/v1/generate/webhook"))
-                .header("content-type", "application/json")
-                .header("webhook-id", id)
-                .header("webhook-timestamp", now.to_string())
-                .header("webhook-signature", signature)
-                .body(done.to_string())
-                .send()
-                .await
-        })
+        let headers = signature_headers(WEBHOOK_SECRET, &done, Utc::now().timestamp());
+        tokio::spawn(async move { post_webhook(&client, &address, "", &done, &headers).await })
     };
     // Wait until the finaliser is downloading, then cancel.
     let mut downloading = false;
@@ -210,7 +156,7 @@ async fn a_cancel_during_the_download_waits_for_the_finaliser_and_leaves_no_orph
         )
         .await;
     assert_eq!(cancel.status(), 204);
-    assert_eq!(webhook.await.unwrap().unwrap().status(), 200);
+    assert_eq!(webhook.await.unwrap(), 200);
 
     // The finaliser held the lease: the generation is completed and paid, once.
     let status = app.status(&token, &id).await;
@@ -233,7 +179,7 @@ async fn a_cancel_during_the_download_waits_for_the_finaliser_and_leaves_no_orph
         images.len()
     );
     // A late duplicate of the webhook changes nothing.
-    assert_eq!(signed_webhook(&app, &done).await, 200);
+    assert_eq!(signed_webhook(&app, "", &done).await, 200);
     assert_eq!(
         files_under(&app.settings.database.data_dir.join("files")),
         1
@@ -375,11 +321,7 @@ async fn a_dead_finalisers_lease_is_taken_over_by_the_reconciler_after_the_lease
         .await;
     Mock::given(method("GET"))
         .and(path("/delivery/out-0.png"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", "image/png")
-                .set_body_bytes(png()),
-        )
+        .respond_with(output_response())
         .expect(1)
         .mount(&replicate)
         .await;

@@ -11,6 +11,7 @@ mod boards;
 mod credits;
 mod events;
 mod explore;
+mod fake_replicate;
 mod files;
 mod generate;
 mod health;

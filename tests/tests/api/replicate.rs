@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use crate::fake_replicate::{
+    WEBHOOK_SECRET, output_png, output_response, post_webhook, prediction, signature_headers,
+    use_fake_replicate,
+};
 
 struct Fake {
     app: TestApp,
@@ -20,22 +23,13 @@ struct Fake {
     model: String,
 }
 
-fn png() -> Vec<u8> {
-    picture_offline::render_png("replicate fake", Some(1), 320, 240).unwrap()
-}
-
 /// A server on `db` talking to a fresh fake Replicate; `None` when PostgreSQL is absent on a
 /// developer's machine.
 async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> Option<Fake> {
     let replicate = MockServer::start().await;
     let base = replicate.uri();
     let app = TestApp::spawn_with(db, |raw| {
-        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
-        raw.set("REPLICATE_API_BASE_URL", format!("{base}/v1"));
-        raw.set("REPLICATE_WEBHOOK_SECRET", SECRET);
-        raw.set("WEBHOOK_BASE_URL", "https://picture.example");
-        raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
-        raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+        use_fake_replicate(raw, &base);
         raw.set("GENERATION_POLL_INTERVAL_MS", "50");
         raw.set("RECONCILER_INTERVAL_SECS", "3600");
         raw.set("RECONCILER_MIN_AGE_SECS", "3600");
@@ -116,7 +110,8 @@ async fn cancelling_a_processing_generation_cancels_the_prediction_and_gives_the
     // A late success webhook cannot revive it.
     let done = prediction("p-cancel", "succeeded", json!([fake.output_url()]));
     assert_eq!(
-        fake.signed("", &done, SECRET, Utc::now().timestamp()).await,
+        fake.signed("", &done, WEBHOOK_SECRET, Utc::now().timestamp())
+            .await,
         200
     );
     assert_eq!(fake.status(&id).await["status"], "cancelled");
@@ -154,11 +149,11 @@ async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db:
     assert_eq!(held.held.get() + held.credits.total_spent.get(), 10);
     let now = Utc::now().timestamp();
     let (a, b, c, d, e, _, _, _, ()) = tokio::join!(
-        fake.signed("", &done, SECRET, now),
-        fake.signed("", &done, SECRET, now),
-        fake.signed("", &done, SECRET, now),
-        fake.signed("", &done, SECRET, now),
-        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
         fake.status(&id),
         fake.status(&id),
         fake.status(&id),
@@ -199,7 +194,7 @@ async fn a_replayed_delivery_is_recognised_by_another_instance(db: Db) {
     let failed = json!({"id": "p-replay", "status": "failed", "error": "NSFW", "output": null});
     let timestamp = Utc::now().timestamp().to_string();
     let delivery = "msg_replayed_delivery";
-    let signature = WebhookVerifier::new(SECRET).unwrap().sign(
+    let signature = WebhookVerifier::new(WEBHOOK_SECRET).unwrap().sign(
         delivery,
         timestamp.parse().unwrap(),
         failed.to_string().as_bytes(),
@@ -240,11 +235,7 @@ impl Fake {
     async fn serve_output(&self, times: u64) {
         Mock::given(method("GET"))
             .and(path("/delivery/out-0.png"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("content-type", "image/png")
-                    .set_body_bytes(png()),
-            )
+            .respond_with(output_response())
             .expect(times)
             .mount(&self.replicate)
             .await;
@@ -285,38 +276,13 @@ impl Fake {
     }
 
     async fn webhook_to(&self, query: &str, body: &Value, headers: &[(&str, String)]) -> u16 {
-        let mut request = self
-            .app
-            .client
-            .post(format!(
-                "{}/api/v1/generate/webhook{query}",
-                self.app.address
-            ))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        request.send().await.unwrap().status().as_u16()
+        post_webhook(&self.app.client, &self.app.address, query, body, headers).await
     }
 
     /// Posts `body` signed with `secret` at `timestamp`.
     async fn signed(&self, query: &str, body: &Value, secret: &str, timestamp: i64) -> u16 {
-        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let signature =
-            WebhookVerifier::new(secret)
-                .unwrap()
-                .sign(&id, timestamp, body.to_string().as_bytes());
-        self.webhook_to(
-            query,
-            body,
-            &[
-                ("webhook-id", id),
-                ("webhook-timestamp", timestamp.to_string()),
-                ("webhook-signature", signature),
-            ],
-        )
-        .await
+        self.webhook_to(query, body, &signature_headers(secret, body, timestamp))
+            .await
     }
 }
 
@@ -343,12 +309,6 @@ impl wiremock::Respond for Sequence {
     }
 }
 
-fn prediction(id: &str, status: &str, output: Value) -> Value {
-    json!({"id": id, "model": "black-forest-labs/flux-schnell", "version": "hidden",
-           "status": status, "output": output, "error": null, "logs": "",
-           "metrics": {"predict_time": 0.83}})
-}
-
 async fn async_generation(fake: &Fake) -> String {
     let response = fake.generate(false).await;
     assert_eq!(response.status(), 201);
@@ -371,11 +331,11 @@ async fn a_signed_webhook_completes_the_generation_exactly_once_whatever_races_i
     // Five deliveries of the same webhook and three status polls, all at once.
     let now = Utc::now().timestamp();
     let (a, b, c, d, e, _, _, _) = tokio::join!(
-        fake.signed("", &done, SECRET, now),
-        fake.signed("", &done, SECRET, now),
-        fake.signed("", &done, SECRET, now),
-        fake.signed("", &done, SECRET, now),
-        fake.signed("", &done, SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
+        fake.signed("", &done, WEBHOOK_SECRET, now),
         fake.status(&id),
         fake.status(&id),
         fake.status(&id),
@@ -404,11 +364,11 @@ async fn forged_stale_and_unsigned_webhooks_are_401_and_change_nothing(db: Db) {
     let now = Utc::now().timestamp();
     let other_secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     assert_eq!(fake.signed("", &done, other_secret, now).await, 401);
-    assert_eq!(fake.signed("", &done, SECRET, now - 600).await, 401);
-    assert_eq!(fake.signed("", &done, SECRET, now + 600).await, 401);
+    assert_eq!(fake.signed("", &done, WEBHOOK_SECRET, now - 600).await, 401);
+    assert_eq!(fake.signed("", &done, WEBHOOK_SECRET, now + 600).await, 401);
     assert_eq!(fake.webhook_to("", &done, &[]).await, 401);
     // A valid signature over another body does not cover this one.
-    let signature = WebhookVerifier::new(SECRET)
+    let signature = WebhookVerifier::new(WEBHOOK_SECRET)
         .unwrap()
         .sign("msg_1", now, b"{}");
     let tampered = fake
@@ -448,7 +408,7 @@ async fn a_failed_prediction_fails_the_generation_and_gives_the_free_slot_back(d
         "All generated images contained NSFW content. Try running it again with a different prompt."
     );
     assert_eq!(
-        fake.signed("", &failed, SECRET, Utc::now().timestamp())
+        fake.signed("", &failed, WEBHOOK_SECRET, Utc::now().timestamp())
             .await,
         200
     );
@@ -515,7 +475,8 @@ async fn an_output_from_a_host_not_allowed_fails_the_generation(db: Db) {
     let id = async_generation(&fake).await;
     let done = prediction("p-host", "succeeded", json!([fake.output_url()]));
     assert_eq!(
-        fake.signed("", &done, SECRET, Utc::now().timestamp()).await,
+        fake.signed("", &done, WEBHOOK_SECRET, Utc::now().timestamp())
+            .await,
         200
     );
     let status = fake.status(&id).await;
@@ -611,7 +572,7 @@ async fn a_webhook_arriving_before_the_submit_call_returns_still_finds_its_gener
     let query = &webhook[webhook.find('?').unwrap()..];
     let done = prediction("p-early", "succeeded", json!([fake.output_url()]));
     assert_eq!(
-        fake.signed(query, &done, SECRET, Utc::now().timestamp())
+        fake.signed(query, &done, WEBHOOK_SECRET, Utc::now().timestamp())
             .await,
         200
     );
@@ -667,7 +628,7 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing_an
         .await;
     Mock::given(method("GET"))
         .and(path("/delivery/out-0.png"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(png()))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(output_png()))
         .mount(&first.replicate)
         .await;
     let second = TestApp::spawn_with(Db::Sqlite, |raw| {

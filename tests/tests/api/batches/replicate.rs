@@ -5,8 +5,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
-use picture_replicate::WebhookVerifier;
 use picture_server::settings::RawSettings;
 use picture_tests::{Db, TestApp};
 use reqwest::Method;
@@ -15,8 +13,7 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::{create, detail, gallery, id_of, json_of, mobile_body, progress, wait_until};
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use crate::fake_replicate::{output_response, prediction, signed_webhook, use_fake_replicate};
 
 picture_tests::for_both_databases!(
     webhooks_complete_three_free_and_two_paid_items_each_charged_once,
@@ -126,12 +123,6 @@ impl Respond for Cancel {
     }
 }
 
-fn prediction(id: &str, status: &str, output: Value) -> Value {
-    json!({"id": id, "model": "black-forest-labs/flux-schnell", "version": "hidden",
-           "status": status, "output": output, "error": null, "logs": "",
-           "metrics": {"predict_time": 0.83}})
-}
-
 fn failed(id: &str) -> Value {
     let mut failed = prediction(id, "failed", Value::Null);
     failed["error"] = json!("CUDA out of memory");
@@ -175,23 +166,13 @@ async fn setup(
         .respond_with(Cancel)
         .mount(&replicate)
         .await;
-    let png = picture_offline::render_png("replicate fake", Some(1), 320, 240).unwrap();
     Mock::given(method("GET"))
         .and(path("/delivery/out-0.png"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", "image/png")
-                .set_body_bytes(png),
-        )
+        .respond_with(output_response())
         .mount(&replicate)
         .await;
     let app = TestApp::spawn_with(db, |raw| {
-        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
-        raw.set("REPLICATE_API_BASE_URL", format!("{base}/v1"));
-        raw.set("REPLICATE_WEBHOOK_SECRET", SECRET);
-        raw.set("WEBHOOK_BASE_URL", "https://picture.example");
-        raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
-        raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+        use_fake_replicate(raw, &base);
         raw.set("GENERATION_POLL_INTERVAL_MS", "50");
         raw.set("PROVIDER_POLL_MIN_INTERVAL_MS", "0");
         raw.set("RECONCILER_INTERVAL_SECS", "3600");
@@ -229,29 +210,7 @@ impl Fake {
 
     /// Delivers `body` as Replicate would to the webhook URL of `created`, signed: its status.
     async fn deliver(&self, created: &Created, body: &Value) -> u16 {
-        let delivery = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let timestamp = Utc::now().timestamp();
-        let signature = WebhookVerifier::new(SECRET).unwrap().sign(
-            &delivery,
-            timestamp,
-            body.to_string().as_bytes(),
-        );
-        self.app
-            .client
-            .post(format!(
-                "{}/api/v1/generate/webhook{}",
-                self.app.address, created.query
-            ))
-            .header("content-type", "application/json")
-            .header("webhook-id", delivery)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
+        signed_webhook(&self.app, &created.query, body).await
     }
 
     /// `(balance, held, spent, free generations used)` of the user.

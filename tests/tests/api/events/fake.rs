@@ -1,15 +1,15 @@
-//! The Replicate fake of the event tests, as in `replicate.rs`: a wiremock API and output
-//! host, and webhooks signed like Replicate signs them.
+//! The Replicate fake of the event tests (its pieces in [`crate::fake_replicate`]): a
+//! wiremock API and output host, and webhooks signed like Replicate signs them.
 
-use chrono::Utc;
-use picture_replicate::WebhookVerifier;
 use picture_server::settings::RawSettings;
 use picture_tests::{Db, TestApp};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use crate::fake_replicate::{
+    output_response, prediction, prediction_with_logs, signed_webhook, use_fake_replicate,
+};
 
 /// A cog progress bar at 2 of 4 steps, as flux-schnell prints it.
 pub(super) const HALF_WAY_LOGS: &str = "Using seed: 42\n  0%|          | 0/4 [00:00<?, ?it/s]\r 25%|██▌       | 1/4 [00:00<00:01,  2.61it/s]\r 50%|█████     | 2/4 [00:00<00:00,  2.93it/s]";
@@ -28,12 +28,7 @@ pub(super) async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> O
     let replicate = MockServer::start().await;
     let base = replicate.uri();
     let app = TestApp::spawn_with(db, |raw| {
-        raw.set("REPLICATE_API_TOKEN", "r8_test_token");
-        raw.set("REPLICATE_API_BASE_URL", format!("{base}/v1"));
-        raw.set("REPLICATE_WEBHOOK_SECRET", SECRET);
-        raw.set("WEBHOOK_BASE_URL", "https://picture.example");
-        raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
-        raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+        use_fake_replicate(raw, &base);
         raw.set("RECONCILER_INTERVAL_SECS", "3600");
         raw.set("RECONCILER_MIN_AGE_SECS", "3600");
         configure(raw);
@@ -47,13 +42,6 @@ pub(super) async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> O
         token,
         model,
     })
-}
-
-/// A prediction as Replicate answers and posts it.
-pub(super) fn prediction(id: &str, status: &str, output: Value, logs: &str) -> Value {
-    json!({"id": id, "model": "black-forest-labs/flux-schnell", "version": "hidden",
-           "status": status, "output": output, "error": null, "logs": logs,
-           "metrics": {"predict_time": 0.83}})
 }
 
 impl Fake {
@@ -71,7 +59,6 @@ impl Fake {
                 id,
                 "starting",
                 Value::Null,
-                "",
             )))
             .mount(&self.replicate)
             .await;
@@ -81,18 +68,12 @@ impl Fake {
                 id,
                 "processing",
                 Value::Null,
-                "",
             )))
             .mount(&self.replicate)
             .await;
-        let png = picture_offline::render_png("replicate fake", Some(1), 320, 240).unwrap();
         Mock::given(method("GET"))
             .and(path("/delivery/out-0.png"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("content-type", "image/png")
-                    .set_body_bytes(png),
-            )
+            .respond_with(output_response())
             .mount(&self.replicate)
             .await;
     }
@@ -108,36 +89,13 @@ impl Fake {
 
     /// The webhook of prediction `id` at 2 of 4 steps.
     pub(super) async fn half_way(&self, id: &str) {
-        let body = prediction(id, "processing", Value::Null, HALF_WAY_LOGS);
-        assert_eq!(self.signed(&body).await, 200);
+        let body = prediction_with_logs(id, "processing", Value::Null, HALF_WAY_LOGS);
+        assert_eq!(signed_webhook(&self.app, "", &body).await, 200);
     }
 
     /// The webhook of prediction `id` succeeding with the fake's output.
     pub(super) async fn succeed(&self, id: &str) {
-        let body = prediction(id, "succeeded", json!([self.output_url()]), HALF_WAY_LOGS);
-        assert_eq!(self.signed(&body).await, 200);
-    }
-
-    /// Posts `body` to the webhook route, signed now with the server's secret: the status.
-    pub(super) async fn signed(&self, body: &Value) -> u16 {
-        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let timestamp = Utc::now().timestamp();
-        let signature =
-            WebhookVerifier::new(SECRET)
-                .unwrap()
-                .sign(&id, timestamp, body.to_string().as_bytes());
-        self.app
-            .client
-            .post(format!("{}/api/v1/generate/webhook", self.app.address))
-            .header("content-type", "application/json")
-            .header("webhook-id", id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16()
+        let body = prediction_with_logs(id, "succeeded", json!([self.output_url()]), HALF_WAY_LOGS);
+        assert_eq!(signed_webhook(&self.app, "", &body).await, 200);
     }
 }
