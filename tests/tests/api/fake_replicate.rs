@@ -1,13 +1,13 @@
-//! What the tests against a wiremock Replicate share: the settings that point a server at the
-//! fake, the prediction object as Replicate answers and posts it, the output image, and
-//! webhooks signed like Replicate signs them.
+//! What the tests against a wiremock Replicate share: a server on a fresh fake and its user,
+//! the settings that point a server at the fake, the prediction object as Replicate answers
+//! and posts it, the output image, and webhooks signed like Replicate signs them.
 
 use chrono::Utc;
 use picture_replicate::WebhookVerifier;
 use picture_server::settings::RawSettings;
-use picture_tests::TestApp;
+use picture_tests::{Db, TestApp};
 use serde_json::{Value, json};
-use wiremock::ResponseTemplate;
+use wiremock::{MockServer, ResponseTemplate};
 
 /// The webhook signing secret of the servers on the fake.
 pub(crate) const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -21,6 +21,58 @@ pub(crate) fn use_fake_replicate(raw: &mut RawSettings, base: &str) {
     raw.set("WEBHOOK_BASE_URL", "https://picture.example");
     raw.set("OUTPUT_ALLOWED_HOSTS", "127.0.0.1");
     raw.set("OUTPUT_ALLOW_PRIVATE_ADDRESSES", "true");
+}
+
+/// A server talking to a fake Replicate, and one user of it. Each suite adds the calls it
+/// makes in its own `impl Fake`.
+pub(crate) struct Fake {
+    pub(crate) app: TestApp,
+    pub(crate) replicate: MockServer,
+    pub(crate) token: String,
+    pub(crate) model: String,
+}
+
+/// A server on `db` talking to a fresh fake Replicate, the reconciler an hour apart, then
+/// `configure`d; `user`'s token and the default model. `None` when PostgreSQL is absent on a
+/// developer's machine.
+pub(crate) async fn setup(
+    db: Db,
+    user: &str,
+    configure: impl FnOnce(&mut RawSettings),
+) -> Option<Fake> {
+    let replicate = MockServer::start().await;
+    let base = replicate.uri();
+    let app = TestApp::spawn_with(db, |raw| {
+        use_fake_replicate(raw, &base);
+        raw.set("RECONCILER_INTERVAL_SECS", "3600");
+        raw.set("RECONCILER_MIN_AGE_SECS", "3600");
+        configure(raw);
+    })
+    .await?;
+    let token = app.token(user, None);
+    let model = app.default_model_id().await;
+    Some(Fake {
+        app,
+        replicate,
+        token,
+        model,
+    })
+}
+
+impl Fake {
+    /// Where the fake serves the output image.
+    pub(crate) fn output_url(&self) -> String {
+        format!("{}/delivery/out-0.png", self.replicate.uri())
+    }
+
+    /// `POST /api/v1/generate` without waiting: the new generation's id (it is processing).
+    pub(crate) async fn start_generation(&self) -> String {
+        let response = self.app.generate(&self.token, &self.model, false).await;
+        assert_eq!(response.status(), 201);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "processing", "{body}");
+        body["generationId"].as_str().unwrap().to_owned()
+    }
 }
 
 /// A prediction as Replicate answers and posts it, with no logs.

@@ -9,41 +9,21 @@ use picture_tests::{Db, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
 use crate::fake_replicate::{
-    WEBHOOK_SECRET, output_png, output_response, post_webhook, prediction, signature_headers,
-    use_fake_replicate,
+    self, Fake, WEBHOOK_SECRET, output_png, output_response, post_webhook, prediction,
+    signature_headers,
 };
 
-struct Fake {
-    app: TestApp,
-    replicate: MockServer,
-    token: String,
-    model: String,
-}
-
-/// A server on `db` talking to a fresh fake Replicate; `None` when PostgreSQL is absent on a
-/// developer's machine.
+/// A server on `db` talking to a fresh fake Replicate, polling every 50 ms; `None` when
+/// PostgreSQL is absent on a developer's machine.
 async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> Option<Fake> {
-    let replicate = MockServer::start().await;
-    let base = replicate.uri();
-    let app = TestApp::spawn_with(db, |raw| {
-        use_fake_replicate(raw, &base);
+    fake_replicate::setup(db, "replicate-user", |raw| {
         raw.set("GENERATION_POLL_INTERVAL_MS", "50");
-        raw.set("RECONCILER_INTERVAL_SECS", "3600");
-        raw.set("RECONCILER_MIN_AGE_SECS", "3600");
         configure(raw);
     })
-    .await?;
-    let token = app.token("replicate-user", None);
-    let model = app.default_model_id().await;
-    Some(Fake {
-        app,
-        replicate,
-        token,
-        model,
-    })
+    .await
 }
 
 picture_tests::for_both_databases!(
@@ -84,7 +64,7 @@ async fn cancelling_a_processing_generation_cancels_the_prediction_and_gives_the
         .expect(1)
         .mount(&fake.replicate)
         .await;
-    let id = async_generation(&fake).await;
+    let id = fake.start_generation().await;
     let cancel = fake
         .app
         .send(
@@ -143,7 +123,7 @@ async fn a_paid_generation_is_charged_once_however_often_its_webhook_arrives(db:
     let done = prediction("p-paid", "succeeded", json!([fake.output_url()]));
     fake.get_answers(done.clone()).await;
     fake.serve_output(1).await;
-    let id = async_generation(&fake).await;
+    let id = fake.start_generation().await;
     let held = fake.app.account(user).await;
     assert_eq!(held.credits.balance.get(), 10, "the price is held at once");
     assert_eq!(held.held.get() + held.credits.total_spent.get(), 10);
@@ -190,7 +170,7 @@ async fn a_replayed_delivery_is_recognised_by_another_instance(db: Db) {
     first
         .create_answers(prediction("p-replay", "starting", Value::Null))
         .await;
-    let id = async_generation(&first).await;
+    let id = first.start_generation().await;
     let failed = json!({"id": "p-replay", "status": "failed", "error": "NSFW", "output": null});
     let timestamp = Utc::now().timestamp().to_string();
     let delivery = "msg_replayed_delivery";
@@ -228,10 +208,6 @@ async fn a_replayed_delivery_is_recognised_by_another_instance(db: Db) {
 }
 
 impl Fake {
-    fn output_url(&self) -> String {
-        format!("{}/delivery/out-0.png", self.replicate.uri())
-    }
-
     async fn serve_output(&self, times: u64) {
         Mock::given(method("GET"))
             .and(path("/delivery/out-0.png"))
@@ -309,14 +285,6 @@ impl wiremock::Respond for Sequence {
     }
 }
 
-async fn async_generation(fake: &Fake) -> String {
-    let response = fake.generate(false).await;
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["status"], "processing", "{body}");
-    body["generationId"].as_str().unwrap().to_owned()
-}
-
 async fn a_signed_webhook_completes_the_generation_exactly_once_whatever_races_it(db: Db) {
     let Some(fake) = setup(db, |_| {}).await else {
         return;
@@ -326,7 +294,7 @@ async fn a_signed_webhook_completes_the_generation_exactly_once_whatever_races_i
     let done = prediction("p-once", "succeeded", json!([fake.output_url()]));
     fake.get_answers(done.clone()).await;
     fake.serve_output(1).await;
-    let id = async_generation(&fake).await;
+    let id = fake.start_generation().await;
 
     // Five deliveries of the same webhook and three status polls, all at once.
     let now = Utc::now().timestamp();
@@ -359,7 +327,7 @@ async fn forged_stale_and_unsigned_webhooks_are_401_and_change_nothing(db: Db) {
     fake.get_answers(prediction("p-forged", "processing", Value::Null))
         .await;
     fake.serve_output(0).await;
-    let id = async_generation(&fake).await;
+    let id = fake.start_generation().await;
     let done = prediction("p-forged", "succeeded", json!([fake.output_url()]));
     let now = Utc::now().timestamp();
     let other_secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -402,7 +370,7 @@ async fn a_failed_prediction_fails_the_generation_and_gives_the_free_slot_back(d
         .await;
     fake.get_answers(prediction("p-nsfw", "processing", Value::Null))
         .await;
-    let id = async_generation(&fake).await;
+    let id = fake.start_generation().await;
     let mut failed = prediction("p-nsfw", "failed", Value::Null);
     failed["error"] = json!(
         "All generated images contained NSFW content. Try running it again with a different prompt."
@@ -472,7 +440,7 @@ async fn an_output_from_a_host_not_allowed_fails_the_generation(db: Db) {
     fake.get_answers(prediction("p-host", "processing", Value::Null))
         .await;
     fake.serve_output(0).await;
-    let id = async_generation(&fake).await;
+    let id = fake.start_generation().await;
     let done = prediction("p-host", "succeeded", json!([fake.output_url()]));
     assert_eq!(
         fake.signed("", &done, WEBHOOK_SECRET, Utc::now().timestamp())
@@ -611,7 +579,7 @@ async fn after_a_restart_the_reconciler_finishes_a_generation_left_processing_an
     first
         .create_answers(prediction("p-restart", "starting", Value::Null))
         .await;
-    let id = async_generation(&first).await;
+    let id = first.start_generation().await;
     let replicate_uri = first.replicate.uri();
     drop(first.app);
 

@@ -2,54 +2,25 @@
 //! wiremock API and output host, and webhooks signed like Replicate signs them.
 
 use picture_server::settings::RawSettings;
-use picture_tests::{Db, TestApp};
+use picture_tests::Db;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
 use crate::fake_replicate::{
-    output_response, prediction, prediction_with_logs, signed_webhook, use_fake_replicate,
+    self, Fake, output_response, prediction, prediction_with_logs, signed_webhook,
 };
 
 /// A cog progress bar at 2 of 4 steps, as flux-schnell prints it.
 pub(super) const HALF_WAY_LOGS: &str = "Using seed: 42\n  0%|          | 0/4 [00:00<?, ?it/s]\r 25%|██▌       | 1/4 [00:00<00:01,  2.61it/s]\r 50%|█████     | 2/4 [00:00<00:00,  2.93it/s]";
 
-/// A server talking to a fake Replicate.
-pub(super) struct Fake {
-    pub app: TestApp,
-    pub replicate: MockServer,
-    pub token: String,
-    pub model: String,
-}
-
 /// A server on `db` with a fresh fake Replicate; `None` when PostgreSQL is absent on a
 /// developer's machine.
 pub(super) async fn setup(db: Db, configure: impl FnOnce(&mut RawSettings)) -> Option<Fake> {
-    let replicate = MockServer::start().await;
-    let base = replicate.uri();
-    let app = TestApp::spawn_with(db, |raw| {
-        use_fake_replicate(raw, &base);
-        raw.set("RECONCILER_INTERVAL_SECS", "3600");
-        raw.set("RECONCILER_MIN_AGE_SECS", "3600");
-        configure(raw);
-    })
-    .await?;
-    let token = app.token("events-user", None);
-    let model = app.default_model_id().await;
-    Some(Fake {
-        app,
-        replicate,
-        token,
-        model,
-    })
+    fake_replicate::setup(db, "events-user", configure).await
 }
 
 impl Fake {
-    /// Where the fake serves the output image.
-    pub(super) fn output_url(&self) -> String {
-        format!("{}/delivery/out-0.png", self.replicate.uri())
-    }
-
     /// Creates answer `id` as `starting`, reads answer it `processing` (no logs), and the
     /// output is served.
     pub(super) async fn mount_prediction(&self, id: &str) {
@@ -76,15 +47,6 @@ impl Fake {
             .respond_with(output_response())
             .mount(&self.replicate)
             .await;
-    }
-
-    /// `POST /api/v1/generate` without waiting: the new generation's id (it is processing).
-    pub(super) async fn start_generation(&self) -> String {
-        let response = self.app.generate(&self.token, &self.model, false).await;
-        assert_eq!(response.status(), 201);
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["status"], "processing", "{body}");
-        body["generationId"].as_str().unwrap().to_owned()
     }
 
     /// The webhook of prediction `id` at 2 of 4 steps.
