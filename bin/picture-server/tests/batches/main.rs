@@ -5,7 +5,6 @@
 //! generation. The tests run one after the other ([`support::SERIAL`]).
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     reason = "in a test, a failed unwrap is a failed assertion"
 )]
 
