@@ -1,9 +1,10 @@
-//! Issue 20's live progress at scale, on its own server: the gallery's rate without event
-//! streams, then 10,000 user streams (`GET /generate/events`, 2,000 users × 5) opened and held
-//! idle — the time to open them and the server's RSS per stream — the gallery's rate again with
-//! them open, the delay from a credit grant to its `credits` event on each of the user's
-//! streams, and the gallery once more after they are closed (the rate without streams is the
-//! mean of before and after, so a machine that drifts during the scenario moves both sides).
+//! Issue 20's live progress at scale, on two servers of their own with the same settings on
+//! the same database: 10,000 user streams (`GET /generate/events`, 2,000 users × 5) opened on
+//! the first and held idle — the time to open them, the server's RSS per stream and its CPU
+//! while idle — then the gallery's rate on the first server and on the second (which holds no
+//! streams) in turns, so a machine that drifts moves both alike; the delay from a credit grant
+//! to its `credits` event on each of the user's streams; and how soon the server lets go of
+//! streams whose clients left.
 
 mod delay;
 mod held;
@@ -27,10 +28,17 @@ const BUDGET_PER_STREAM: u64 = 16 * 1024;
 const DELAY_P99: Duration = Duration::from_millis(100);
 /// Connections and streams beyond the scenario's that the server allows.
 const HEADROOM: usize = 2_000;
+/// How long the server's CPU is read with the streams idle: two heartbeat periods.
+const IDLE_CPU_WINDOW: Duration = Duration::from_secs(30);
 /// Longest wait for the server to let go of closed streams.
 const RELEASE_WITHIN: Duration = Duration::from_secs(60);
 /// Credits each stream user starts with.
 const START_CREDITS: u64 = 1_000_000;
+
+/// The gallery's first page, as in the other scenarios.
+fn gallery_target() -> Target {
+    Target::get("/api/v1/images?limit=20")
+}
 
 /// The gallery rows' scenario names.
 fn gallery_scenario(when: &str) -> String {
@@ -61,8 +69,12 @@ impl Bench<'_> {
         let log = config.data_dir.join("server.log");
         let log_from = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
         let server = config.start().await?;
-        let measured = self.streams_on(&server, f, Arc::new(users), per_user).await;
+        let plain = config.start().await?;
+        let measured = self
+            .streams_on(&server, &plain, f, Arc::new(users), per_user)
+            .await;
         server.stop().await?;
+        plain.stop().await?;
         self.server_log_warnings(&config, log_from)?;
         measured
     }
@@ -70,6 +82,7 @@ impl Bench<'_> {
     async fn streams_on(
         &mut self,
         server: &Server,
+        plain: &Server,
         f: &Fixtures,
         users: Arc<Vec<String>>,
         per_user: usize,
@@ -90,8 +103,8 @@ impl Bench<'_> {
             })
             .collect::<anyhow::Result<Vec<String>>>()?;
 
-        let before = self
-            .gallery_rate(server, f, &gallery_scenario("before opening event streams"))
+        // The pool's connections and the allocator's caches warmed, as in the other scenarios.
+        self.warmed_load(server.addr, gallery_target(), &f.small, self.connections())
             .await?;
         tokio::time::sleep(ALLOCATOR_DECAY).await;
         let idle = rss(server.pid()?);
@@ -118,6 +131,16 @@ impl Bench<'_> {
         );
         tokio::time::sleep(ALLOCATOR_DECAY).await;
         let loaded = rss(server.pid()?);
+        let cpu_from = cpu_seconds(server.pid()?);
+        tokio::time::sleep(IDLE_CPU_WINDOW).await;
+        let idle_cpu = (cpu_seconds(server.pid()?) - cpu_from) / IDLE_CPU_WINDOW.as_secs_f64();
+        self.report.figure(
+            &format!(
+                "server CPU with {streams} idle streams open (heartbeat comments only), over {} s",
+                IDLE_CPU_WINDOW.as_secs()
+            ),
+            format!("{:.1} % of one core", 100.0 * idle_cpu),
+        );
         let counted = open_streams_metric(server).await?;
         let per_stream = loaded.saturating_sub(idle) / opened.ready.max(1);
         self.report.figure(
@@ -141,13 +164,15 @@ impl Bench<'_> {
             per_stream <= BUDGET_PER_STREAM && opened.failed == 0,
         );
 
-        let with = self
-            .gallery_rate(
-                server,
-                f,
-                &gallery_scenario(&format!("{streams} idle event streams open")),
-            )
-            .await?;
+        let (with, without) = self.gallery_in_turns(server, plain, f, streams).await?;
+        self.report.check(
+            &format!("gallery with {streams} idle event streams open ≥ 90 % of its rate without"),
+            format!(
+                "{with:.0} vs {without:.0} req/s (the same server without streams, in turns) = {:.0} %",
+                100.0 * with / without
+            ),
+            with >= 0.9 * without,
+        );
 
         println!("timing {} credit grants …", self.options.grants);
         let sampler = PeakSampler::start(server.pid()?);
@@ -191,18 +216,6 @@ impl Bench<'_> {
                 released.as_secs_f64(),
                 mib(rss(server.pid()?))
             ),
-        );
-        let after = self
-            .gallery_rate(server, f, &gallery_scenario("after closing event streams"))
-            .await?;
-        let without = (before + after) / 2.0;
-        self.report.check(
-            &format!("gallery with {streams} idle event streams open ≥ 90 % of its rate without"),
-            format!(
-                "{with:.0} vs {without:.0} req/s (mean of {before:.0} before and {after:.0} after) = {:.0} %",
-                100.0 * with / without
-            ),
-            with >= 0.9 * without,
         );
         Ok(())
     }
@@ -248,36 +261,52 @@ impl Bench<'_> {
         );
     }
 
-    /// Warm-up, then the runs of the gallery's first page at the first concurrency: the median
-    /// rate (the row goes to the report).
-    async fn gallery_rate(
+    /// The first concurrency, where the gallery is measured.
+    fn connections(&self) -> usize {
+        self.options.connections.first().copied().unwrap_or(16)
+    }
+
+    /// The gallery's first page on `with` (streams open) and on `plain` (none): a warm-up of
+    /// each, then their runs in turns; the median rates (the rows go to the report).
+    async fn gallery_in_turns(
         &mut self,
-        server: &Server,
+        with: &Server,
+        plain: &Server,
         f: &Fixtures,
-        scenario: &str,
-    ) -> anyhow::Result<f64> {
-        let connections = self.options.connections.first().copied().unwrap_or(16);
-        let load = self
-            .warmed_load(
-                server.addr,
-                Target::get("/api/v1/images?limit=20"),
-                &f.small,
-                connections,
-            )
-            .await?;
-        let sampler = PeakSampler::start(server.pid()?);
-        let mut runs = Vec::new();
-        for _ in 0..self.options.runs {
-            runs.push(
-                Arc::clone(&load)
-                    .run(connections, Duration::from_secs(self.options.duration))
-                    .await?,
-            );
+        streams: usize,
+    ) -> anyhow::Result<(f64, f64)> {
+        let connections = self.connections();
+        let mut sides = Vec::new();
+        for (server, when) in [
+            (with, format!("{streams} idle event streams open")),
+            (
+                plain,
+                "a server of the same settings without streams, in turns".to_owned(),
+            ),
+        ] {
+            let load = self
+                .warmed_load(server.addr, gallery_target(), &f.small, connections)
+                .await?;
+            sides.push((server, gallery_scenario(&when), load, Vec::new(), 0_u64));
         }
-        let row = Row::from_runs(scenario, connections, runs, sampler.finish().await);
-        let rate = row.rate;
-        self.push(row);
-        Ok(rate)
+        for _ in 0..self.options.runs {
+            for (server, _, load, runs, peak) in &mut sides {
+                let sampler = PeakSampler::start(server.pid()?);
+                runs.push(
+                    Arc::clone(load)
+                        .run(connections, Duration::from_secs(self.options.duration))
+                        .await?,
+                );
+                *peak = (*peak).max(sampler.finish().await);
+            }
+        }
+        let mut rates = Vec::new();
+        for (_, scenario, _, runs, peak) in sides {
+            let row = Row::from_runs(&scenario, connections, runs, peak);
+            rates.push(row.rate);
+            self.push(row);
+        }
+        Ok((rates[0], rates[1]))
     }
 
     /// Warnings and errors the server logged since `from` (its log is shared by the run's
@@ -307,6 +336,23 @@ impl Bench<'_> {
         );
         Ok(())
     }
+}
+
+/// CPU time `pid` has used (user and system), in seconds; 0 when it cannot be read.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may contain spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are the 14th and 15th fields, the 12th and 13th after the name; in
+    // clock ticks, 100 per second on Linux.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    ticks as f64 / 100.0
 }
 
 /// The server's own count of open streams (`picture_live_streams_open` on `/metrics`).
