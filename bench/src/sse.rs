@@ -179,3 +179,78 @@ async fn read_line(reader: &mut BufReader<TcpStream>) -> anyhow::Result<Option<S
             .to_owned(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// Serves one chunked event stream whose events are split across chunks.
+    async fn serve(body_chunks: &'static [&'static str]) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut head = [0_u8; 1024];
+            let _ = socket.read(&mut head).await.unwrap();
+            let mut response = String::from(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                 transfer-encoding: chunked\r\n\r\n",
+            );
+            for chunk in body_chunks {
+                response.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+            }
+            response.push_str("0\r\n\r\n");
+            socket.write_all(response.as_bytes()).await.unwrap();
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn events_are_read_across_chunks_with_comments_skipped() {
+        let addr = serve(&[
+            "retry: 2000\n\nevent: ready\nid: 7\ndata: {}\n\n: heart",
+            "beat\n\nevent: cred",
+            "its\nid: 9\ndata: {\"balance\":1}\n\nevent: credits\ndata: {}\n\n",
+        ])
+        .await;
+        let mut stream = EventStream::open(addr, "/events", "token").await.unwrap();
+        let mut events = Vec::new();
+        while let Some(event) = stream.next().await.unwrap() {
+            events.push(event);
+        }
+        let expected = [("ready", Some(7)), ("credits", Some(9)), ("credits", None)];
+        assert_eq!(
+            events,
+            expected
+                .iter()
+                .map(|(name, id)| SseEvent {
+                    name: (*name).to_owned(),
+                    id: *id
+                })
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[tokio::test]
+    async fn another_answer_is_an_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut head = [0_u8; 1024];
+            let _ = socket.read(&mut head).await.unwrap();
+            socket
+                .write_all(b"HTTP/1.1 429 Too Many Requests\r\ncontent-length: 0\r\n\r\n")
+                .await
+                .unwrap();
+        });
+        let error = EventStream::open(addr, "/events", "token")
+            .await
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("429"), "{error}");
+    }
+}

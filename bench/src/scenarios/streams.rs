@@ -257,7 +257,7 @@ impl Bench<'_> {
         self.report.check(
             &format!("state change → event p99 ≤ 100 ms with {streams} streams open"),
             ms(d.to_event.value_at_quantile(0.99)),
-            p99 <= DELAY_P99 && d.to_event.len() > 0,
+            p99 <= DELAY_P99 && !d.to_event.is_empty(),
         );
     }
 
