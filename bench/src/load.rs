@@ -28,6 +28,8 @@ pub struct Target {
     /// Text a successful answer's body must contain (a sync generation answers 201 whether it
     /// completed or failed).
     pub must_contain: Option<&'static str>,
+    /// Further request headers (name, value).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Target {
@@ -39,6 +41,7 @@ impl Target {
             body: None,
             expect: StatusCode::OK,
             must_contain: None,
+            headers: Vec::new(),
         }
     }
 
@@ -50,6 +53,7 @@ impl Target {
             body: Some(Bytes::from(body.to_string())),
             expect,
             must_contain: None,
+            headers: Vec::new(),
         }
     }
 
@@ -74,6 +78,9 @@ impl Target {
         if let Some(token) = token {
             request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
         }
+        for (name, value) in &self.headers {
+            request = request.header(*name, value);
+        }
         let body = match &self.body {
             Some(body) => {
                 request = request.header(hyper::header::CONTENT_TYPE, "application/json");
@@ -82,6 +89,12 @@ impl Target {
             None => Bytes::new(),
         };
         Ok(request.body(Full::new(body))?)
+    }
+
+    /// The same with the header `name: value`.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 
     /// The same, successful only when the body contains `text`.
@@ -169,20 +182,32 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|window| window == needle)
 }
 
-/// One request of `target` with `token`: the status and the body.
+/// One request of `target` with `token` on a fresh connection: the status and the body.
 pub async fn fetch(
     addr: SocketAddr,
     target: &Target,
     token: Option<&str>,
 ) -> anyhow::Result<(StatusCode, Bytes)> {
     let mut sender = connect(addr).await?;
+    send(&mut sender, addr, target, token).await
+}
+
+/// One request of `target` with `token` on the connection `sender` (to `addr`): the status and
+/// the body.
+pub async fn send(
+    sender: &mut SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+    target: &Target,
+    token: Option<&str>,
+) -> anyhow::Result<(StatusCode, Bytes)> {
     sender.ready().await?;
     let response = sender.send_request(target.request(addr, token)?).await?;
     let status = response.status();
     Ok((status, response.into_body().collect().await?.to_bytes()))
 }
 
-async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+/// A keep-alive HTTP/1.1 connection to `addr`.
+pub async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;

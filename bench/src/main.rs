@@ -16,6 +16,7 @@ mod pinning;
 mod report;
 mod scenarios;
 mod server;
+mod sse;
 
 use std::path::PathBuf;
 
@@ -65,6 +66,15 @@ struct Options {
     /// `BATCH_WORKERS` of each instance in the batch queue scenarios.
     #[arg(long, default_value_t = 4)]
     batch_workers: u32,
+    /// Event streams held open in the live progress scenario.
+    #[arg(long, default_value_t = 10_000)]
+    streams: usize,
+    /// Streams per user there (each user's streams all receive the user's events).
+    #[arg(long, default_value_t = 5)]
+    streams_per_user: usize,
+    /// Credit grants timed from the request to the event on each of the user's streams.
+    #[arg(long, default_value_t = 2_000)]
+    grants: usize,
     /// Do not place the server and PostgreSQL on their own cores.
     #[arg(long)]
     no_pin: bool,

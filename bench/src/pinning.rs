@@ -48,7 +48,11 @@ impl Placement {
     /// postmaster). [`Placement::release_postgres`] undoes it.
     pub fn pin_postgres(&self) -> anyhow::Result<()> {
         for pid in postgres_pids()? {
-            taskset(&["-p", "-c", &self.server, &pid])?;
+            match taskset(&["-p", "-c", &self.server, &pid]) {
+                // A backend of another client that exited since `pgrep` listed it.
+                Err(_) if !Path::new("/proc").join(&pid).exists() => {}
+                placed => placed?,
+            }
         }
         Ok(())
     }

@@ -24,6 +24,7 @@ use crate::server::{Server, ServerConfig, clear_stored_images};
 mod batches;
 mod boards;
 mod explore;
+mod streams;
 
 /// Users who generate (one per connection); each gets enough credits for any run.
 const GENERATING_USERS: usize = 64;
@@ -136,6 +137,7 @@ impl Bench<'_> {
         );
         server.stop().await?;
         self.batches(&fixtures.model).await?;
+        self.streams(&fixtures).await?;
         self.check_ratios();
         self.check_explore();
         self.check_boards();
@@ -160,6 +162,7 @@ impl Bench<'_> {
             .find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_owned()))
             .unwrap_or_default();
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let commit = std::process::Command::new("git")
             .args(["rev-parse", "--short", "HEAD"])
             .output()
@@ -170,6 +173,10 @@ impl Bench<'_> {
             format!("date: {}", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")),
             format!("CPU: {cpu}, {cores} cores; memory {memory}; Linux {}", kernel.trim()),
             format!("PostgreSQL: {}", self.database.server_version().await?),
+            format!(
+                "load average when the run began (1, 5, 15 min; other work on this machine): {}",
+                load.split_whitespace().take(3).collect::<Vec<_>>().join(", ")
+            ),
             format!(
                 "server: release build of commit {commit}, production mode (JSON logs to a file, credits enforced, local ledger, local file store), rate limits off, reconciler idle; {}",
                 match &self.config.placement {

@@ -10,6 +10,8 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
+use picture_server::auth::LocalTokens;
+use secrecy::SecretString;
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
@@ -17,6 +19,8 @@ use crate::pinning::{Placement, on_server_cores};
 
 /// The `JWT_SECRET` of the benchmarked server.
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-01";
+/// Its `JWT_AUDIENCE`.
+const JWT_AUDIENCE: &str = "manacore";
 /// Its `ADMIN_SERVICE_KEY`.
 pub const ADMIN_KEY: &str = "bench-admin-key-0123456789";
 
@@ -54,6 +58,7 @@ impl ServerConfig {
             .env("DATABASE_URL", &self.database_url)
             .env("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}"))
             .env("JWT_SECRET", JWT_SECRET)
+            .env("JWT_AUDIENCE", JWT_AUDIENCE)
             .env("ADMIN_SERVICE_KEY", ADMIN_KEY)
             .env("REPLICATE_API_TOKEN", "r8_bench_token")
             .env("REPLICATE_API_BASE_URL", &self.replicate_base)
@@ -95,6 +100,16 @@ impl ServerConfig {
             Some(token) if output.status.success() => Ok(token.trim().to_owned()),
             _ => bail!("picture-server token failed: {}", output.status),
         }
+    }
+
+    /// Signs tokens as the server's local issuer does, in this process (for thousands of
+    /// users, where one `picture-server token` each would take minutes).
+    pub fn local_tokens() -> LocalTokens {
+        LocalTokens::new(
+            &SecretString::from(JWT_SECRET),
+            JWT_AUDIENCE,
+            Duration::from_secs(60),
+        )
     }
 
     /// Grants `amount` credits to `user` with `picture-server credits grant`.
