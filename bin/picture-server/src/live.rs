@@ -28,7 +28,7 @@ const RECONNECT_MILLIS: u64 = 2_000;
 const BODY_BUFFER: usize = 8;
 
 /// The stream tokens and the clock they are checked against; registered as app data (the
-/// [`StreamUser`](crate::routes::events::StreamUser) extractor reads it).
+/// `StreamUser` extractor of the event routes reads it).
 #[derive(Clone)]
 pub struct StreamAuth {
     /// Mints and checks the tokens.

@@ -49,7 +49,7 @@ fn chrono_of(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
 
-/// Marks the instance alive for [`ALIVE_FOR`] from now.
+/// Marks the instance alive for `ALIVE_FOR` (the leases' open grace, 30 s) from now.
 ///
 /// # Errors
 /// When the database fails.
