@@ -20,7 +20,9 @@ pub use board_item::{BoardItemDto, BoardItemImageDto, ImageOnBoardDto, IsOnBoard
 pub use explore::ExploreImageDto;
 pub use generation::{GenerateBody, GenerateResponseDto, GenerationDto, GenerationStatusDto};
 pub use image::ImageDto;
-pub use live::{ActiveDto, GenerationEventDto, ReadyEventDto, ResyncEventDto, StreamTokenDto};
+pub use live::{
+    ActiveDto, GenerationEventDto, ReadyEventDto, ResyncEventDto, SseEventDto, StreamTokenDto,
+};
 pub use model::ModelDto;
 pub use path_id::{PathId, PathResource};
 pub use profile::ProfileDto;

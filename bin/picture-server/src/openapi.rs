@@ -18,6 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
     ),
     modifiers(&BearerAuth),
     components(schemas(
+        crate::dto::GenerationEventDto,
         crate::dto::ReadyEventDto,
         crate::dto::ResyncEventDto,
         crate::dto::CreditBalanceDto

@@ -26,6 +26,21 @@ pub struct GenerationEventDto<'a> {
     pub result: Option<GenerationStatusDto<'a>>,
 }
 
+/// One event of a stream as Server-Sent Events frame it (`event:`, `id:`, `data:`); `data` is
+/// a JSON document whose shape the event's name gives: `generation` → `GenerationEventDto`,
+/// `credits` → `CreditBalanceDto` (as `GET /credits/balance`), `ready` → `ReadyEventDto`,
+/// `resync` → `ResyncEventDto`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SseEventDto {
+    /// `generation`, `credits`, `ready` or `resync`.
+    pub event: String,
+    /// The event's number, for `Last-Event-ID` (absent on events not caused by a change).
+    pub id: Option<String>,
+    /// The event's JSON document.
+    #[schema(content_media_type = "application/json")]
+    pub data: String,
+}
+
 /// `event: ready` — the first event of a user stream: the number it starts after (also its
 /// `id:`), for `Last-Event-ID` or `lastEventId` on a later stream.
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::responses::{NotFound, Unauthorized};
 use crate::auth::AuthenticatedUser;
 use crate::dto::{
-    ActiveDto, ErrorDto, GenerationEventDto, GenerationStatusDto, PathId, StreamTokenDto, timestamp,
+    ActiveDto, ErrorDto, GenerationStatusDto, PathId, SseEventDto, StreamTokenDto, timestamp,
 };
 use crate::error::ApiError;
 use crate::live::{self, LiveStreams, StreamRequest};
@@ -60,7 +60,7 @@ fn last_event(request: &HttpRequest, query: &StreamQuery) -> Result<Option<Event
         ("lastEventId" = Option<String>, Query, description = "The last event received, when the `Last-Event-ID` header cannot be sent"),
         ("Last-Event-ID" = Option<String>, Header, description = "The last event received: replay what came after it (events are kept EVENT_REPLAY_WINDOW_SECS, default 600)")),
     responses(
-        (status = 200, description = "`text/event-stream`: `event: generation` frames, each with `id:`; a `: heartbeat` comment every EVENT_HEARTBEAT_SECS (15) when idle", content_type = "text/event-stream", body = GenerationEventDto),
+        (status = 200, description = "`text/event-stream`: `event: generation` frames (`data`: a GenerationEventDto), each with `id:`; a `: heartbeat` comment every EVENT_HEARTBEAT_SECS (15) when idle", content_type = "text/event-stream", body = SseEventDto),
         (status = 204, description = "The client already has the final event: stop reconnecting"),
         (status = 400, description = "Last-Event-ID is not an event number", body = ErrorDto),
         Unauthorized, NotFound,
@@ -97,7 +97,7 @@ pub async fn generation_events(
         ("lastEventId" = Option<String>, Query, description = "The last event received (e.g. `lastEventId` of `GET /generate/active`), when the header cannot be sent"),
         ("Last-Event-ID" = Option<String>, Header, description = "The last event received: replay what came after it")),
     responses(
-        (status = 200, description = "`text/event-stream` of `ready` (ReadyEventDto), `generation` (GenerationEventDto), `credits` (CreditBalanceDto) and `resync` (ResyncEventDto) events; `ready` and every event caused by a change carry `id:` (the opening credits event, the balance as of `ready`, and `resync` do not); `: heartbeat` comments when idle", content_type = "text/event-stream", body = GenerationEventDto),
+        (status = 200, description = "`text/event-stream` of `ready` (ReadyEventDto), `generation` (GenerationEventDto), `credits` (CreditBalanceDto) and `resync` (ResyncEventDto) events; `ready` and every event caused by a change carry `id:` (the opening credits event, the balance as of `ready`, and `resync` do not); `: heartbeat` comments when idle", content_type = "text/event-stream", body = SseEventDto),
         (status = 400, description = "Last-Event-ID is not an event number", body = ErrorDto),
         Unauthorized,
         (status = 429, description = "too_many_streams", body = ErrorDto)))]
