@@ -35,13 +35,14 @@ pub struct StreamRequest {
 /// As above; [`ApiError::Unavailable`] when the database fails or the server is stopping.
 pub async fn open(streams: &LiveStreams, request: StreamRequest) -> Result<HttpResponse, ApiError> {
     if let Some(generation) = request.generation {
-        let view = streams
+        // As stored: the stream's first event reads the state (and asks the provider) itself.
+        let found = streams
             .read
-            .status(&request.user, generation)
+            .find(&request.user, generation)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("Generation {generation} not found")))?;
         if let Some(after) = request.after
-            && view.generation.status.is_terminal()
+            && found.status.is_terminal()
             && streams
                 .log
                 .latest(generation)

@@ -48,6 +48,21 @@ fn last_event(request: &HttpRequest, query: &StreamQuery) -> Result<Option<Event
     })
 }
 
+/// What a stream request asks to watch: `user`'s events (only `generation`'s, if given) after
+/// the client's last event.
+fn watch(
+    user: StreamUser,
+    generation: Option<GenerationId>,
+    request: &HttpRequest,
+    query: &StreamQuery,
+) -> Result<StreamRequest, ApiError> {
+    Ok(StreamRequest {
+        user: user.0,
+        generation,
+        after: last_event(request, query)?,
+    })
+}
+
 /// Events of one generation: first its current state (or, with `Last-Event-ID`, what came
 /// after that event), then each change as it commits on any instance — `pending`,
 /// `processing` (with `progress` 0–1 when the provider reports steps), and the final
@@ -73,16 +88,7 @@ pub async fn generation_events(
     query: web::Query<StreamQuery>,
     streams: web::Data<LiveStreams>,
 ) -> Result<HttpResponse, ApiError> {
-    let after = last_event(&request, &query)?;
-    live::open(
-        &streams,
-        StreamRequest {
-            user: user.0,
-            generation: Some(id.get()),
-            after,
-        },
-    )
-    .await
+    live::open(&streams, watch(user, Some(id.get()), &request, &query)?).await
 }
 
 /// Every change of the caller as it commits on any instance: `event: generation` for each of
@@ -108,16 +114,7 @@ pub async fn user_events(
     query: web::Query<StreamQuery>,
     streams: web::Data<LiveStreams>,
 ) -> Result<HttpResponse, ApiError> {
-    let after = last_event(&request, &query)?;
-    live::open(
-        &streams,
-        StreamRequest {
-            user: user.0,
-            generation: None,
-            after,
-        },
-    )
-    .await
+    live::open(&streams, watch(user, None, &request, &query)?).await
 }
 
 /// A short-lived token that opens the caller's event streams as `?access_token=` (valid
