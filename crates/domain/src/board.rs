@@ -109,6 +109,8 @@ pub struct Board {
     pub description: Option<String>,
     /// Where its thumbnail is read, if it has one.
     pub thumbnail_url: Option<String>,
+    /// The blurhash of its stored thumbnail (none for a thumbnail URL set by a client).
+    pub thumbnail_blurhash: Option<String>,
     /// Canvas width in pixels.
     pub canvas_width: u32,
     /// Canvas height in pixels.

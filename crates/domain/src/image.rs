@@ -35,6 +35,9 @@ pub struct NewImage {
     pub height: Option<u32>,
     /// Size in bytes.
     pub file_size: Option<u64>,
+    /// Its blurhash placeholder, computed when it was stored (`None` when that failed; the
+    /// `images backfill` command computes it later).
+    pub blurhash: Option<String>,
     /// When it was stored.
     pub created_at: DateTime<Utc>,
 }
@@ -46,8 +49,6 @@ pub struct Image {
     pub record: NewImage,
     /// The image this one was remixed from, if any.
     pub source_image_id: Option<ImageId>,
-    /// A blurhash placeholder.
-    pub blurhash: Option<String>,
     /// Whether everyone may see it.
     pub is_public: bool,
     /// Whether its owner marked it.

@@ -27,6 +27,7 @@ pub mod tag;
 pub mod text;
 pub mod upload;
 pub mod validation;
+pub mod variant;
 
 pub use batch::{
     BatchCounts, BatchDetail, BatchItem, BatchRequest, BatchStatus, BatchSummary, NewBatch,

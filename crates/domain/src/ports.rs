@@ -17,14 +17,17 @@ pub mod generations;
 pub mod idempotency;
 pub mod image_inspector;
 pub mod image_provider;
+pub mod image_renderer;
 pub mod image_repository;
 pub mod live_events;
 pub mod model_catalog;
 pub mod object_store;
 pub mod output_fetcher;
+pub mod placeholders;
 pub mod profile_repository;
 pub mod providers;
 pub mod rate_counter;
+pub mod render_leases;
 pub mod tags;
 pub mod upload_repository;
 
@@ -47,16 +50,20 @@ pub use image_inspector::ImageInspector;
 pub use image_provider::{
     ImageProvider, ImageSource, ProviderError, ProviderRequest, ProviderState, Submission,
 };
+pub use image_renderer::{ImageRenderer, RenderError, RenderedImage};
 pub use image_repository::{BatchAction, ImageChange, ImageQuery, ImageRepository, Likes};
 pub use live_events::{EventLog, StreamLeases};
 pub use model_catalog::ModelCatalog;
 pub use object_store::{
     IMAGE_KEY_PREFIX, ListedObject, MAX_LIST_PAGE, ObjectKey, ObjectPage, ObjectStore, StoreError,
+    StoredObject,
 };
 pub use output_fetcher::{FetchError, FetchedImage, OutputFetcher};
+pub use placeholders::PlaceholderRepository;
 pub use profile_repository::ProfileRepository;
 pub use providers::Providers;
 pub use rate_counter::{Admission, RateCounter, SlidingWindow, WindowUsage};
+pub use render_leases::RenderLeases;
 pub use tags::{LinkOutcome, TagRepository};
 pub use upload_repository::UploadRepository;
 
@@ -90,6 +97,8 @@ pub use image_inspector::MockImageInspector;
 #[cfg(any(test, feature = "mock"))]
 pub use image_provider::MockImageProvider;
 #[cfg(any(test, feature = "mock"))]
+pub use image_renderer::MockImageRenderer;
+#[cfg(any(test, feature = "mock"))]
 pub use image_repository::MockImageRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use live_events::{MockEventLog, MockStreamLeases};
@@ -100,9 +109,13 @@ pub use object_store::MockObjectStore;
 #[cfg(any(test, feature = "mock"))]
 pub use output_fetcher::MockOutputFetcher;
 #[cfg(any(test, feature = "mock"))]
+pub use placeholders::MockPlaceholderRepository;
+#[cfg(any(test, feature = "mock"))]
 pub use profile_repository::MockProfileRepository;
 #[cfg(any(test, feature = "mock"))]
 pub use rate_counter::MockRateCounter;
+#[cfg(any(test, feature = "mock"))]
+pub use render_leases::MockRenderLeases;
 #[cfg(any(test, feature = "mock"))]
 pub use tags::MockTagRepository;
 #[cfg(any(test, feature = "mock"))]

@@ -212,6 +212,7 @@ impl BoardRepository for DieselBoardRepository {
         id: BoardId,
         url: &str,
         key: &str,
+        _blurhash: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<Option<ChangedBoard>, RepositoryError> {
         let id = id.to_string();

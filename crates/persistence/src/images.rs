@@ -97,7 +97,7 @@ impl ImageRow {
                 .file_size
                 .map(|v| i64::try_from(v).map_err(|_| corrupt("file_size", v)))
                 .transpose()?,
-            blurhash: None,
+            blurhash: image.blurhash.clone(),
             is_public: false,
             is_favorite: false,
             download_count: 0,
@@ -131,13 +131,13 @@ impl ImageRow {
                     .file_size
                     .map(|v| u64::try_from(v).map_err(|_| corrupt("file_size", v)))
                     .transpose()?,
+                blurhash: self.blurhash,
                 created_at: from_millis(self.created_at)?,
             },
             source_image_id: self
                 .source_image_id
                 .map(|id| uuid(id, "source image id"))
                 .transpose()?,
-            blurhash: self.blurhash,
             is_public: self.is_public,
             is_favorite: self.is_favorite,
             download_count: self.download_count,

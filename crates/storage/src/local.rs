@@ -4,7 +4,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use picture_domain::ports::{MAX_LIST_PAGE, ObjectKey, ObjectPage, ObjectStore, StoreError};
+use picture_domain::ports::{
+    MAX_LIST_PAGE, ObjectKey, ObjectPage, ObjectStore, StoreError, StoredObject,
+};
 
 use crate::key::checked_segments;
 
@@ -43,6 +45,18 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
     io::Write::write_all(&mut file, bytes)?;
     file.sync_all()?;
     std::fs::rename(&temporary, path)
+}
+
+/// Whether reading a file failed because there is no object there (rather than because the
+/// disk failed).
+fn is_absent(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::NotFound
+            | io::ErrorKind::IsADirectory
+            | io::ErrorKind::NotADirectory
+            | io::ErrorKind::InvalidFilename
+    )
 }
 
 /// The hidden file beside the object at `path` that keeps its `Cache-Control`.
@@ -121,6 +135,21 @@ impl ObjectStore for LocalStore {
             .map_err(|e| StoreError::Unavailable(format!("local storage: {e}")))?
             .map_err(unavailable)?;
         self.put(key, bytes, content_type).await
+    }
+
+    async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
+        let Ok(path) = self.path_of(key) else {
+            return Ok(None);
+        };
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => Ok(Some(StoredObject {
+                bytes,
+                cache_control: self.cache_control_of(key).await,
+            })),
+            // No such file, a folder, a file used as a folder, a name too long: no object.
+            Err(error) if is_absent(&error) => Ok(None),
+            Err(error) => Err(unavailable(error)),
+        }
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use picture_domain::ports::{
-    ListedObject, MAX_LIST_PAGE, ObjectKey, ObjectPage, ObjectStore, StoreError,
+    ListedObject, MAX_LIST_PAGE, ObjectKey, ObjectPage, ObjectStore, StoreError, StoredObject,
 };
 use s3::creds::Credentials;
 use s3::{Bucket, Region};
@@ -136,6 +136,27 @@ impl ObjectStore for S3Store {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError> {
+        if checked_segments(key).is_err() {
+            return Ok(None);
+        }
+        match self.bucket.get_object(key.as_str()).await {
+            Ok(response) => {
+                let cache_control = response
+                    .headers()
+                    .into_iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case("cache-control"))
+                    .map(|(_, value)| value);
+                Ok(Some(StoredObject {
+                    bytes: response.bytes().to_vec(),
+                    cache_control,
+                }))
+            }
+            Err(s3::error::S3Error::HttpFailWithBody(404, _)) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     async fn delete(&self, key: &ObjectKey) -> Result<(), StoreError> {

@@ -58,7 +58,7 @@ impl<'a> From<&'a Image> for ImageDto<'a> {
             width: r.width,
             height: r.height,
             file_size: r.file_size,
-            blurhash: image.blurhash.as_deref(),
+            blurhash: image.record.blurhash.as_deref(),
             is_public: image.is_public,
             is_favorite: image.is_favorite,
             download_count: image.download_count,

@@ -68,8 +68,8 @@ pub trait BoardRepository: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<Option<ChangedBoard>, RepositoryError>;
 
-    /// Points `owner`'s board `id` at a newly stored thumbnail (`url`, object `key`) at `at`,
-    /// reporting the key it pointed at before (if other than `key`) as released. `Ok(None)` when
+    /// Points `owner`'s board `id` at a newly stored thumbnail (`url`, object `key`, its
+    /// `blurhash` when one was computed) at `at`, reporting the key it pointed at before (if other than `key`) as released. `Ok(None)` when
     /// `owner` has no such board (any more); nothing is written then.
     ///
     /// # Errors
@@ -80,6 +80,7 @@ pub trait BoardRepository: Send + Sync {
         id: BoardId,
         url: &str,
         key: &str,
+        blurhash: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<Option<ChangedBoard>, RepositoryError>;
 

@@ -74,6 +74,16 @@ pub struct ObjectPage {
     pub next: Option<ObjectKey>,
 }
 
+/// An object read back whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// The `Cache-Control` it was stored with by
+    /// [`put_with_cache_control`](ObjectStore::put_with_cache_control), when the store keeps one.
+    pub cache_control: Option<String>,
+}
+
 /// What a store can fail with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -117,6 +127,14 @@ pub trait ObjectStore: Send + Sync {
         let _ = cache_control;
         self.put(key, bytes, content_type).await
     }
+
+    /// The object under `key`, read whole; `Ok(None)` when there is none, and for a key this
+    /// store refuses (see [`put`](Self::put)) or that names a folder rather than an object.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store cannot be reached or the object cannot be
+    /// read.
+    async fn get(&self, key: &ObjectKey) -> Result<Option<StoredObject>, StoreError>;
 
     /// Deletes the object under `key`. Idempotent: deleting a missing object succeeds.
     ///

@@ -228,7 +228,7 @@ impl BoardService {
         let stored = self
             .ports
             .boards
-            .set_thumbnail(owner, id, &url, key.as_str(), self.ports.clock.now())
+            .set_thumbnail(owner, id, &url, key.as_str(), None, self.ports.clock.now())
             .await;
         match stored {
             Ok(Some(changed)) => Ok(self.release(changed).await),

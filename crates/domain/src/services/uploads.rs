@@ -166,6 +166,7 @@ impl UploadService {
             width: Some(inspected.width),
             height: Some(inspected.height),
             file_size: Some(size),
+            blurhash: None,
             created_at: self.ports.clock.now(),
         };
         self.ports

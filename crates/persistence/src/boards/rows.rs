@@ -85,6 +85,7 @@ impl BoardRow {
             name: self.name,
             description: self.description,
             thumbnail_url: self.thumbnail_url,
+            thumbnail_blurhash: None,
             canvas_width: dimension(self.canvas_width, "canvas width")?,
             canvas_height: dimension(self.canvas_height, "canvas height")?,
             background_color: self.background_color,

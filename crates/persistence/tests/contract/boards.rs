@@ -264,7 +264,14 @@ async fn thumbnails_are_released_when_replaced_or_forgotten_and_kept_for_the_sam
     let (alice, bob) = (user("alice"), user("bob"));
     assert_eq!(
         boards
-            .set_thumbnail(&bob, board.id, "http://x/a.png", "boards/a.png", at(2_000))
+            .set_thumbnail(
+                &bob,
+                board.id,
+                "http://x/a.png",
+                "boards/a.png",
+                None,
+                at(2_000)
+            )
             .await
             .unwrap(),
         None
@@ -275,6 +282,7 @@ async fn thumbnails_are_released_when_replaced_or_forgotten_and_kept_for_the_sam
             board.id,
             "http://x/a.png",
             "boards/a.png",
+            None,
             at(2_000),
         )
         .await
@@ -289,6 +297,7 @@ async fn thumbnails_are_released_when_replaced_or_forgotten_and_kept_for_the_sam
             board.id,
             "http://x/b.png",
             "boards/b.png",
+            None,
             at(3_000),
         )
         .await
@@ -344,6 +353,7 @@ async fn thumbnails_are_released_when_replaced_or_forgotten_and_kept_for_the_sam
             board.id,
             "http://x/d.png",
             "boards/d.png",
+            None,
             at(7_000),
         )
         .await
@@ -393,6 +403,7 @@ async fn a_duplicate_copies_every_item_privately_for_the_caller(db: &TestDatabas
             public.id,
             "http://x/t.png",
             "boards/t.png",
+            None,
             at(1_500),
         )
         .await

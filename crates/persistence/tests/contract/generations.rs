@@ -75,6 +75,7 @@ pub(crate) fn image_of(generation: &NewGeneration) -> NewImage {
         width: Some(1344),
         height: Some(768),
         file_size: Some(12_345),
+        blurhash: None,
         created_at: at(1_700_000_100_000),
     }
 }

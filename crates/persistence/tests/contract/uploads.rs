@@ -26,6 +26,7 @@ fn upload(user: &str, ms: i64) -> NewImage {
         width: Some(4032),
         height: Some(3024),
         file_size: Some(5_000_000),
+        blurhash: None,
         created_at: at(ms),
     }
 }

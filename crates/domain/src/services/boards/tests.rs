@@ -23,6 +23,7 @@ fn board(owner: &str, thumbnail: Option<&str>) -> Board {
         name: "Moods".into(),
         description: None,
         thumbnail_url: thumbnail.map(str::to_owned),
+        thumbnail_blurhash: None,
         canvas_width: 2000,
         canvas_height: 1500,
         background_color: "#ffffff".into(),
@@ -76,6 +77,7 @@ fn stored(new: &NewBoard) -> Board {
         name: new.name.as_str().to_owned(),
         description: None,
         thumbnail_url: None,
+        thumbnail_blurhash: None,
         canvas_width: new.canvas_width.get(),
         canvas_height: new.canvas_height.get(),
         background_color: new.background_color.as_str().to_owned(),
@@ -208,9 +210,9 @@ async fn a_thumbnail_is_stored_under_the_boards_key_with_a_week_of_cache_then_th
     mocks
         .boards
         .expect_set_thumbnail()
-        .withf(|_, _, url, key, _| url == format!("https://cdn.example/{key}"))
+        .withf(|_, _, url, key, _, _| url == format!("https://cdn.example/{key}"))
         .times(1)
-        .returning(|_, _, url, _, _| {
+        .returning(|_, _, url, _, _, _| {
             Ok(Some(ChangedBoard {
                 board: board("alice", Some(url)),
                 released_thumbnail: Some("boards/b/thumbnail-old.png".into()),
@@ -292,7 +294,7 @@ async fn the_new_thumbnail_is_deleted_again_when_the_board_vanished_meanwhile() 
     mocks
         .boards
         .expect_set_thumbnail()
-        .returning(|_, _, _, _, _| Ok(None));
+        .returning(|_, _, _, _, _, _| Ok(None));
     mocks
         .store
         .expect_delete()

@@ -439,6 +439,7 @@ impl FinalizeGeneration {
             width: Some(fetched.width),
             height: Some(fetched.height),
             file_size: Some(size),
+            blurhash: None,
             created_at: self.clock.now(),
         };
         let seconds = predict_time.map(|t| i32::try_from(t.as_secs()).unwrap_or(i32::MAX));

@@ -67,7 +67,6 @@ fn as_stored(record: &NewImage) -> Image {
     Image {
         record: record.clone(),
         source_image_id: None,
-        blurhash: None,
         is_public: false,
         is_favorite: false,
         download_count: 0,
@@ -256,6 +255,7 @@ async fn taking_back_deletes_each_row_then_its_object() {
         width: Some(1),
         height: Some(1),
         file_size: Some(1),
+        blurhash: None,
         created_at: DateTime::UNIX_EPOCH,
     };
     let image = as_stored(&record);

@@ -87,7 +87,6 @@ fn stores_the_image(mocks: &mut Mocks, completed: Arc<AtomicUsize>) {
                 image: Image {
                     record: image.clone(),
                     source_image_id: None,
-                    blurhash: None,
                     download_count: 0,
                     rating: None,
                     is_public: false,
@@ -268,6 +267,7 @@ async fn a_generation_cancelled_before_the_call_is_never_sent() {
             width: None,
             height: None,
             file_size: None,
+            blurhash: None,
             created_at: DateTime::UNIX_EPOCH,
         }));
         cancelled.status = GenerationStatus::Cancelled;
@@ -316,6 +316,7 @@ async fn a_report_from_another_provider_than_the_generations_changes_nothing() {
         width: None,
         height: None,
         file_size: None,
+        blurhash: None,
         created_at: DateTime::UNIX_EPOCH,
     });
     let mut processing = generation_for(&new);

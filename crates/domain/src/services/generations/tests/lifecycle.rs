@@ -95,7 +95,6 @@ fn finaliser(new: &NewGeneration, completed: bool) -> Mocks {
                 image: Image {
                     record: image.clone(),
                     source_image_id: None,
-                    blurhash: None,
                     download_count: 0,
                     rating: None,
                     is_public: false,

@@ -47,7 +47,6 @@ fn image_for(new: &crate::image::NewImage) -> Image {
     Image {
         record: new.clone(),
         source_image_id: None,
-        blurhash: None,
         download_count: 0,
         rating: None,
         is_public: false,
