@@ -6,7 +6,7 @@ mod sample_photo;
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use picture_domain::ports::ImageRenderer;
 use picture_domain::variant::{OutputFormat, Resize, VariantSpec};
 use picture_imaging::{ImagingSettings, Renderer};
@@ -44,9 +44,8 @@ fn render(c: &mut Criterion) {
     });
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default().sample_size(30);
-    targets = render
+fn main() {
+    let mut criterion = Criterion::default().sample_size(30).configure_from_args();
+    render(&mut criterion);
+    criterion.final_summary();
 }
-criterion_main!(benches);

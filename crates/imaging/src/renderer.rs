@@ -18,7 +18,7 @@ use crate::settings::ImagingSettings;
 /// [`RenderError::Busy`]), then runs its work on tokio's blocking pool holding the slot, and
 /// waits for it at most the time limit again (else [`RenderError::TimedOut`]). Work whose
 /// caller gave up keeps its slot until it stops at its next stage (after decoding, after
-/// resizing), so the bound holds for the threads actually busy.
+/// resizing), so the bound holds for the threads actually busy. Clones share the pool.
 #[derive(Debug, Clone)]
 pub struct Renderer {
     settings: ImagingSettings,

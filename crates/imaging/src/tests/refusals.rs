@@ -31,6 +31,39 @@ async fn more_pixels_than_the_setting_are_refused() {
     assert!(r.render(photo_png(40, 25, 30), thumbnail()).await.is_ok());
 }
 
+#[tokio::test]
+async fn an_image_of_exactly_the_limit_renders_in_every_source_format() {
+    let r = Renderer::new(ImagingSettings {
+        max_pixels: 800 * 600,
+        ..ImagingSettings::default()
+    });
+    let rgba = image::DynamicImage::ImageRgba8(image::RgbaImage::from_fn(800, 600, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, 128, ((x + y) % 256) as u8])
+    }));
+    let rgb16 = image::DynamicImage::ImageRgb16(image::ImageBuffer::from_fn(800, 600, |x, _| {
+        image::Rgb([(x * 80) as u16, 30_000, 60_000])
+    }));
+    let webp = renderer()
+        .render(
+            photo_png(800, 600, 37),
+            spec(None, None, Resize::Cover, 80, OutputFormat::Webp),
+        )
+        .await
+        .unwrap()
+        .bytes;
+    for (name, source) in [
+        ("PNG", photo_png(800, 600, 35)),
+        ("WebP", webp),
+        ("RGBA PNG", super::png(&rgba)),
+        ("16-bit PNG", super::png(&rgb16)),
+        ("JPEG", photo_jpeg(800, 600, 36)),
+    ] {
+        let out = r.render(source.clone(), thumbnail()).await;
+        assert_eq!(out.map(|o| (o.width, o.height)), Ok((256, 256)), "{name}");
+        assert!(r.blurhash(source).await.is_ok(), "{name}");
+    }
+}
+
 /// A real PNG whose IHDR claims `width`×`height` (its CRC left stale: nothing may read on).
 fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     let mut png = photo_png(64, 64, 31);
@@ -108,4 +141,44 @@ async fn what_is_not_an_image_is_refused() {
             "{name}"
         );
     }
+}
+
+#[tokio::test]
+async fn corrupted_images_never_panic() {
+    let webp = renderer()
+        .render(
+            photo_png(48, 40, 38),
+            spec(None, None, Resize::Cover, 80, OutputFormat::Webp),
+        )
+        .await
+        .unwrap()
+        .bytes;
+    let deadline = crate::deadline::Deadline::after(Duration::MAX);
+    let small = spec(Some(16), Some(16), Resize::Cover, 80, OutputFormat::Jpeg);
+    let mut decoded = 0;
+    for original in [photo_png(48, 40, 39), photo_jpeg(48, 40, 40), webp] {
+        for round in 0u32..150 {
+            let mut bytes = original.clone();
+            // Deterministic corruption: a few bytes overwritten, sometimes a cut.
+            for k in 0..(1 + round % 4) {
+                let at = (round.wrapping_mul(2_654_435_761) ^ k.wrapping_mul(40_503)) as usize
+                    % bytes.len();
+                bytes[at] = (round * 31 + k * 7) as u8;
+            }
+            if round % 5 == 0 {
+                bytes.truncate(bytes.len() * (round as usize % 97 + 1) / 100);
+            }
+            let rendered = crate::pipeline::render(&bytes, &small, 10_000_000, deadline);
+            let hashed = crate::pipeline::blurhash(&bytes, 10_000_000, deadline);
+            match (rendered, hashed) {
+                (Ok(_), Ok(_)) => decoded += 1,
+                (Err(RenderError::NotAnImage | RenderError::TooManyPixels { .. }), Err(_)) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert!(
+        decoded > 0,
+        "some corruptions still decode (e.g. in pixel data)"
+    );
 }
