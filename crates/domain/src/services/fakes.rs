@@ -9,11 +9,14 @@ use chrono::Utc;
 
 use crate::ports::{ObjectKey, ObjectPage, ObjectStore, StoreError, StoredObject};
 
+/// A stored object: its bytes and `Cache-Control`.
+pub(crate) type Stored = (Vec<u8>, Option<String>);
+
 /// Objects in a map.
 #[derive(Default)]
 pub(crate) struct MemoryStore {
     /// Objects by key: bytes and `Cache-Control`.
-    pub(crate) objects: Mutex<HashMap<String, (Vec<u8>, Option<String>)>>,
+    pub(crate) objects: Mutex<HashMap<String, Stored>>,
     /// Every put fails.
     pub(crate) fail_puts: bool,
 }

@@ -192,16 +192,7 @@ impl GenerationServices {
         credits: CreditService,
         settings: &PipelineSettings,
     ) -> ReconcileGenerations {
-        let finalize = FinalizeGeneration::new(
-            Arc::clone(&ports.generations),
-            ports.providers,
-            ports.fetcher,
-            ports.store,
-            ports.renderer,
-            Arc::clone(&ports.clock),
-            credits.clone(),
-            settings,
-        );
+        let finalize = FinalizeGeneration::new(&ports, credits.clone(), settings);
         ReconcileGenerations::new(
             ports.generations,
             ports.idempotency,
@@ -214,16 +205,7 @@ impl GenerationServices {
 
     /// The five services over `ports`, deciding and settling money through `credits`.
     pub fn new(ports: PipelinePorts, credits: CreditService, settings: PipelineSettings) -> Self {
-        let finalize = FinalizeGeneration::new(
-            Arc::clone(&ports.generations),
-            ports.providers.clone(),
-            ports.fetcher,
-            ports.store,
-            ports.renderer,
-            Arc::clone(&ports.clock),
-            credits.clone(),
-            &settings,
-        );
+        let finalize = FinalizeGeneration::new(&ports, credits.clone(), &settings);
         Self {
             start: StartGeneration::new(
                 start::StartPorts {

@@ -10,9 +10,9 @@ use crate::generation::{Generation, GenerationStatus, NewGeneration};
 use crate::ids::{GenerationId, ImageId, PredictionId};
 use crate::image::NewImage;
 use crate::ports::{
-    ChargeOutcome, Clock, GenerationLifecycle, GenerationReads, GenerationRepository,
-    ImageProvider, ImageRenderer, ImageSource, LeaseToken, ObjectKey, ObjectStore, OutputFetcher,
-    ProviderError, ProviderRequest, ProviderState, Providers, StoreError, Submission, Transition,
+    ChargeOutcome, Clock, GenerationLifecycle, GenerationReads, ImageProvider, ImageRenderer,
+    ImageSource, LeaseToken, ObjectKey, ObjectStore, OutputFetcher, ProviderError, ProviderRequest,
+    ProviderState, Providers, StoreError, Submission, Transition,
 };
 use crate::provider_name::ProviderName;
 use crate::services::credits::CreditService;
@@ -77,25 +77,21 @@ enum Finalised {
 }
 
 impl FinalizeGeneration {
-    /// A finaliser over these ports, with the lease and poll interval of `settings`.
+    /// A finaliser over the generations, providers, output downloads, store, renderer and clock
+    /// of `ports`, with the lease and poll interval of `settings`.
     pub(super) fn new(
-        generations: Arc<dyn GenerationRepository>,
-        providers: Providers,
-        fetcher: Arc<dyn OutputFetcher>,
-        store: Arc<dyn ObjectStore>,
-        renderer: Arc<dyn ImageRenderer>,
-        clock: Arc<dyn Clock>,
+        ports: &super::PipelinePorts,
         credits: CreditService,
         settings: &PipelineSettings,
     ) -> Self {
         Self {
-            lifecycle: generations.clone(),
-            reads: generations,
-            providers,
-            fetcher,
-            store,
-            renderer,
-            clock,
+            lifecycle: ports.generations.clone(),
+            reads: ports.generations.clone(),
+            providers: ports.providers.clone(),
+            fetcher: Arc::clone(&ports.fetcher),
+            store: Arc::clone(&ports.store),
+            renderer: Arc::clone(&ports.renderer),
+            clock: Arc::clone(&ports.clock),
             credits,
             finalize_lease: settings.finalize_lease,
             provider_poll_min_interval: settings.provider_poll_min_interval,
