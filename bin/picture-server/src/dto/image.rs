@@ -40,7 +40,7 @@ pub struct ImageDto<'a> {
     pub height: Option<u32>,
     pub file_size: Option<u64>,
     pub blurhash: Option<&'a str>,
-    /// Additive: `publicUrl` asking for a square variant of [`THUMBNAIL_SIZE`] pixels
+    /// Additive: `publicUrl` asking for a square variant of 384 pixels
     /// (`?width=384&height=384&resize=cover`), WebP when the client accepts it; `null` without a
     /// `publicUrl`.
     pub thumbnail_url: Option<String>,
