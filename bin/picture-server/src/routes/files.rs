@@ -113,9 +113,54 @@ pub async fn file(
 mod tests {
     use actix_web::{App, test};
 
+    use std::time::Duration;
+
+    use picture_domain::ports::RenderLeases;
+    use picture_domain::services::VariantTimings;
+
     use super::*;
     use crate::error::configure_extractors;
     use crate::log_capture::LogCapture;
+
+    /// Leases always granted (one process, no database).
+    struct AlwaysGranted;
+
+    #[async_trait::async_trait]
+    impl RenderLeases for AlwaysGranted {
+        async fn try_take(
+            &self,
+            _: &str,
+            _: &str,
+            _: Duration,
+            _: chrono::DateTime<chrono::Utc>,
+        ) -> Result<bool, picture_domain::RepositoryError> {
+            Ok(true)
+        }
+
+        async fn release(&self, _: &str, _: &str) -> Result<(), picture_domain::RepositoryError> {
+            Ok(())
+        }
+    }
+
+    fn files_of(store: LocalStore) -> Files {
+        let timings = VariantTimings {
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(25),
+            lease_retry: Duration::from_millis(500),
+            max_wait: Duration::from_secs(10),
+        };
+        Files {
+            source: FileSource::Local(store.clone()),
+            variants: VariantService::new(
+                Arc::new(store),
+                Arc::new(picture_imaging::Renderer::new(Default::default())),
+                Arc::new(AlwaysGranted),
+                Arc::new(crate::clock::SystemClock),
+                timings,
+            ),
+            settings: VariantSettings::default(),
+        }
+    }
 
     #[actix_web::test]
     async fn system_errors_are_a_404_logged_at_debug_level_only() {
@@ -127,7 +172,7 @@ mod tests {
         let app = test::init_service(
             App::new()
                 .configure(configure_extractors)
-                .app_data(web::Data::new(store))
+                .app_data(web::Data::new(files_of(store)))
                 .service(file),
         )
         .await;

@@ -58,6 +58,12 @@ impl ImageSettings {
             VariantSettings::DEFAULT_QUALITY,
             "a whole number from 1 to 100",
         )?;
+        if !(1..=100).contains(&quality) {
+            return Err(InvalidSetting::new(
+                IMAGE_VARIANT_DEFAULT_QUALITY,
+                "must be 1 to 100",
+            ));
+        }
         let max_dimension: u32 = source.parse(
             IMAGE_VARIANT_MAX_DIMENSION,
             VariantSettings::DEFAULT_MAX_DIMENSION,

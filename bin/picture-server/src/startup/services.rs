@@ -170,6 +170,7 @@ fn files(settings: &Settings, outbound: &Outbound, database: &Database) -> Files
                 // its holder died.
                 lease: timeout * 3,
                 poll_interval: Duration::from_millis(25),
+                lease_retry: Duration::from_millis(500),
                 max_wait: timeout * 2,
             },
         ),

@@ -24,9 +24,16 @@ pub struct VariantTimings {
     pub lease: Duration,
     /// How often a request waiting for another's render looks for the stored variant.
     pub poll_interval: Duration,
+    /// How often a waiting request asks for the lease again (the holder may have failed and
+    /// given it back). Longer than `poll_interval`: each ask is a database write.
+    pub lease_retry: Duration,
     /// The longest a request waits for another's render before answering busy.
     pub max_wait: Duration,
 }
+
+/// Consecutive failures to ask for the lease (the database busy or down) after which a request
+/// renders without it: the image is still served, at the cost of maybe rendering twice.
+const LEASE_FAILURES_BEFORE_GOING_ALONE: u32 = 3;
 
 /// Where a served variant came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,38 +146,46 @@ impl VariantService {
             return Ok(counted(stored(object.bytes, VariantSource::Stored)));
         }
         let started = self.clock.now();
+        let elapsed = |clock: &dyn Clock| (clock.now() - started).to_std().unwrap_or_default();
+        let mut next_attempt = Duration::ZERO;
+        let mut failures = 0_u32;
         loop {
-            let taken = self
-                .leases
-                .try_take(
-                    key.as_str(),
-                    &self.holder,
-                    self.timings.lease,
-                    self.clock.now(),
-                )
-                .await;
-            match taken {
-                Ok(true) => {
-                    let rendered = self.render_once(original, &key, spec).await;
-                    if let Err(error) = self.leases.release(key.as_str(), &self.holder).await {
-                        tracing::warn!(key = key.as_str(), %error, "render lease not released; it lapses by itself");
+            if elapsed(&*self.clock) >= next_attempt {
+                next_attempt = elapsed(&*self.clock) + self.timings.lease_retry;
+                let taken = self
+                    .leases
+                    .try_take(
+                        key.as_str(),
+                        &self.holder,
+                        self.timings.lease,
+                        self.clock.now(),
+                    )
+                    .await;
+                match taken {
+                    Ok(true) => {
+                        let rendered = self.render_once(original, &key, spec).await;
+                        if let Err(error) = self.leases.release(key.as_str(), &self.holder).await {
+                            tracing::warn!(key = key.as_str(), %error, "render lease not released; it lapses by itself");
+                        }
+                        return rendered.map(counted);
                     }
-                    return rendered.map(counted);
-                }
-                Err(error) => {
-                    tracing::warn!(key = key.as_str(), %error, "render lease unavailable; rendering without it");
-                    return self.render_once(original, &key, spec).await.map(counted);
-                }
-                Ok(false) => {
-                    let waited = self.clock.now() - started;
-                    if waited.to_std().unwrap_or_default() >= self.timings.max_wait {
-                        return Err(RenderError::Busy.into());
+                    Ok(false) => failures = 0,
+                    Err(error) if failures + 1 >= LEASE_FAILURES_BEFORE_GOING_ALONE => {
+                        tracing::warn!(key = key.as_str(), %error, "render lease unavailable; rendering without it");
+                        return self.render_once(original, &key, spec).await.map(counted);
                     }
-                    self.clock.sleep(self.timings.poll_interval).await;
-                    if let Some(object) = self.store.get(&key).await? {
-                        return Ok(counted(stored(object.bytes, VariantSource::Shared)));
+                    Err(error) => {
+                        failures += 1;
+                        tracing::debug!(key = key.as_str(), %error, "render lease not asked; trying again");
                     }
                 }
+            }
+            self.clock.sleep(self.timings.poll_interval).await;
+            if let Some(object) = self.store.get(&key).await? {
+                return Ok(counted(stored(object.bytes, VariantSource::Shared)));
+            }
+            if elapsed(&*self.clock) >= self.timings.max_wait {
+                return Err(RenderError::Busy.into());
             }
         }
     }

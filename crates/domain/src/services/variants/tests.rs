@@ -114,6 +114,7 @@ impl Clock for SteppingClock {
 const TIMINGS: VariantTimings = VariantTimings {
     lease: Duration::from_secs(30),
     poll_interval: Duration::from_millis(20),
+    lease_retry: Duration::from_millis(200),
     max_wait: Duration::from_secs(2),
 };
 
