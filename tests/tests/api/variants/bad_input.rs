@@ -30,10 +30,10 @@ fn store_object(app: &TestApp, key: &str, bytes: &[u8]) {
 }
 
 async fn bad_parameters_are_a_400_in_the_error_shape(app: TestApp) {
+    let _rendering = COUNTERS.read().await;
     let token = app.token("bad-parameters", None);
     let image = generated(&app, &token).await;
     let key = key_of(&image);
-    let _rendering = COUNTERS.read().await;
     for query in [
         "width=0",
         "height=0",
@@ -72,8 +72,8 @@ async fn bad_parameters_are_a_400_in_the_error_shape(app: TestApp) {
 }
 
 async fn unknown_and_deleted_images_are_a_404(app: TestApp) {
-    let token = app.token("deleted-variants", None);
     let _rendering = COUNTERS.read().await;
+    let token = app.token("deleted-variants", None);
     let unknown = "users/nobody/images/00000000-0000-4000-8000-000000000000.png";
     for query in [
         "width=256",

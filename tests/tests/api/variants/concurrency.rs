@@ -9,10 +9,10 @@ on_both_databases!(concurrent_first_requests_share_one_rendering);
 const QUERY: &str = "width=768&height=768&resize=cover&quality=85";
 
 async fn concurrent_first_requests_share_one_rendering(app: TestApp) {
+    let _counting = COUNTERS.write().await;
     let token = app.token("concurrent", None);
     let image = generated(&app, &token).await;
     let key = key_of(&image);
-    let _counting = COUNTERS.write().await;
     let renders = metric(&app, RENDERS).await;
     let answered = [
         metric(&app, &requests("rendered")).await,

@@ -14,13 +14,13 @@ const QUERY: &str = "width=256&height=256&resize=cover&quality=80";
 const WEBP_FIRST: &str = "image/webp,*/*";
 
 async fn a_variant_is_rendered_once_then_served_from_storage(app: TestApp) {
+    let _counting = COUNTERS.write().await;
     let token = app.token("first-and-stored", None);
     let image = generated(&app, &token).await;
     let key = key_of(&image);
     let original = image_of(get_variant(&app, &key, "", None).await, "the original").await;
     assert_eq!(original.size(), (1024, 1024));
 
-    let _counting = COUNTERS.write().await;
     let renders = metric(&app, RENDERS).await;
     let rendered = metric(&app, &requests("rendered")).await;
     let stored = metric(&app, &requests("stored")).await;

@@ -14,11 +14,11 @@ on_both_databases!(
 const BOX: &str = "width=256&height=256&resize=cover";
 
 async fn the_format_follows_accept_unless_one_is_named(app: TestApp) {
+    let _rendering = COUNTERS.read().await;
     let token = app.token("formats", None);
     let image = generated(&app, &token).await;
     let key = key_of(&image);
     let original = image_of(get_variant(&app, &key, "", None).await, "the original").await;
-    let _rendering = COUNTERS.read().await;
     for (accept, format, content_type) in [
         (Some("image/webp,*/*"), ImageFormat::WebP, "image/webp"),
         (
@@ -85,10 +85,10 @@ async fn the_format_follows_accept_unless_one_is_named(app: TestApp) {
 }
 
 async fn qualities_from_1_to_100_are_accepted_and_change_the_size(app: TestApp) {
+    let _rendering = COUNTERS.read().await;
     let token = app.token("qualities", None);
     let image = generated(&app, &token).await;
     let key = key_of(&image);
-    let _rendering = COUNTERS.read().await;
     for quality in ["1", "100", "5", "99"] {
         for format in ["webp", "jpeg"] {
             let query = format!("width=512&quality={quality}&format={format}");

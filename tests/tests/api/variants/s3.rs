@@ -57,6 +57,7 @@ async fn keys_under(store: &S3Store, prefix: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn variants_of_s3_images_are_rendered_into_the_bucket_and_deleted_with_them() {
     let Some(config) = config() else { return };
+    let _rendering = COUNTERS.read().await;
     let store = S3Store::new(&config).unwrap();
     let app = TestApp::spawn_with(Db::Sqlite, |raw| {
         raw.set("S3_ENDPOINT", config.endpoint.clone())
@@ -95,7 +96,6 @@ async fn variants_of_s3_images_are_rendered_into_the_bucket_and_deleted_with_the
         assert_eq!(direct.bytes().await.unwrap().as_ref(), in_bucket.as_slice());
     }
 
-    let _rendering = COUNTERS.read().await;
     let query = "width=256&height=256&resize=cover&quality=80";
     let first = variant(&app, &key, query, Some("image/webp,*/*")).await;
     assert_eq!(first.format, ImageFormat::WebP);

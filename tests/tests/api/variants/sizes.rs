@@ -14,10 +14,10 @@ on_both_databases!(
 const WEBP: Option<&str> = Some("image/webp");
 
 async fn cover_contain_and_fill_fit_a_landscape_original(app: TestApp) {
+    let _rendering = COUNTERS.read().await;
     let token = app.token("sizes-landscape", None);
     let image = uploaded(&app, &token, 1024, 768).await;
     let key = key_of(&image);
-    let _rendering = COUNTERS.read().await;
     for (query, size) in [
         ("width=256&height=256&resize=contain", (256, 192)),
         ("width=256&height=128&resize=fill", (256, 128)),
@@ -35,10 +35,10 @@ async fn cover_contain_and_fill_fit_a_landscape_original(app: TestApp) {
 }
 
 async fn odd_sizes_are_snapped_up_and_share_one_rendering(app: TestApp) {
+    let _counting = COUNTERS.write().await;
     let token = app.token("sizes-snapped", None);
     let image = generated(&app, &token).await;
     let key = key_of(&image);
-    let _counting = COUNTERS.write().await;
     for (query, size) in [
         ("width=300", (384, 384)),
         ("width=5000", (1024, 1024)),
