@@ -7,14 +7,19 @@ pub mod cached_catalog;
 pub mod credits;
 pub mod deliveries;
 pub mod explore;
+#[cfg(test)]
+pub(crate) mod fakes;
 pub mod generations;
 pub mod images;
 pub mod limits;
 pub mod models;
 pub mod orphans;
+pub mod placeholders;
 pub mod profiles;
+pub mod stored_objects;
 pub mod tags;
 pub mod uploads;
+pub mod variants;
 
 pub use board_items::{BoardItemError, BoardItemService, NewItemRequest};
 pub use boards::{BoardError, BoardPorts, BoardService};
@@ -31,6 +36,10 @@ pub use images::ImageService;
 pub use limits::{GenerationLimits, GenerationQuota, LimitStatus, RateLimited, WindowStatus};
 pub use models::ModelService;
 pub use orphans::{OrphanSweepSettings, OrphanSweeper, SweepError, SweepReport};
+pub use placeholders::{BackfillError, BackfillProgress, PlaceholderBackfill, placeholder_of};
 pub use profiles::{ProfileService, ProfileUpdateError};
 pub use tags::{TagError, TagService};
 pub use uploads::{UploadError, UploadLimits, UploadPorts, UploadService};
+pub use variants::{
+    VARIANT_CACHE_CONTROL, Variant, VariantError, VariantService, VariantSource, VariantTimings,
+};

@@ -8,12 +8,14 @@
 use std::sync::Arc;
 
 use crate::board::{Board, BoardChange, BoardDraft, BoardQuery, BoardWithCount};
-use crate::error::{ErrorChain, RepositoryError};
+use crate::error::RepositoryError;
 use crate::ids::{BoardId, UserId};
 use crate::ports::{
-    BoardCopy, BoardRepository, ChangedBoard, Clock, ImageInspector, ObjectKey, ObjectStore,
-    StoreError,
+    BoardCopy, BoardRepository, ChangedBoard, Clock, ImageInspector, ImageRenderer, ObjectKey,
+    ObjectStore, StoreError,
 };
+use crate::services::placeholders::placeholder_of;
+use crate::services::stored_objects::delete_logged;
 use crate::upload::InspectError;
 use crate::validation::ValidationErrors;
 
@@ -72,6 +74,8 @@ pub struct BoardPorts {
     pub store: Arc<dyn ObjectStore>,
     /// Recognises a thumbnail's bytes.
     pub inspector: Arc<dyn ImageInspector>,
+    /// Computes a thumbnail's blurhash.
+    pub renderer: Arc<dyn ImageRenderer>,
     /// The time of changes.
     pub clock: Arc<dyn Clock>,
 }
@@ -206,6 +210,7 @@ impl BoardService {
                 height: image.height,
             });
         }
+        let blurhash = placeholder_of(&*self.ports.renderer, &image.bytes).await;
         let key = ObjectKey::from_stored(format!(
             "boards/{id}/thumbnail-{}.{}",
             uuid::Uuid::new_v4().simple(),
@@ -228,7 +233,14 @@ impl BoardService {
         let stored = self
             .ports
             .boards
-            .set_thumbnail(owner, id, &url, key.as_str(), None, self.ports.clock.now())
+            .set_thumbnail(
+                owner,
+                id,
+                &url,
+                key.as_str(),
+                blurhash,
+                self.ports.clock.now(),
+            )
             .await;
         match stored {
             Ok(Some(changed)) => Ok(self.release(changed).await),
@@ -252,8 +264,6 @@ impl BoardService {
     }
 
     async fn delete_object(&self, key: &ObjectKey) {
-        if let Err(error) = self.ports.store.delete(key).await {
-            tracing::warn!(key = key.as_str(), error = %ErrorChain(&error), "board thumbnail not deleted");
-        }
+        delete_logged(&*self.ports.store, key, "board thumbnail").await;
     }
 }

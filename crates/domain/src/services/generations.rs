@@ -22,8 +22,8 @@ use crate::generation::Generation;
 use crate::ids::GenerationId;
 use crate::image::Image;
 use crate::ports::{
-    Background, Clock, GenerationRepository, IdempotencyStore, ImageRepository, ModelCatalog,
-    ObjectStore, OutputFetcher, ProviderError, Providers,
+    Background, Clock, GenerationRepository, IdempotencyStore, ImageRenderer, ImageRepository,
+    ModelCatalog, ObjectStore, OutputFetcher, ProviderError, Providers,
 };
 use crate::services::credits::{CreditError, CreditService};
 
@@ -112,6 +112,8 @@ pub struct PipelinePorts {
     pub fetcher: Arc<dyn OutputFetcher>,
     /// Object storage.
     pub store: Arc<dyn ObjectStore>,
+    /// Computes stored images' blurhash.
+    pub renderer: Arc<dyn ImageRenderer>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// `Idempotency-Key` records.
@@ -195,6 +197,7 @@ impl GenerationServices {
             ports.providers,
             ports.fetcher,
             ports.store,
+            ports.renderer,
             Arc::clone(&ports.clock),
             credits.clone(),
             settings,
@@ -216,6 +219,7 @@ impl GenerationServices {
             ports.providers.clone(),
             ports.fetcher,
             ports.store,
+            ports.renderer,
             Arc::clone(&ports.clock),
             credits.clone(),
             &settings,

@@ -8,6 +8,7 @@ use crate::image::Image;
 use crate::ports::{
     BatchAction, Clock, ImageChange, ImageQuery, ImageRepository, Likes, ObjectKey, ObjectStore,
 };
+use crate::services::stored_objects::delete_with_variants;
 
 /// A user's images.
 #[derive(Clone)]
@@ -104,7 +105,7 @@ impl ImageService {
 
     async fn delete_object(&self, image: &Image) {
         let key = ObjectKey::from_stored(image.record.storage_path.clone());
-        if let Err(error) = self.store.delete(&key).await {
+        if let Err(error) = delete_with_variants(&*self.store, &key).await {
             tracing::warn!(image_id = %image.record.id, key = key.as_str(), error = %ErrorChain(&error), "stored object not deleted");
         }
     }

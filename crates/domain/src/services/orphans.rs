@@ -6,8 +6,9 @@
 //! Which objects it may touch: only keys with the generated-image layout
 //! `users/{user}/images/{file}` ([`ObjectKey::is_image`]), listed under
 //! [`IMAGE_KEY_PREFIX`]. Anything else in the store (other prefixes, other layouts under
-//! `users/`, such as uploads, thumbnails or variants a later version may store) is left alone,
-//! whether or not a row points at it.
+//! `users/`, such as uploads or thumbnails) is left alone, whether or not a row points at it —
+//! except the variants of a generated image (`{image key}.variants/…`), which go when no row
+//! holds their image's key.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::error::{ErrorChain, RepositoryError};
 use crate::ports::{
     Clock, IMAGE_KEY_PREFIX, ImageRepository, ObjectKey, ObjectPage, ObjectStore, StoreError,
 };
+use crate::variant::original_of_variant;
 
 #[cfg(test)]
 mod tests;
@@ -59,7 +61,8 @@ pub enum SweepError {
     Repository(#[from] RepositoryError),
 }
 
-/// Deletes generated-image objects that no image row points at, a bounded number of pages per
+/// Deletes generated-image objects that no image row points at (and the variants of such
+/// images), a bounded number of pages per
 /// pass, each pass resuming where the previous one stopped.
 pub struct OrphanSweeper {
     store: Arc<dyn ObjectStore>,
@@ -90,8 +93,9 @@ impl OrphanSweeper {
     /// after the last key the previous pass handled, and deletes each orphan among them.
     ///
     /// An object is deleted only when all three hold: its key has the generated-image layout
-    /// ([`ObjectKey::is_image`]); it was last written more than `grace` ago; and no image row
-    /// holds its key when this pass asks (one query per page).
+    /// ([`ObjectKey::is_image`]) or is a variant of such a key
+    /// ([`original_of_variant`]); it was last written more than `grace` ago; and no image row
+    /// holds its key (a variant: its original's key) when this pass asks (one query per page).
     ///
     /// Invariant that makes this safe: a finaliser stores the object first and commits the row
     /// that points at it afterwards, within its finalisation lease, and a finaliser that starts
@@ -140,22 +144,38 @@ impl OrphanSweeper {
         let Some(cutoff) = self.clock.now().checked_sub_signed(grace) else {
             return Ok(());
         };
-        let candidates: Vec<ObjectKey> = page
+        // Each old object with the image whose row keeps it: itself, or a variant's original.
+        let candidates: Vec<(ObjectKey, ObjectKey)> = page
             .objects
             .into_iter()
-            .filter(|object| object.key.is_image() && object.last_modified < cutoff)
-            .map(|object| object.key)
+            .filter(|object| object.last_modified < cutoff)
+            .filter_map(|object| {
+                let image = if object.key.is_image() {
+                    object.key.clone()
+                } else {
+                    original_of_variant(&object.key).filter(ObjectKey::is_image)?
+                };
+                Some((object.key, image))
+            })
             .collect();
         if candidates.is_empty() {
             return Ok(());
         }
+        let mut images: Vec<ObjectKey> =
+            candidates.iter().map(|(_, image)| image.clone()).collect();
+        images.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        images.dedup();
         let with_rows: HashSet<ObjectKey> = self
             .images
-            .keys_with_rows(&candidates)
+            .keys_with_rows(&images)
             .await?
             .into_iter()
             .collect();
-        for key in candidates.iter().filter(|key| !with_rows.contains(*key)) {
+        let orphans = candidates
+            .iter()
+            .filter(|(_, image)| !with_rows.contains(image))
+            .map(|(key, _)| key);
+        for key in orphans {
             match self.store.delete(key).await {
                 Ok(()) => {
                     report.deleted += 1;

@@ -7,8 +7,11 @@ use crate::error::{ErrorChain, RepositoryError};
 use crate::ids::{ImageId, UserId};
 use crate::image::{Image, NewImage};
 use crate::ports::{
-    Clock, ImageInspector, ImageRepository, ObjectKey, ObjectStore, StoreError, UploadRepository,
+    Clock, ImageInspector, ImageRenderer, ImageRepository, ObjectKey, ObjectStore, StoreError,
+    UploadRepository,
 };
+use crate::services::placeholders::placeholder_of;
+use crate::services::stored_objects::delete_logged;
 use crate::upload::InspectError;
 
 #[cfg(test)]
@@ -32,6 +35,8 @@ pub struct UploadPorts {
     pub uploads: Arc<dyn UploadRepository>,
     /// To take an upload back (its row and its object) when a request with several files fails.
     pub images: Arc<dyn ImageRepository>,
+    /// Computes the image's blurhash.
+    pub renderer: Arc<dyn ImageRenderer>,
     /// The time of the row.
     pub clock: Arc<dyn Clock>,
 }
@@ -151,6 +156,7 @@ impl UploadService {
         let key = ObjectKey::for_image(user, id, inspected.extension);
         let name = clean_file_name(file_name, inspected.extension);
         let size = inspected.bytes.len() as u64;
+        let blurhash = placeholder_of(&*self.ports.renderer, &inspected.bytes).await;
         let record = NewImage {
             id,
             user_id: user.clone(),
@@ -166,7 +172,7 @@ impl UploadService {
             width: Some(inspected.width),
             height: Some(inspected.height),
             file_size: Some(size),
-            blurhash: None,
+            blurhash,
             created_at: self.ports.clock.now(),
         };
         self.ports
@@ -210,8 +216,6 @@ impl UploadService {
     }
 
     async fn delete_object(&self, key: &ObjectKey) {
-        if let Err(error) = self.ports.store.delete(key).await {
-            tracing::warn!(key = key.as_str(), error = %ErrorChain(&error), "uploaded object not deleted");
-        }
+        delete_logged(&*self.ports.store, key, "uploaded object").await;
     }
 }

@@ -125,6 +125,7 @@ impl Mocks {
             providers: providers.clone(),
             fetcher: Arc::new(MockOutputFetcher::new()),
             store: Arc::new(MockObjectStore::new()),
+            renderer: crate::services::fakes::placeholder_renderer(),
             clock: Arc::clone(&clock),
             idempotency: Arc::new(MockIdempotencyStore::new()),
             background: Arc::new(MockBackground::new()),

@@ -48,13 +48,18 @@ impl Mocks {
         }
     }
 
-    fn service(self) -> BoardService {
+    fn service(mut self) -> BoardService {
+        // No thumbnail here has variants.
+        self.store
+            .expect_list()
+            .returning(|_, _, _| Ok(crate::ports::ObjectPage::default()));
         let mut clock = MockClock::new();
         clock.expect_now().return_const(at(1_700_000_000_000));
         BoardService::new(BoardPorts {
             boards: Arc::new(self.boards),
             store: Arc::new(self.store),
             inspector: Arc::new(self.inspector),
+            renderer: crate::services::fakes::placeholder_renderer(),
             clock: Arc::new(clock),
         })
     }
@@ -210,7 +215,10 @@ async fn a_thumbnail_is_stored_under_the_boards_key_with_a_week_of_cache_then_th
     mocks
         .boards
         .expect_set_thumbnail()
-        .withf(|_, _, url, key, _, _| url == format!("https://cdn.example/{key}"))
+        .withf(|_, _, url, key, blurhash, _| {
+            url == format!("https://cdn.example/{key}")
+                && blurhash.as_deref() == Some(crate::services::fakes::PLACEHOLDER)
+        })
         .times(1)
         .returning(|_, _, url, _, _, _| {
             Ok(Some(ChangedBoard {

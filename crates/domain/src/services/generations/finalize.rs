@@ -11,11 +11,12 @@ use crate::ids::{GenerationId, ImageId, PredictionId};
 use crate::image::NewImage;
 use crate::ports::{
     ChargeOutcome, Clock, GenerationLifecycle, GenerationReads, GenerationRepository,
-    ImageProvider, ImageSource, LeaseToken, ObjectKey, ObjectStore, OutputFetcher, ProviderError,
-    ProviderRequest, ProviderState, Providers, StoreError, Submission, Transition,
+    ImageProvider, ImageRenderer, ImageSource, LeaseToken, ObjectKey, ObjectStore, OutputFetcher,
+    ProviderError, ProviderRequest, ProviderState, Providers, StoreError, Submission, Transition,
 };
 use crate::provider_name::ProviderName;
 use crate::services::credits::CreditService;
+use crate::services::placeholders::placeholder_of;
 
 use super::shared::{count_finished, end};
 use super::{GenerateError, GenerationView, PipelineSettings};
@@ -35,6 +36,8 @@ pub struct FinalizeGeneration {
     providers: Providers,
     fetcher: Arc<dyn OutputFetcher>,
     store: Arc<dyn ObjectStore>,
+    /// Computes the stored image's blurhash.
+    renderer: Arc<dyn ImageRenderer>,
     clock: Arc<dyn Clock>,
     credits: CreditService,
     /// How long one finaliser's lease lasts.
@@ -80,6 +83,7 @@ impl FinalizeGeneration {
         providers: Providers,
         fetcher: Arc<dyn OutputFetcher>,
         store: Arc<dyn ObjectStore>,
+        renderer: Arc<dyn ImageRenderer>,
         clock: Arc<dyn Clock>,
         credits: CreditService,
         settings: &PipelineSettings,
@@ -90,6 +94,7 @@ impl FinalizeGeneration {
             providers,
             fetcher,
             store,
+            renderer,
             clock,
             credits,
             finalize_lease: settings.finalize_lease,
@@ -411,6 +416,7 @@ impl FinalizeGeneration {
         let user = &record.user_id;
         let key = ObjectKey::for_image(user, image_id, fetched.extension);
         let size = fetched.bytes.len() as u64;
+        let blurhash = placeholder_of(&*self.renderer, &fetched.bytes).await;
         if let Err(error) = self
             .store
             .put(&key, fetched.bytes, fetched.content_type)
@@ -439,7 +445,7 @@ impl FinalizeGeneration {
             width: Some(fetched.width),
             height: Some(fetched.height),
             file_size: Some(size),
-            blurhash: None,
+            blurhash,
             created_at: self.clock.now(),
         };
         let seconds = predict_time.map(|t| i32::try_from(t.as_secs()).unwrap_or(i32::MAX));

@@ -139,6 +139,7 @@ impl Mocks {
             providers: Providers::new().with(crate::ProviderName::REPLICATE, Arc::new(provider)),
             fetcher: self.own_fetcher.unwrap_or_else(|| Arc::new(self.fetcher)),
             store: Arc::new(self.store),
+            renderer: crate::services::fakes::placeholder_renderer(),
             clock,
             idempotency: Arc::new(self.idempotency),
             background: Arc::new(Spawned),

@@ -107,6 +107,40 @@ async fn an_old_orphan_is_deleted_and_an_object_with_a_row_is_kept() {
 }
 
 #[tokio::test]
+async fn the_variants_of_an_orphan_go_with_it_and_those_of_a_kept_image_stay() {
+    let store = store_with(
+        vec![
+            object("users/u1/images/kept.png", old()),
+            object(
+                "users/u1/images/kept.png.variants/v1-64x64-cover-q80.webp",
+                old(),
+            ),
+            object("users/u1/images/orphan.png", old()),
+            object(
+                "users/u1/images/orphan.png.variants/v1-64x64-cover-q80.webp",
+                old(),
+            ),
+            object(
+                "users/u1/images/gone.png.variants/v1-64xauto-contain-q80.jpeg",
+                old(),
+            ),
+            object(
+                "users/u1/uploads/x.png.variants/v1-64x64-cover-q80.webp",
+                old(),
+            ),
+        ],
+        &[
+            "users/u1/images/orphan.png",
+            "users/u1/images/orphan.png.variants/v1-64x64-cover-q80.webp",
+            "users/u1/images/gone.png.variants/v1-64xauto-contain-q80.jpeg",
+        ],
+    );
+    let mut sweeper = sweeper(store, rows(&["users/u1/images/kept.png"]), 5);
+    let report = sweeper.pass().await.unwrap();
+    assert_eq!((report.examined, report.deleted), (6, 3));
+}
+
+#[tokio::test]
 async fn an_orphan_younger_than_the_grace_is_kept() {
     // A finaliser may be about to commit its row: written 9 minutes ago, grace 10 minutes.
     let young = chrono::Duration::minutes(9);

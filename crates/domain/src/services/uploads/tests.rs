@@ -47,6 +47,7 @@ fn service(
         UploadPorts {
             inspector,
             store: Arc::new(store),
+            renderer: crate::services::fakes::placeholder_renderer(),
             uploads: Arc::new(uploads),
             images: Arc::new(images),
             clock: clock(),
@@ -58,6 +59,9 @@ fn service(
 /// A store that must not be touched.
 fn untouched_store() -> MockObjectStore {
     let mut store = MockObjectStore::new();
+    store
+        .expect_list()
+        .returning(|_, _, _| Ok(crate::ports::ObjectPage::default()));
     store.expect_put().never();
     store.expect_delete().never();
     store
@@ -79,6 +83,9 @@ fn as_stored(record: &NewImage) -> Image {
 #[tokio::test]
 async fn an_image_is_stored_under_the_image_key_then_recorded_without_generation_or_model() {
     let mut store = MockObjectStore::new();
+    store
+        .expect_list()
+        .returning(|_, _, _| Ok(crate::ports::ObjectPage::default()));
     store
         .expect_public_url()
         .returning(|key| format!("http://x/files/{}", key.as_str()));
@@ -118,6 +125,10 @@ async fn an_image_is_stored_under_the_image_key_then_recorded_without_generation
     assert_eq!(record.format.as_deref(), Some("jpeg"));
     assert_eq!((record.width, record.height), (Some(20), Some(10)));
     assert_eq!(record.file_size, Some(8));
+    assert_eq!(
+        record.blurhash.as_deref(),
+        Some(crate::services::fakes::PLACEHOLDER)
+    );
     assert_eq!(
         record.public_url.as_deref(),
         Some(format!("http://x/files/{}", record.storage_path).as_str())
@@ -198,6 +209,9 @@ async fn more_bytes_than_the_limit_are_refused_without_inspection() {
 #[tokio::test]
 async fn a_store_failure_records_nothing() {
     let mut store = MockObjectStore::new();
+    store
+        .expect_list()
+        .returning(|_, _, _| Ok(crate::ports::ObjectPage::default()));
     store.expect_public_url().returning(|_| String::new());
     store
         .expect_put()
@@ -217,6 +231,9 @@ async fn a_store_failure_records_nothing() {
 #[tokio::test]
 async fn a_row_that_cannot_be_recorded_takes_its_object_away_again() {
     let mut store = MockObjectStore::new();
+    store
+        .expect_list()
+        .returning(|_, _, _| Ok(crate::ports::ObjectPage::default()));
     store.expect_public_url().returning(|_| String::new());
     store.expect_put().times(1).returning(|_, _, _| Ok(()));
     store
@@ -268,6 +285,9 @@ async fn taking_back_deletes_each_row_then_its_object() {
         .times(1)
         .return_once(move |_, _| Ok(Some(returned)));
     let mut store = MockObjectStore::new();
+    store
+        .expect_list()
+        .returning(|_, _, _| Ok(crate::ports::ObjectPage::default()));
     store
         .expect_delete()
         .withf(|key| key.as_str() == "users/alice/images/a.png")
