@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `token`, `credits grant`, `models list`.
+//! The command line: `serve` (default), `migrate`, `token`, `credits grant`, `images backfill`,
+//! `models list`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use picture_domain::{CreditAmount, UserId};
 use picture_persistence::{Database, DieselLedger, DieselModelCatalog, PoolOptions};
 
 use crate::settings::Settings;
+
+mod images;
 use crate::startup::{Application, local_tokens, prepare_database};
 
 /// Picture: the backend of an AI image generation app.
@@ -52,11 +55,29 @@ pub enum Command {
         #[command(subcommand)]
         action: CreditsCommand,
     },
+    /// Image maintenance.
+    Images {
+        /// The action.
+        #[command(subcommand)]
+        action: ImagesCommand,
+    },
     /// Inspect the model catalogue.
     Models {
         /// The action.
         #[command(subcommand)]
         action: ModelsCommand,
+    },
+}
+
+/// `images` actions.
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Compute the blurhash of every image and board thumbnail stored without one (resumable:
+    /// run again after an interruption, it goes on with the rest).
+    Backfill {
+        /// Rows read per database query.
+        #[arg(long, default_value_t = 100)]
+        batch: u32,
     },
 }
 
@@ -163,6 +184,9 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("balance {}", granted.account.credits.balance);
             Ok(())
         }
+        Command::Images {
+            action: ImagesCommand::Backfill { batch },
+        } => images::backfill(&settings, batch).await,
         Command::Models {
             action: ModelsCommand::List,
         } => {

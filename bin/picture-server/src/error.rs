@@ -22,6 +22,7 @@ use crate::dto::{ErrorDto, ErrorMessage, InsufficientDetails};
 mod batches;
 mod boards;
 mod uploads;
+mod variants;
 
 /// Every error a handler can answer with.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +94,10 @@ pub enum ApiError {
         /// When to retry, if the provider said.
         retry_after: Option<u64>,
     },
+    /// 503 `renderer_busy`, with `Retry-After`: every image render slot stayed busy, or a render
+    /// took longer than its time limit.
+    #[error("renderer busy")]
+    RendererBusy,
     /// 503 `credits_unavailable`: the remote credits service is needed and cannot be reached.
     #[error("credits service unavailable")]
     CreditsUnavailable,
@@ -179,6 +184,7 @@ impl ApiError {
             Self::ProviderError(_) => "provider_error",
             Self::ProviderUnavailable { .. } => "provider_unavailable",
             Self::CreditsUnavailable => "credits_unavailable",
+            Self::RendererBusy => "renderer_busy",
             Self::RateLimited { .. } => "rate_limited",
             Self::TooManyStreams(_) => "too_many_streams",
             Self::Unavailable(_) => "service_unavailable",
@@ -213,6 +219,7 @@ impl ApiError {
             Self::CreditsUnavailable => {
                 text("The credits service is unavailable, please retry shortly")
             }
+            Self::RendererBusy => text("Image rendering is busy, please retry shortly"),
             Self::RateLimited { retry_after } => {
                 ErrorMessage::Text(format!("Too many requests, retry in {retry_after} s"))
             }
@@ -321,7 +328,9 @@ impl ResponseError for ApiError {
             Self::RateLimited { .. } | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ProviderError(_) => StatusCode::BAD_GATEWAY,
             Self::ProviderUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unavailable(_) | Self::CreditsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::CreditsUnavailable | Self::RendererBusy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

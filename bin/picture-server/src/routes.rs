@@ -27,19 +27,16 @@ pub(crate) mod uploads;
 pub(crate) mod webhook;
 
 use actix_web::web;
-use picture_storage::LocalStore;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub use admin::AdminKey;
 pub use webhook::MAX_WEBHOOK_BYTES;
 
-/// The routes at the root: health, readiness, metrics and, with the local file store, its
-/// files.
-pub fn root(config: &mut ServiceConfig<'_>, files: Option<&web::Data<LocalStore>>) {
-    if let Some(files) = files {
-        config.app_data(files.clone()).service(files::file);
-    }
+/// The routes at the root: health, readiness, metrics and the stored files.
+pub fn root(config: &mut ServiceConfig<'_>, files: &web::Data<files::Files>) {
     config
+        .app_data(files.clone())
+        .service(files::file)
         .service(health::health)
         .service(health::ready)
         .service(crate::metrics::render);

@@ -15,6 +15,7 @@ pub mod environment;
 pub mod events;
 pub mod generation;
 pub mod http;
+pub mod images;
 pub mod limits;
 pub mod logging;
 pub mod orphan_sweep;
@@ -35,6 +36,7 @@ pub use environment::AppEnvironment;
 pub use events::EventSettings;
 pub use generation::GenerationSettings;
 pub use http::{DEFAULT_CORS_ORIGINS, HttpSettings};
+pub use images::ImageSettings;
 pub use limits::LimitSettings;
 pub use logging::{LogFormat, LogSettings};
 pub use orphan_sweep::{MIN_ORPHAN_SWEEP_GRACE_LEASES, OrphanSweepTiming};
@@ -53,6 +55,7 @@ const GROUPS: &[&[Var]] = &[
     orphan_sweep::VARIABLES,
     batches::VARIABLES,
     events::VARIABLES,
+    images::VARIABLES,
     credits::VARIABLES,
     picture_replicate::settings::VARIABLES,
     picture_openai::settings::VARIABLES,
@@ -94,6 +97,8 @@ pub struct Settings {
     pub batches: BatchSettings,
     /// The event streams (live progress).
     pub events: EventSettings,
+    /// Image variants and placeholders.
+    pub images: ImageSettings,
     /// The freemium rule and the ledger.
     pub credits: CreditSettings,
     /// The Replicate adapter and its webhooks.
@@ -168,6 +173,7 @@ impl Settings {
                 .covering(generation.finalize_lease)?,
             batches: BatchSettings::from_source(source)?,
             events: EventSettings::from_source(source)?,
+            images: ImageSettings::from_source(source)?,
             credits: CreditSettings::from_source(source, environment, auth.auth_url())?,
             replicate: ReplicateSettings::from_source(source)?,
             openai: openai(source)?,

@@ -17,9 +17,10 @@ use std::time::Duration;
 use actix_web::dev::{Extensions, Server, ServerHandle};
 use actix_web::{App, web};
 use anyhow::Context;
-use picture_domain::services::ModelService;
+use picture_domain::services::{ModelService, PlaceholderBackfill};
 use picture_persistence::{
-    ConnectionHome, Database, DieselImageRepository, DieselModelCatalog, PoolOptions,
+    ConnectionHome, Database, DieselImageRepository, DieselModelCatalog,
+    DieselPlaceholderRepository, PoolOptions,
 };
 use tokio::task::JoinHandle;
 use utoipa::OpenApi;
@@ -86,6 +87,25 @@ fn batch_pool(settings: &Settings) -> PoolOptions {
         timeout: Duration::from_secs(5),
         home: ConnectionHome::Caller,
     }
+}
+
+/// The placeholder backfill over `database` and the configured store, with its own renderer
+/// (`IMAGE_RENDER_*` settings), reading rows `batch` at a time.
+///
+/// # Errors
+/// When the store or the renderer cannot be built from the settings.
+pub fn placeholder_backfill(
+    settings: &Settings,
+    database: &Database,
+    batch: u32,
+) -> anyhow::Result<PlaceholderBackfill> {
+    let outbound = Outbound::build(settings)?;
+    Ok(PlaceholderBackfill::new(
+        Arc::new(DieselPlaceholderRepository::new(database.clone())),
+        outbound.store,
+        outbound.renderer,
+        batch,
+    ))
 }
 
 /// Migrates the database and seeds the model catalogue, then returns a pool of `options` on it.
@@ -253,7 +273,7 @@ fn app(
         .configure(|config| services.register(config))
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(|config| routes::root(config, services.local_files()))
+        .configure(|config| routes::root(config, services.files()))
         .service(scope("/api/v1").configure(routes::api))
         .map(|app| app.service(web::redirect("/api/docs", "/api/docs/").permanent()))
         .openapi_service(docs)

@@ -212,7 +212,7 @@ impl BoardRepository for DieselBoardRepository {
         id: BoardId,
         url: &str,
         key: &str,
-        _blurhash: Option<String>,
+        blurhash: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<Option<ChangedBoard>, RepositoryError> {
         let id = id.to_string();
@@ -234,7 +234,11 @@ impl BoardRepository for DieselBoardRepository {
                         return Ok(None);
                     };
                     let row = diesel::update(boards::table.filter(boards::id.eq(&id)))
-                        .set((boards::thumbnail_url.eq(url), boards::thumbnail_key.eq(key)))
+                        .set((
+                            boards::thumbnail_url.eq(url),
+                            boards::thumbnail_key.eq(key),
+                            boards::thumbnail_blurhash.eq(&blurhash),
+                        ))
                         .returning(BoardRow::as_returning())
                         .get_result(conn)
                         .await?;

@@ -18,8 +18,10 @@ mod live_events;
 mod migrations;
 mod money_events;
 mod money_rows;
+mod placeholders;
 mod profiles;
 mod rate_counters;
+mod render_leases;
 mod schema;
 mod server_secrets;
 mod tags;
@@ -44,8 +46,10 @@ pub use live_events::{
     DieselEventLog, DieselStreamLeases, FeedItem, FeedOptions, LIVE_FEED_APPLICATION_NAME,
     LiveFeed, STREAM_OPEN_GRACE,
 };
+pub use placeholders::DieselPlaceholderRepository;
 pub use profiles::DieselProfileRepository;
 pub use rate_counters::DieselRateCounter;
+pub use render_leases::DieselRenderLeases;
 pub use tags::DieselTagRepository;
 pub use uploads::DieselUploadRepository;
 pub use url::{Backend, DatabaseUrl};

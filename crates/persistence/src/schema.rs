@@ -270,6 +270,7 @@ diesel::table! {
         is_public -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        thumbnail_blurhash -> Nullable<Text>,
     }
 }
 
@@ -338,6 +339,15 @@ diesel::table! {
     server_secrets (name) {
         name -> Text,
         value -> Text,
+    }
+}
+
+diesel::table! {
+    /// Named, expiring leases shared by the instances (one render of a variant at a time).
+    render_leases (name) {
+        name -> Text,
+        holder -> Text,
+        until_ms -> BigInt,
     }
 }
 

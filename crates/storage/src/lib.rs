@@ -14,5 +14,5 @@ pub use format::ImageFormat;
 pub use ingest::{IngestConfig, IngestError, IngestedImage, Ingestor};
 pub use local::{LocalStore, write_durably};
 pub use s3::IMAGE_CACHE_CONTROL;
-pub use s3::{S3Config, S3Store};
+pub use s3::{ObjectStream, S3Config, S3Store};
 pub use sanitize::UploadInspector;

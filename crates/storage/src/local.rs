@@ -259,6 +259,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn objects_are_read_whole_and_anything_else_is_no_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path(), "http://localhost");
+        let key = ObjectKey::from_stored("boards/b1/thumbnail-x.png");
+        store
+            .put_with_cache_control(&key, b"png".to_vec(), "image/png", "public, max-age=60")
+            .await
+            .unwrap();
+        let read = store.get(&key).await.unwrap().unwrap();
+        assert_eq!(read.bytes, b"png");
+        assert_eq!(read.cache_control.as_deref(), Some("public, max-age=60"));
+        for absent in [
+            "boards/b1/other.png",
+            "boards/b1",
+            "boards/b1/thumbnail-x.png/child.png",
+            "users/../../etc/passwd",
+        ] {
+            let key = ObjectKey::from_stored(absent);
+            assert_eq!(store.get(&key).await.unwrap(), None, "{absent}");
+        }
+    }
+
+    #[tokio::test]
     async fn unsafe_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalStore::new(dir.path(), "http://localhost");

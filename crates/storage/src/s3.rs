@@ -14,6 +14,10 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::key::checked_segments;
 
+mod stream;
+
+pub use stream::ObjectStream;
+
 /// `Cache-Control` of stored images: their keys never change content.
 pub const IMAGE_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
@@ -104,6 +108,26 @@ impl S3Store {
             .await
             .map_err(unavailable)?;
         Ok(response.bytes().to_vec())
+    }
+
+    /// The object under `key` as a stream of its bytes, for serving it as it arrives;
+    /// `Ok(None)` when there is none (or the key is one this store refuses).
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the bucket cannot be reached or answers an error.
+    pub async fn get_stream(&self, key: &ObjectKey) -> Result<Option<ObjectStream>, StoreError> {
+        if checked_segments(key).is_err() {
+            return Ok(None);
+        }
+        match self.bucket.get_object_stream(key.as_str()).await {
+            Ok(response) if response.status_code == 404 => Ok(None),
+            Ok(response) if (200..300).contains(&response.status_code) => {
+                Ok(Some(ObjectStream::new(response.bytes)))
+            }
+            Ok(response) => Err(unavailable(format!("HTTP {}", response.status_code))),
+            Err(s3::error::S3Error::HttpFailWithBody(404, _)) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }
 

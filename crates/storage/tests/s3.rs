@@ -196,3 +196,36 @@ async fn the_orphan_sweep_deletes_objects_without_a_row_from_the_bucket() {
         store.delete(key).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn objects_are_read_whole_or_streamed_with_their_cache_control_and_absent_ones_are_none() {
+    let Some(config) = config() else { return };
+    let store = S3Store::new(&config).unwrap();
+    let key = key();
+    let bytes = picture_offline::render_png("s3 get", Some(2), 256, 256).unwrap();
+    store
+        .put_with_cache_control(&key, bytes.clone(), "image/png", "public, max-age=60")
+        .await
+        .unwrap();
+    let read = ObjectStore::get(&store, &key).await.unwrap().unwrap();
+    assert_eq!(read.bytes, bytes);
+    assert_eq!(read.cache_control.as_deref(), Some("public, max-age=60"));
+
+    let mut stream = store.get_stream(&key).await.unwrap().unwrap();
+    let mut streamed = Vec::new();
+    while let Some(chunk) = std::future::poll_fn(|cx| {
+        futures_core::Stream::poll_next(std::pin::Pin::new(&mut stream), cx)
+    })
+    .await
+    {
+        streamed.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(streamed, bytes);
+
+    store.delete(&key).await.unwrap();
+    assert_eq!(ObjectStore::get(&store, &key).await.unwrap(), None);
+    assert!(store.get_stream(&key).await.unwrap().is_none());
+    let unsafe_key = ObjectKey::from_stored("users/../x.png");
+    assert_eq!(ObjectStore::get(&store, &unsafe_key).await.unwrap(), None);
+    assert!(store.get_stream(&unsafe_key).await.unwrap().is_none());
+}

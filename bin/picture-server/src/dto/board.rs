@@ -19,6 +19,9 @@ pub struct BoardDto {
     pub description: Option<String>,
     /// Where the board's thumbnail is read, or null.
     pub thumbnail_url: Option<String>,
+    /// Additive: the blurhash of a thumbnail uploaded with `POST /boards/:id/thumbnail`, or
+    /// null (no thumbnail, or one set as a URL).
+    pub thumbnail_blurhash: Option<String>,
     /// Pixels, 100 to 20000.
     pub canvas_width: u32,
     /// Pixels, 100 to 20000.
@@ -39,6 +42,7 @@ impl From<Board> for BoardDto {
             name: board.name,
             description: board.description,
             thumbnail_url: board.thumbnail_url,
+            thumbnail_blurhash: board.thumbnail_blurhash,
             canvas_width: board.canvas_width,
             canvas_height: board.canvas_height,
             background_color: board.background_color,

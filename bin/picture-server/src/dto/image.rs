@@ -5,6 +5,16 @@ use serde::Serialize;
 
 use super::timestamp;
 
+/// The size of the square variant [`ImageDto::thumbnail_url`] asks for: a third of a phone's
+/// width at three device pixels per point (a three-column gallery).
+pub const THUMBNAIL_SIZE: u32 = 384;
+
+/// `public_url` with the query of the thumbnail variant.
+pub fn thumbnail_url(public_url: &str) -> String {
+    let separator = if public_url.contains('?') { '&' } else { '?' };
+    format!("{public_url}{separator}width={THUMBNAIL_SIZE}&height={THUMBNAIL_SIZE}&resize=cover")
+}
+
 /// An image as the clients read it, borrowing its text from the [`Image`] (a gallery page
 /// serialises twenty of them without copying their strings first).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -30,6 +40,10 @@ pub struct ImageDto<'a> {
     pub height: Option<u32>,
     pub file_size: Option<u64>,
     pub blurhash: Option<&'a str>,
+    /// Additive: `publicUrl` asking for a square variant of [`THUMBNAIL_SIZE`] pixels
+    /// (`?width=384&height=384&resize=cover`), WebP when the client accepts it; `null` without a
+    /// `publicUrl`.
+    pub thumbnail_url: Option<String>,
     pub is_public: bool,
     pub is_favorite: bool,
     pub download_count: i32,
@@ -59,6 +73,7 @@ impl<'a> From<&'a Image> for ImageDto<'a> {
             height: r.height,
             file_size: r.file_size,
             blurhash: image.record.blurhash.as_deref(),
+            thumbnail_url: r.public_url.as_deref().map(thumbnail_url),
             is_public: image.is_public,
             is_favorite: image.is_favorite,
             download_count: image.download_count,

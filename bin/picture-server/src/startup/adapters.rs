@@ -7,7 +7,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use picture_credits::RemoteCredits;
 use picture_domain::ProviderName;
-use picture_domain::ports::{Clock, CreditLedger, ObjectStore, OutputFetcher, Providers};
+use picture_domain::ports::{
+    Clock, CreditLedger, ImageRenderer, ObjectStore, OutputFetcher, Providers,
+};
+use picture_imaging::{ImagingSettings, Renderer};
 use picture_offline::OfflineRenderer;
 use picture_openai::OpenAiImagesProvider;
 use picture_replicate::ReplicateProvider;
@@ -16,14 +19,17 @@ use picture_storage::{Ingestor, LocalStore, S3Store};
 use crate::auth::{JwksVerifier, LocalTokens, TokenVerifier, load_or_create_secret};
 use crate::clock::SystemClock;
 use crate::outbound;
+use crate::routes::files::FileSource;
 use crate::settings::{AuthMode, Settings};
 
 /// Every outside adapter, built once.
 pub(super) struct Outbound {
     /// Where images are stored.
     pub store: Arc<dyn ObjectStore>,
-    /// The same store when it is the local one, for the server to serve its files.
-    pub local_files: Option<LocalStore>,
+    /// The same store, for the server to serve its files at `/files/…`.
+    pub files: FileSource,
+    /// Renders variants and blurhash placeholders, on its own bounded pool of threads.
+    pub renderer: Arc<dyn ImageRenderer>,
     /// The image providers: the offline renderer always, and each configured one.
     pub providers: Providers,
     /// Downloads the provider's outputs.
@@ -41,10 +47,16 @@ impl Outbound {
     /// # Errors
     /// When an adapter's configuration is not usable.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let (store, local_files) = object_store(settings)?;
+        let (store, files) = object_store(settings)?;
+        let images = &settings.images;
         Ok(Self {
             store,
-            local_files,
+            files,
+            renderer: Arc::new(Renderer::new(ImagingSettings {
+                threads: images.render_threads,
+                max_pixels: images.max_pixels,
+                time_limit: images.render_timeout,
+            })),
             providers: providers(settings)?,
             fetcher: output_fetcher(settings)?,
             remote_credits: remote_credits(settings)?,
@@ -53,20 +65,20 @@ impl Outbound {
     }
 }
 
-/// The object store: S3 when configured, else files under `DATA_DIR/files` (returned too, so
-/// the server can serve them).
-fn object_store(settings: &Settings) -> anyhow::Result<(Arc<dyn ObjectStore>, Option<LocalStore>)> {
+/// The object store: S3 when configured, else files under `DATA_DIR/files` — and the same
+/// store again, for the server to serve its objects.
+fn object_store(settings: &Settings) -> anyhow::Result<(Arc<dyn ObjectStore>, FileSource)> {
     Ok(match &settings.s3 {
-        Some(config) => (
-            Arc::new(S3Store::new(config).context("configuring the S3 store")?),
-            None,
-        ),
+        Some(config) => {
+            let s3 = Arc::new(S3Store::new(config).context("configuring the S3 store")?);
+            (s3.clone(), FileSource::S3(s3))
+        }
         None => {
             let local = LocalStore::new(
                 settings.database.data_dir.join("files"),
                 &settings.http.public_base_url,
             );
-            (Arc::new(local.clone()), Some(local))
+            (Arc::new(local.clone()), FileSource::Local(local))
         }
     })
 }

@@ -17,9 +17,11 @@ use picture_domain::services::{
     ReconcileGenerations, StartGeneration,
 };
 use picture_domain::services::{UploadLimits, UploadPorts, UploadService};
+use picture_domain::services::{VariantService, VariantTimings};
 use picture_persistence::DieselBatchRepository;
 use picture_persistence::DieselBoardItemRepository;
 use picture_persistence::DieselBoardRepository;
+use picture_persistence::DieselRenderLeases;
 use picture_persistence::DieselTagRepository;
 use picture_persistence::DieselUploadRepository;
 use picture_persistence::{
@@ -28,13 +30,13 @@ use picture_persistence::{
     DieselProfileRepository, DieselRateCounter,
 };
 use picture_replicate::WebhookVerifier;
-use picture_storage::LocalStore;
 use tokio::sync::Notify;
 
 use super::adapters::{Outbound, verifier};
 use crate::auth::TokenVerifier;
 use crate::live::{LiveStreams, StreamAuth};
 use crate::routes::AdminKey;
+use crate::routes::files::Files;
 use crate::settings::Settings;
 
 /// The generation use cases over the repositories of `database`, the shared outside adapters
@@ -129,6 +131,7 @@ fn generation_parts(
         providers: outbound.providers.clone(),
         fetcher: Arc::clone(&outbound.fetcher),
         store: Arc::clone(&outbound.store),
+        renderer: Arc::clone(&outbound.renderer),
         clock: Arc::clone(&outbound.clock),
         idempotency: Arc::new(DieselIdempotencyStore::new(database.clone())),
         background: Arc::new(crate::background_tasks::TokioTasks),
@@ -149,6 +152,29 @@ fn generation_parts(
             provider_poll_min_interval: settings.generation.provider_poll_min_interval,
         },
     )
+}
+
+/// The files route's parts: the store, and variants rendered once across instances under
+/// leases in `database`.
+fn files(settings: &Settings, outbound: &Outbound, database: &Database) -> Files {
+    let timeout = settings.images.render_timeout;
+    Files {
+        source: outbound.files.clone(),
+        variants: VariantService::new(
+            Arc::clone(&outbound.store),
+            Arc::clone(&outbound.renderer),
+            Arc::new(DieselRenderLeases::new(database.clone())),
+            Arc::clone(&outbound.clock),
+            VariantTimings {
+                // A render and the store's write, with room to spare: a lease lapses only when
+                // its holder died.
+                lease: timeout * 3,
+                poll_interval: Duration::from_millis(25),
+                max_wait: timeout * 2,
+            },
+        ),
+        settings: settings.images.variants.clone(),
+    }
 }
 
 /// The services the handlers use, built once and shared by every HTTP worker.
@@ -177,7 +203,7 @@ pub(super) struct Services {
     admin_key: web::Data<AdminKey>,
     metrics: web::Data<metrics_exporter_prometheus::PrometheusHandle>,
     database: web::Data<Database>,
-    local_files: Option<web::Data<LocalStore>>,
+    files: web::Data<Files>,
 }
 
 impl Services {
@@ -253,6 +279,7 @@ impl Services {
                     store: Arc::clone(&outbound.store),
                     uploads: Arc::new(DieselUploadRepository::new(database.clone())),
                     images: Arc::clone(&images),
+                    renderer: Arc::clone(&outbound.renderer),
                     clock: Arc::clone(clock),
                 },
                 UploadLimits {
@@ -273,6 +300,7 @@ impl Services {
                 boards: Arc::new(DieselBoardRepository::new(database.clone())),
                 store: Arc::clone(&outbound.store),
                 inspector: Arc::new(picture_storage::UploadInspector),
+                renderer: Arc::clone(&outbound.renderer),
                 clock: Arc::clone(clock),
             })),
             board_items: web::Data::new(BoardItemService::new(
@@ -294,13 +322,13 @@ impl Services {
             admin_key: web::Data::new(AdminKey(settings.auth.admin_service_key.clone())),
             metrics: web::Data::new(crate::metrics::install()),
             database: web::Data::new(database.clone()),
-            local_files: outbound.local_files.clone().map(web::Data::new),
+            files: web::Data::new(files(settings, outbound, database)),
         })
     }
 
-    /// The local file store, when images are stored on this machine.
-    pub fn local_files(&self) -> Option<&web::Data<LocalStore>> {
-        self.local_files.as_ref()
+    /// What `/files/…` serves.
+    pub fn files(&self) -> &web::Data<Files> {
+        &self.files
     }
 
     /// Registers every service as app data.

@@ -12,7 +12,7 @@ use crate::variant::{OutputFormat, VariantSpec, original_of_variant, variant_key
 #[cfg(test)]
 mod tests;
 
-/// `Cache-Control` of stored variants: a variant's key names everything that makes it, so
+/// `Cache-Control` of served variants: a variant's key names everything that makes it, so
 /// its content never changes.
 pub const VARIANT_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
@@ -199,14 +199,11 @@ impl VariantService {
             .ok_or(VariantError::NotFound)?;
         let rendered = self.renderer.render(source.bytes, *spec).await?;
         metrics::counter!("picture_image_variant_renders_total").increment(1);
+        // A plain `put`: every store serves its objects as immutable unless told otherwise (S3
+        // stores that header with the object; the local store adds no header file).
         if let Err(error) = self
             .store
-            .put_with_cache_control(
-                key,
-                rendered.bytes.clone(),
-                spec.format.content_type(),
-                VARIANT_CACHE_CONTROL,
-            )
+            .put(key, rendered.bytes.clone(), spec.format.content_type())
             .await
         {
             tracing::warn!(key = key.as_str(), %error, "variant rendered but not stored");

@@ -20,6 +20,7 @@ pub(super) struct BoardRow {
     description: Option<String>,
     thumbnail_url: Option<String>,
     thumbnail_key: Option<String>,
+    thumbnail_blurhash: Option<String>,
     canvas_width: i32,
     canvas_height: i32,
     background_color: String,
@@ -48,6 +49,7 @@ impl BoardRow {
             description: board.description.as_ref().map(|d| d.as_str().to_owned()),
             thumbnail_url: None,
             thumbnail_key: None,
+            thumbnail_blurhash: None,
             canvas_width: column(board.canvas_width.get()),
             canvas_height: column(board.canvas_height.get()),
             background_color: board.background_color.as_str().to_owned(),
@@ -68,6 +70,7 @@ impl BoardRow {
             description: self.description.clone(),
             thumbnail_url: None,
             thumbnail_key: None,
+            thumbnail_blurhash: None,
             canvas_width: self.canvas_width,
             canvas_height: self.canvas_height,
             background_color: self.background_color.clone(),
@@ -85,7 +88,7 @@ impl BoardRow {
             name: self.name,
             description: self.description,
             thumbnail_url: self.thumbnail_url,
-            thumbnail_blurhash: None,
+            thumbnail_blurhash: self.thumbnail_blurhash,
             canvas_width: dimension(self.canvas_width, "canvas width")?,
             canvas_height: dimension(self.canvas_height, "canvas height")?,
             background_color: self.background_color,
@@ -109,17 +112,22 @@ pub(super) struct BoardChangeRow {
     is_public: Option<bool>,
     thumbnail_url: Option<Option<String>>,
     thumbnail_key: Option<Option<String>>,
+    thumbnail_blurhash: Option<Option<String>>,
     updated_at: i64,
 }
 
 impl BoardChangeRow {
-    /// The columns of `change` at `now` (ms), with the thumbnail columns already decided.
+    /// The columns of `change` at `now` (ms), with the thumbnail columns already decided: a
+    /// change of the thumbnail (`thumbnail_url` set) also forgets the stored thumbnail's
+    /// blurhash, which only [`set_thumbnail`](picture_domain::ports::BoardRepository::set_thumbnail)
+    /// writes.
     pub(super) fn new(
         change: &BoardChange,
         thumbnail_url: Option<Option<String>>,
         thumbnail_key: Option<Option<String>>,
         now: i64,
     ) -> Self {
+        let thumbnail_blurhash = thumbnail_url.as_ref().map(|_| None);
         Self {
             name: change.name.as_ref().map(|n| n.as_str().to_owned()),
             description: change
@@ -135,6 +143,7 @@ impl BoardChangeRow {
             is_public: change.is_public,
             thumbnail_url,
             thumbnail_key,
+            thumbnail_blurhash,
             updated_at: now,
         }
     }

@@ -14,7 +14,7 @@ use picture_domain::{RepositoryError, UserId};
 use crate::database::{Database, with_connection};
 use crate::error::query_error;
 use crate::schema::{live_instances as instances, live_streams as streams};
-use crate::time::to_millis;
+use crate::time::{later, to_millis};
 use crate::url::Backend;
 
 /// The first key of the PostgreSQL advisory lock that serialises the opens of one user (the
@@ -43,11 +43,6 @@ impl DieselStreamLeases {
     pub fn new(database: Database) -> Self {
         Self { database }
     }
-}
-
-/// `at` plus `span`, in ms.
-fn later(at: i64, span: Duration) -> i64 {
-    at.saturating_add(i64::try_from(span.as_millis()).unwrap_or(i64::MAX / 2))
 }
 
 #[async_trait]

@@ -21,6 +21,7 @@ contract!(
     thumbnails_are_released_when_replaced_or_forgotten_and_kept_for_the_same_url,
     a_delete_takes_the_items_along_and_answers_the_thumbnail_key,
     a_duplicate_copies_every_item_privately_for_the_caller,
+    a_stored_thumbnails_blurhash_lasts_until_the_thumbnail_changes,
 );
 
 fn user(raw: &str) -> UserId {
@@ -477,4 +478,108 @@ async fn a_duplicate_copies_every_item_privately_for_the_caller(db: &TestDatabas
         .unwrap()
         .unwrap();
     assert_eq!(own_copy.name, "private (Copy)");
+}
+
+async fn a_stored_thumbnails_blurhash_lasts_until_the_thumbnail_changes(db: &TestDatabase) {
+    let boards = DieselBoardRepository::new(db.database.clone());
+    let board = create(&boards, &new_board("alice", "hashed", true, 1_000)).await;
+    assert_eq!(board.thumbnail_blurhash, None);
+    let alice = user("alice");
+    let hash = "LEHV6nWB2yk8pyo0adR*.7kCMdnj";
+    let store = |key: &'static str, ms: i64| {
+        let (boards, alice) = (boards.clone(), alice.clone());
+        async move {
+            boards
+                .set_thumbnail(
+                    &alice,
+                    board.id,
+                    &format!("http://x/{key}"),
+                    key,
+                    Some(hash.to_owned()),
+                    at(ms),
+                )
+                .await
+                .unwrap()
+                .unwrap()
+                .board
+        }
+    };
+    let stored = store("boards/a.png", 2_000).await;
+    assert_eq!(stored.thumbnail_blurhash.as_deref(), Some(hash));
+    let read = boards.get(&user("bob"), board.id).await.unwrap().unwrap();
+    assert_eq!(read.thumbnail_blurhash.as_deref(), Some(hash));
+    // A change of anything else, or to the same URL, keeps it.
+    let same = BoardChange {
+        name: Some(BoardName::parse("renamed").unwrap()),
+        thumbnail_url: FieldChange::Set(ThumbnailUrl::parse("http://x/boards/a.png").unwrap()),
+        ..BoardChange::default()
+    };
+    let kept = boards
+        .update(&alice, board.id, &same, at(3_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.board.thumbnail_blurhash.as_deref(), Some(hash));
+    // Clearing the URL forgets it.
+    let clear = BoardChange {
+        thumbnail_url: FieldChange::Clear,
+        ..BoardChange::default()
+    };
+    let cleared = boards
+        .update(&alice, board.id, &clear, at(4_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cleared.board.thumbnail_blurhash, None);
+    assert_eq!(
+        boards
+            .get(&alice, board.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .thumbnail_blurhash,
+        None
+    );
+    // Another URL set by a client forgets it too.
+    store("boards/b.png", 5_000).await;
+    let link = BoardChange {
+        thumbnail_url: FieldChange::Set(ThumbnailUrl::parse("https://cdn/c.png").unwrap()),
+        ..BoardChange::default()
+    };
+    let linked = boards
+        .update(&alice, board.id, &link, at(6_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(linked.board.thumbnail_blurhash, None);
+    // A stored thumbnail without a blurhash replaces one with it.
+    store("boards/d.png", 7_000).await;
+    let unhashed = boards
+        .set_thumbnail(
+            &alice,
+            board.id,
+            "http://x/boards/e.png",
+            "boards/e.png",
+            None,
+            at(8_000),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unhashed.board.thumbnail_blurhash, None);
+    // A duplicate has no thumbnail, so no blurhash.
+    store("boards/f.png", 9_000).await;
+    let copy = boards
+        .duplicate(
+            board.id,
+            &BoardCopy {
+                id: BoardId::new_random(),
+                owner: user("bob"),
+                at: at(10_000),
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((copy.thumbnail_url, copy.thumbnail_blurhash), (None, None));
 }

@@ -3,15 +3,15 @@ use std::time::Duration;
 
 use picture_domain::catalog_seed::seed_models;
 use picture_domain::ports::{
-    Completion, Funds, GenerationLifecycle, GenerationReads, LeaseToken, ModelCatalog,
-    ReconcilerQueue, Transition,
+    Completion, Funds, GenerationLifecycle, GenerationReads, ImageRepository, LeaseToken,
+    ModelCatalog, ReconcilerQueue, Transition,
 };
 use picture_domain::{
     Billing, CreditAmount, Enforcement, FreemiumPolicy, GenerationId, GenerationParams,
     GenerationStatus, ImageId, ModelId, NewGeneration, NewImage, PredictionId, RepositoryError,
     UserId,
 };
-use picture_persistence::{DieselGenerationRepository, DieselModelCatalog};
+use picture_persistence::{DieselGenerationRepository, DieselImageRepository, DieselModelCatalog};
 
 use crate::{TestDatabase, at};
 
@@ -27,6 +27,7 @@ contract!(
     a_dead_finalisers_lease_is_taken_over_once_it_runs_out,
     reconciler_passes_take_disjoint_rows_and_a_dead_finalisers_row_at_once,
     a_pending_row_is_taken_by_one_pass_per_hold,
+    a_completed_generations_image_keeps_its_blurhash,
 );
 
 /// The development rule: never blocks, never charges.
@@ -663,5 +664,35 @@ async fn a_pending_row_is_taken_by_one_pass_per_hold(db: &TestDatabase) {
             .unwrap()
             .len(),
         1
+    );
+}
+
+async fn a_completed_generations_image_keeps_its_blurhash(db: &TestDatabase) {
+    let repo = DieselGenerationRepository::new(db.database.clone());
+    let images = DieselImageRepository::new(db.database.clone());
+    let new = new_generation("u", None);
+    created(&repo, &new).await;
+    assert!(
+        repo.transition(new.id, &processing("p1"), at(10))
+            .await
+            .unwrap()
+    );
+    let image = NewImage {
+        blurhash: Some("LKO2?U%2Tw=w]~RBVZRi};RPxuwH".into()),
+        ..image_of(&new)
+    };
+    let completion = complete_as_finaliser(&repo, new.id, &image, None, at(20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(completion.image.record, image);
+    let read = images
+        .find_visible(&new.user_id, image.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read.record.blurhash.as_deref(),
+        Some("LKO2?U%2Tw=w]~RBVZRi};RPxuwH")
     );
 }

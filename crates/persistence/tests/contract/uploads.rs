@@ -7,6 +7,7 @@ use crate::{TestDatabase, at};
 contract!(
     an_upload_is_recorded_without_generation_or_model_in_its_owners_gallery,
     recording_the_same_upload_twice_is_a_conflict,
+    an_uploads_blurhash_is_stored_and_read_back,
 );
 
 fn upload(user: &str, ms: i64) -> NewImage {
@@ -89,4 +90,21 @@ async fn recording_the_same_upload_twice_is_a_conflict(db: &TestDatabase) {
     uploads.insert(&new).await.unwrap();
     let again = uploads.insert(&new).await.unwrap_err();
     assert!(matches!(again, RepositoryError::Conflict(_)), "{again:?}");
+}
+
+async fn an_uploads_blurhash_is_stored_and_read_back(db: &TestDatabase) {
+    let uploads = DieselUploadRepository::new(db.database.clone());
+    let images = DieselImageRepository::new(db.database.clone());
+    let new = NewImage {
+        blurhash: Some("LEHV6nWB2yk8pyo0adR*.7kCMdnj".into()),
+        ..upload("owner", 7)
+    };
+    let stored = uploads.insert(&new).await.unwrap();
+    assert_eq!(stored.record, new);
+    let owner = UserId::parse("owner").unwrap();
+    let read = images.find_visible(&owner, new.id).await.unwrap().unwrap();
+    assert_eq!(
+        read.record.blurhash.as_deref(),
+        Some("LEHV6nWB2yk8pyo0adR*.7kCMdnj")
+    );
 }
