@@ -1,5 +1,7 @@
 //! Twenty first requests of one variant at once: one rendering, twenty identical answers.
 
+use std::time::Duration;
+
 use picture_tests::{TestApp, on_both_databases};
 
 use super::{COUNTERS, RENDERS, generated, image_of, key_of, metric, requests};
@@ -20,9 +22,15 @@ async fn concurrent_first_requests_share_one_rendering(app: TestApp) {
         metric(&app, &requests("shared")).await,
     ];
     let url = format!("{}/files/{key}?{QUERY}", app.address);
+    // Longer than the server's own wait for another's render, so that what fails is the
+    // server's answer, not the harness's 10-second client.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let requests_in_flight: Vec<_> = (0..20)
         .map(|_| {
-            let request = app.client.get(&url).header("Accept", "image/webp,*/*");
+            let request = client.get(&url).header("Accept", "image/webp,*/*");
             tokio::spawn(request.send())
         })
         .collect();
