@@ -35,3 +35,4 @@ mod security;
 mod subjects;
 mod tags;
 mod uploads;
+mod variants;
