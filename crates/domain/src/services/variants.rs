@@ -92,7 +92,7 @@ pub struct VariantService {
     leases: Arc<dyn RenderLeases>,
     clock: Arc<dyn Clock>,
     timings: VariantTimings,
-    /// This service's name as a lease holder (unique per process).
+    /// This service's name, the prefix of its calls' names as lease holders.
     holder: String,
 }
 
@@ -145,6 +145,8 @@ impl VariantService {
         if let Some(object) = self.store.get(&key).await? {
             return Ok(counted(stored(object.bytes, VariantSource::Stored)));
         }
+        // One holder per call: two requests of this process must not share a lease.
+        let holder = format!("{}-{}", self.holder, uuid::Uuid::new_v4().simple());
         let started = self.clock.now();
         let elapsed = |clock: &dyn Clock| (clock.now() - started).to_std().unwrap_or_default();
         let mut next_attempt = Duration::ZERO;
@@ -154,17 +156,12 @@ impl VariantService {
                 next_attempt = elapsed(&*self.clock) + self.timings.lease_retry;
                 let taken = self
                     .leases
-                    .try_take(
-                        key.as_str(),
-                        &self.holder,
-                        self.timings.lease,
-                        self.clock.now(),
-                    )
+                    .try_take(key.as_str(), &holder, self.timings.lease, self.clock.now())
                     .await;
                 match taken {
                     Ok(true) => {
                         let rendered = self.render_once(original, &key, spec).await;
-                        if let Err(error) = self.leases.release(key.as_str(), &self.holder).await {
+                        if let Err(error) = self.leases.release(key.as_str(), &holder).await {
                             tracing::warn!(key = key.as_str(), %error, "render lease not released; it lapses by itself");
                         }
                         return rendered.map(counted);

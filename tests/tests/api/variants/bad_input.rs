@@ -1,5 +1,5 @@
 //! Bad input: parameters out of range (400 `validation_failed`), unknown and deleted images
-//! (404 `not_found`), objects that are no image (400 `not_an_image`), images over the render
+//! (404 `not_found`), objects that are no image (400 `invalid_image`, the code of damaged uploads), images over the render
 //! limit (400 `image_too_large`); never a 5xx.
 
 use std::path::PathBuf;
@@ -116,7 +116,7 @@ async fn an_object_that_is_no_image_is_a_400(app: TestApp) {
     for key in [garbage, truncated, empty] {
         for query in ["width=256", "width=256&height=256&resize=cover&format=png"] {
             let response = get_variant(&app, key, query, WEBP).await;
-            assert_error(response, 400, "not_an_image", &format!("{key}?{query}")).await;
+            assert_error(response, 400, "invalid_image", &format!("{key}?{query}")).await;
         }
     }
 }
