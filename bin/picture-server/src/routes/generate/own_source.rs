@@ -16,6 +16,7 @@ use picture_domain::ports::{ObjectKey, ObjectStore};
 use picture_storage::{ImageFormat, LocalStore};
 
 use crate::error::ApiError;
+use crate::routes::files::{FileSource, Files};
 
 /// The largest stored file handed to a provider inline (its data URI is a third larger).
 pub const MAX_INLINE_SOURCE_BYTES: u64 = 10 * 1024 * 1024;
@@ -23,8 +24,15 @@ pub const MAX_INLINE_SOURCE_BYTES: u64 = 10 * 1024 * 1024;
 /// The prefix of this server's own file URLs (`{PUBLIC_BASE_URL}/files/`), when it serves
 /// files (the local store).
 pub fn own_files_prefix(http: &HttpRequest) -> Option<String> {
-    http.app_data::<web::Data<LocalStore>>()
-        .map(|store| store.public_url(&ObjectKey::from_stored("")))
+    local_store(http).map(|store| store.public_url(&ObjectKey::from_stored("")))
+}
+
+/// The local file store, when the server keeps its files on this machine.
+fn local_store(http: &HttpRequest) -> Option<&LocalStore> {
+    match &http.app_data::<web::Data<Files>>()?.source {
+        FileSource::Local(store) => Some(store),
+        FileSource::S3(_) => None,
+    }
 }
 
 fn not_stored() -> ApiError {
@@ -46,8 +54,7 @@ pub async fn resolve(
     let Some(source) = request.source_image_url.take() else {
         return Ok(request);
     };
-    let (Some(key), Some(store)) = (source.own_key(), http.app_data::<web::Data<LocalStore>>())
-    else {
+    let (Some(key), Some(store)) = (source.own_key(), local_store(http)) else {
         request.source_image_url = Some(source);
         return Ok(request);
     };
