@@ -15,28 +15,17 @@ use picture_domain::ports::{MockClock, MockImageRepository, ObjectKey, ObjectSto
 use picture_domain::services::{OrphanSweepSettings, OrphanSweeper};
 use picture_domain::{ImageId, UserId};
 use picture_storage::{S3Config, S3Store};
-use picture_test_support::skip_or_fail;
+use picture_test_support::s3_test_server;
 use secrecy::SecretString;
 
 fn config() -> Option<S3Config> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let (Some(endpoint), Some(access), Some(secret)) = (
-        var("PICTURE_TEST_S3_ENDPOINT"),
-        var("PICTURE_TEST_S3_ACCESS_KEY"),
-        var("PICTURE_TEST_S3_SECRET_KEY"),
-    ) else {
-        skip_or_fail(
-            "S3",
-            "no S3 test server configured (PICTURE_TEST_S3_ENDPOINT, …); `bash .ci/run` starts one",
-        );
-        return None;
-    };
+    let server = s3_test_server()?;
     Some(S3Config {
-        endpoint,
-        bucket: var("PICTURE_TEST_S3_BUCKET").unwrap_or_else(|| "picture-test".into()),
+        endpoint: server.endpoint,
+        bucket: server.bucket,
         region: "us-east-1".into(),
-        access_key: SecretString::from(access),
-        secret_key: SecretString::from(secret),
+        access_key: SecretString::from(server.access_key),
+        secret_key: SecretString::from(server.secret_key),
         public_url: Some("https://cdn.example.com/images/".into()),
         timeout: Duration::from_secs(10),
     })

@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 
+mod s3;
 mod skip;
 
+pub use s3::{S3TestServer, s3_test_server};
 pub use skip::{in_ci, skip_or_fail};
 
 /// Where the test PostgreSQL server is, unless `PICTURE_TEST_POSTGRES_URL` says otherwise.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use image::ImageFormat;
 use picture_domain::ports::{ObjectKey, ObjectStore};
 use picture_storage::{S3Config, S3Store};
-use picture_test_support::skip_or_fail;
+use picture_test_support::s3_test_server;
 use picture_tests::{Db, TestApp};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -17,24 +17,13 @@ use super::{COUNTERS, delete_image, generated, get_variant, image_of, variant};
 
 /// The S3 test server's settings, or `None` (skipped, or failed in CI) without them.
 fn config() -> Option<S3Config> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let (Some(endpoint), Some(access), Some(secret)) = (
-        var("PICTURE_TEST_S3_ENDPOINT"),
-        var("PICTURE_TEST_S3_ACCESS_KEY"),
-        var("PICTURE_TEST_S3_SECRET_KEY"),
-    ) else {
-        skip_or_fail(
-            "S3",
-            "no S3 test server configured (PICTURE_TEST_S3_ENDPOINT, …); `bash .ci/run` starts one",
-        );
-        return None;
-    };
+    let server = s3_test_server()?;
     Some(S3Config {
-        endpoint,
-        bucket: var("PICTURE_TEST_S3_BUCKET").unwrap_or_else(|| "picture-test".into()),
+        endpoint: server.endpoint,
+        bucket: server.bucket,
         region: "us-east-1".into(),
-        access_key: SecretString::from(access),
-        secret_key: SecretString::from(secret),
+        access_key: SecretString::from(server.access_key),
+        secret_key: SecretString::from(server.secret_key),
         public_url: None,
         timeout: Duration::from_secs(10),
     })
