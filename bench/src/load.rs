@@ -30,6 +30,9 @@ pub struct Target {
     pub must_contain: Option<&'static str>,
     /// Further request headers (name, value).
     pub headers: Vec<(&'static str, String)>,
+    /// Paths sent in turn instead of `path` (empty: always `path`); each connection starts at
+    /// its own place in the list.
+    pub rotation: Arc<Vec<String>>,
 }
 
 impl Target {
@@ -42,6 +45,15 @@ impl Target {
             expect: StatusCode::OK,
             must_contain: None,
             headers: Vec::new(),
+            rotation: Arc::new(Vec::new()),
+        }
+    }
+
+    /// `GET`s of `paths` in turn, each answered 200 (`path` is the first).
+    pub fn rotating(paths: Vec<String>) -> Self {
+        Self {
+            rotation: Arc::new(paths.clone()),
+            ..Self::get(paths.into_iter().next().unwrap_or_default())
         }
     }
 
@@ -54,6 +66,7 @@ impl Target {
             expect,
             must_contain: None,
             headers: Vec::new(),
+            rotation: Arc::new(Vec::new()),
         }
     }
 
@@ -65,15 +78,25 @@ impl Target {
         }
     }
 
-    /// The HTTP request to `addr` with `token` as bearer.
+    /// The path of a connection's `turn`-th request.
+    fn path_at(&self, turn: usize) -> &str {
+        if self.rotation.is_empty() {
+            &self.path
+        } else {
+            &self.rotation[turn % self.rotation.len()]
+        }
+    }
+
+    /// The HTTP request to `addr` with `token` as bearer, for a connection's `turn`-th request.
     fn request(
         &self,
         addr: SocketAddr,
         token: Option<&str>,
+        turn: usize,
     ) -> anyhow::Result<Request<Full<Bytes>>> {
         let mut request = Request::builder()
             .method(self.method.clone())
-            .uri(&self.path)
+            .uri(self.path_at(turn))
             .header(hyper::header::HOST, addr.to_string());
         if let Some(token) = token {
             request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
@@ -116,6 +139,8 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// The first unexpected answer, to say what went wrong.
     pub first_error: Option<String>,
+    /// Body bytes of the successful answers.
+    pub bytes: u64,
 }
 
 impl Outcome {
@@ -127,6 +152,7 @@ impl Outcome {
             latency: Histogram::new_with_bounds(1, 600_000_000, 3).context("histogram bounds")?,
             elapsed: Duration::ZERO,
             first_error: None,
+            bytes: 0,
         })
     }
 
@@ -147,6 +173,7 @@ impl Outcome {
     pub fn merge(&mut self, other: Outcome) {
         self.ok += other.ok;
         self.errors += other.errors;
+        self.bytes += other.bytes;
         let _ = self.latency.add(&other.latency);
         if self.first_error.is_none() {
             self.first_error = other.first_error;
@@ -156,6 +183,11 @@ impl Outcome {
     /// Successful answers per second.
     pub fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Body bytes of successful answers per second.
+    pub fn bytes_per_second(&self) -> f64 {
+        self.bytes as f64 / self.elapsed.as_secs_f64()
     }
 
     /// Latency at `quantile` in milliseconds.
@@ -201,7 +233,7 @@ pub async fn send(
     token: Option<&str>,
 ) -> anyhow::Result<(StatusCode, Bytes)> {
     sender.ready().await?;
-    let response = sender.send_request(target.request(addr, token)?).await?;
+    let response = sender.send_request(target.request(addr, token, 0)?).await?;
     let status = response.status();
     Ok((status, response.into_body().collect().await?.to_bytes()))
 }
@@ -216,15 +248,17 @@ pub async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>
 }
 
 impl Load {
-    /// One request on `sender`, answered whole: `Ok(status)` or the transport error.
+    /// The `turn`-th request of a connection on `sender`, answered whole: `Ok` with the status
+    /// and the body's length, or the transport error.
     async fn once(
         &self,
         sender: &mut SendRequest<Full<Bytes>>,
         token: Option<&str>,
-    ) -> anyhow::Result<StatusCode> {
+        turn: usize,
+    ) -> anyhow::Result<(StatusCode, usize)> {
         sender.ready().await?;
         let response = sender
-            .send_request(self.target.request(self.addr, token)?)
+            .send_request(self.target.request(self.addr, token, turn)?)
             .await?;
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
@@ -237,7 +271,7 @@ impl Load {
                 String::from_utf8_lossy(&body[..body.len().min(300)])
             );
         }
-        Ok(status)
+        Ok((status, body.len()))
     }
 
     /// Runs `connections` connections for `duration`, counting only answers that end inside it.
@@ -267,6 +301,7 @@ impl Load {
             (!self.tokens.is_empty()).then(|| self.tokens[index % self.tokens.len()].clone());
         let mut outcome = Outcome::empty()?;
         let mut sender = None;
+        let mut turn = index;
         while Instant::now() < deadline {
             let Some(live) = sender.as_mut() else {
                 match connect(self.addr).await {
@@ -280,14 +315,18 @@ impl Load {
             };
             let sent = Instant::now();
             let result =
-                tokio::time::timeout(self.timeout, self.once(live, token.as_deref())).await;
+                tokio::time::timeout(self.timeout, self.once(live, token.as_deref(), turn)).await;
+            turn += 1;
             let finished = Instant::now();
             if finished > deadline {
                 break;
             }
             match result {
-                Ok(Ok(status)) if status == self.target.expect => outcome.record(finished - sent),
-                Ok(Ok(status)) => outcome.fail(format!("answered {status}")),
+                Ok(Ok((status, length))) if status == self.target.expect => {
+                    outcome.record(finished - sent);
+                    outcome.bytes += length as u64;
+                }
+                Ok(Ok((status, _))) => outcome.fail(format!("answered {status}")),
                 Ok(Err(e)) => {
                     sender = None;
                     outcome.fail(e.to_string());
@@ -320,7 +359,7 @@ impl Load {
                     let result = match sender {
                         Ok(mut sender) => tokio::time::timeout(
                             load.timeout,
-                            load.once(&mut sender, token.as_deref()),
+                            load.once(&mut sender, token.as_deref(), i),
                         )
                         .await
                         .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer in time"))),
@@ -333,8 +372,11 @@ impl Load {
         let mut outcome = Outcome::empty()?;
         for worker in workers {
             match worker.await? {
-                (Ok(status), took) if status == self.target.expect => outcome.record(took),
-                (Ok(status), _) => outcome.fail(format!("answered {status}")),
+                (Ok((status, length)), took) if status == self.target.expect => {
+                    outcome.record(took);
+                    outcome.bytes += length as u64;
+                }
+                (Ok((status, _)), _) => outcome.fail(format!("answered {status}")),
                 (Err(e), _) => outcome.fail(e.to_string()),
             }
         }

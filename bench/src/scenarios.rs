@@ -25,6 +25,7 @@ mod batches;
 mod boards;
 mod explore;
 mod streams;
+mod variants;
 
 /// Users who generate (one per connection); each gets enough credits for any run.
 const GENERATING_USERS: usize = 64;
@@ -54,6 +55,7 @@ pub async fn run(options: &Options, placement: Option<Placement>) -> anyhow::Res
         placement,
         log_filter: options.log_filter.clone(),
         env: Vec::new(),
+        without: Vec::new(),
     };
     let mut report = Report::default();
     let result = Bench {
@@ -138,6 +140,7 @@ impl Bench<'_> {
         server.stop().await?;
         self.batches(&fixtures.model).await?;
         self.streams(&fixtures).await?;
+        self.variants().await?;
         self.check_ratios();
         self.check_explore();
         self.check_boards();

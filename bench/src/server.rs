@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub log_filter: String,
     /// Further variables, set last (a scenario's own settings).
     pub env: Vec<(String, String)>,
+    /// Variables left out of the environment (a scenario without the fake provider).
+    pub without: Vec<&'static str>,
 }
 
 impl ServerConfig {
@@ -73,6 +75,9 @@ impl ServerConfig {
             .env("LOG_FORMAT", "json");
         for (name, value) in &self.env {
             command.env(name, value);
+        }
+        for name in &self.without {
+            command.env_remove(name);
         }
         command
     }
